@@ -1,0 +1,1 @@
+//! Agent definitions (built-in `general`, `[agents.*]`, agents/*.toml) and their loading.

@@ -1,0 +1,192 @@
+//! The command line (clap). `main.rs` parses it; `cli::dispatch` runs it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about = "A terminal-first AI harness", long_about = None)]
+pub struct Cli {
+    /// Use this config file instead of the default one.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Open the most recent conversation.
+    #[arg(short = 'c', long = "continue", conflicts_with = "resume")]
+    pub continue_last: bool,
+
+    /// Open conversation ID (a unique prefix is enough).
+    #[arg(long, value_name = "ID")]
+    pub resume: Option<String>,
+
+    /// Model: provider/model-id, an alias, or auto.
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Agent to use.
+    #[arg(short = 'a', long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one user turn (including its tool loop) without the TUI.
+    Run(RunArgs),
+    /// Browse, search, export and import conversations.
+    #[command(subcommand)]
+    History(HistoryCommand),
+    /// List the models the configured providers offer (asks them live).
+    Models(ModelsArgs),
+    /// List the available agents.
+    Agents(JsonFlag),
+    /// Explain which model the router would choose for a prompt, without calling any model.
+    Route(RouteArgs),
+    /// Show or check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Check config, store, providers and docker: what works and what to fix.
+    Doctor,
+    /// Show or remove this harness's sandbox containers.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApproveArg {
+    Ask,
+    Auto,
+    Deny,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Model: provider/model-id, an alias, or auto.
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Agent to use.
+    #[arg(short = 'a', long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Continue the most recent conversation.
+    #[arg(short = 'c', long = "continue", conflicts_with = "conversation")]
+    pub continue_last: bool,
+    /// Continue conversation ID (a unique prefix is enough).
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+    /// Print JSON Lines events instead of plain text.
+    #[arg(long)]
+    pub json: bool,
+    /// Tool approval: ask (headless: deny with a message), auto, deny.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub approve: Option<ApproveArg>,
+    /// The prompt; "-" reads it from stdin.
+    #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// List conversations, most recently updated first.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        /// Only conversations whose title or messages contain TEXT.
+        #[arg(long, value_name = "TEXT")]
+        query: Option<String>,
+        /// Only conversations of this agent.
+        #[arg(long, value_name = "A")]
+        agent: Option<String>,
+        /// List deleted conversations instead.
+        #[arg(long)]
+        deleted: bool,
+    },
+    /// Show one conversation.
+    Show {
+        id: String,
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Full-text search over all messages.
+    Search {
+        text: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Soft-delete a conversation (recoverable with restore).
+    Delete { id: String },
+    /// Undo a delete.
+    Restore { id: String },
+    /// Export a conversation to stdout.
+    Export {
+        id: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+    },
+    /// Import a file written by `export --format json`.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Only this provider (a key of [providers]).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Agent to route for.
+    #[arg(short = 'a', long, value_name = "NAME")]
+    pub agent: Option<String>,
+    #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file path.
+    Path,
+    /// Print the effective configuration (secrets as ***).
+    Show,
+    /// Validate the configuration and report problems.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// List this harness's containers.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove this harness's containers whose owner process is gone (--all: every one).
+    Prune {
+        #[arg(long)]
+        all: bool,
+    },
+}

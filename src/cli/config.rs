@@ -1,0 +1,9 @@
+//! `harness config`.
+
+use super::{CliContext, CliError, CliResult};
+
+pub async fn run(_ctx: &CliContext, _args: impl std::fmt::Debug) -> CliResult {
+    Err(CliError::usage(
+        "`harness config` is not available in this build yet",
+    ))
+}

@@ -1,0 +1,142 @@
+//! CLI subcommands: thin layers that parse, call the core or the store, and print. Every
+//! failure becomes a [`CliError`] with an exit code (CONTRACT.md: 1 = the turn failed, 2 = bad
+//! usage, bad config or unusable store) and a message whose first line says what was wrong and
+//! what to do.
+
+pub mod agents;
+pub mod args;
+pub mod config;
+pub mod doctor;
+pub mod history;
+pub mod models;
+pub mod route;
+pub mod run;
+pub mod sandbox;
+
+use crate::config::{Config, ConfigError, HarnessPaths, Overrides};
+use args::{Cli, Command};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// An error that ends a CLI command.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad usage, bad config, unusable store: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// The turn (or operation) failed: exit 1.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        CliError::usage(format!("config error: {e}"))
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        CliError::usage(e.to_string())
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+/// What every subcommand starts from: resolved paths and the `--config` override.
+#[derive(Debug, Clone)]
+pub struct CliContext {
+    pub paths: HarnessPaths,
+}
+
+impl CliContext {
+    pub fn new(config_override: Option<PathBuf>) -> Result<Self, CliError> {
+        let paths = HarnessPaths::from_env()
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .with_config_file(config_override);
+        Ok(Self { paths })
+    }
+
+    pub fn load_config(&self, overrides: &Overrides) -> Result<Config, CliError> {
+        Ok(crate::config::load(&self.paths.config_file, overrides)?)
+    }
+
+    pub fn open_store(&self) -> Result<crate::store::Store, CliError> {
+        let (store, notice) = crate::store::Store::open(&self.paths.db)?;
+        if let Some(notice) = notice {
+            eprint_line(&notice);
+        }
+        Ok(store)
+    }
+}
+
+/// Run the parsed command line and turn the outcome into an exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    let result = CliContext::new(cli.config.clone()).and_then(|ctx| {
+        let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(dispatch(ctx, cli))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprint_line(&format!("harness: {}", e.message));
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
+    match cli.command {
+        None => crate::tui::run(ctx, cli.continue_last, cli.resume, cli.model, cli.agent).await,
+        Some(Command::Run(args)) => run::run(&ctx, args).await,
+        Some(Command::History(cmd)) => history::run(&ctx, cmd).await,
+        Some(Command::Models(args)) => models::run(&ctx, args).await,
+        Some(Command::Agents(args)) => agents::run(&ctx, args).await,
+        Some(Command::Route(args)) => route::run(&ctx, args).await,
+        Some(Command::Config(cmd)) => config::run(&ctx, cmd).await,
+        Some(Command::Doctor) => doctor::run(&ctx).await,
+        Some(Command::Sandbox(cmd)) => sandbox::run(&ctx, cmd).await,
+    }
+}
+
+/// Write one message to stderr (the CLI's only error printer).
+pub fn eprint_line(message: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{message}");
+}
+
+/// Write text to stdout, ignoring a closed pipe (e.g. `| head`).
+pub fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Write a value as pretty JSON to stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::failed(format!("cannot encode JSON: {e}")))?;
+    print_out(&text);
+    print_out("\n");
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! `harness sandbox`: not built yet; its issue fills this in.
+
+use super::{CliContext, CliError, CliResult};
+
+pub async fn run(_ctx: &CliContext, _args: impl std::fmt::Debug) -> CliResult {
+    Err(CliError::usage(
+        "`harness sandbox` is not available in this build yet",
+    ))
+}

@@ -1,0 +1,10 @@
+//! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
+//! file:line errors (`load.rs`), and where the harness keeps its files (`paths.rs`).
+
+pub mod load;
+pub mod paths;
+pub mod types;
+
+pub use load::{ConfigError, Overrides, expand_vars, load, parse, resolve_model_ref};
+pub use paths::HarnessPaths;
+pub use types::*;

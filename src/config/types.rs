@@ -1,0 +1,235 @@
+//! The typed, resolved configuration every other module reads. Built by `load.rs` from
+//! defaults, the config file, the environment and command-line flags, in that order.
+
+use crate::protocol::ApprovalMode;
+use crate::sandbox::SandboxBackend;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Anthropic,
+    Openai,
+    Openrouter,
+    Zai,
+    Ollama,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Openai => "openai",
+            ProviderKind::Openrouter => "openrouter",
+            ProviderKind::Zai => "zai",
+            ProviderKind::Ollama => "ollama",
+        }
+    }
+
+    /// The documented default base URL (the client appends its own paths).
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "https://api.anthropic.com",
+            ProviderKind::Openai => "https://api.openai.com/v1",
+            ProviderKind::Openrouter => "https://openrouter.ai/api/v1",
+            ProviderKind::Zai => "https://api.z.ai/api/paas/v4",
+            ProviderKind::Ollama => "http://127.0.0.1:11434",
+        }
+    }
+
+    pub fn needs_api_key(self) -> bool {
+        !matches!(self, ProviderKind::Ollama)
+    }
+}
+
+/// `[providers.NAME]`, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub api_key: Option<Secret>,
+    /// Always set after loading: the configured URL or the kind's default, without a trailing `/`.
+    pub base_url: String,
+    /// Extra request headers (e.g. OpenRouter's `HTTP-Referer`, `X-Title`).
+    pub headers: BTreeMap<String, String>,
+    pub connect_timeout_secs: u64,
+    /// How long to wait for the response headers / first byte.
+    pub first_byte_timeout_secs: u64,
+    /// How long a stream may stay silent between chunks.
+    pub idle_timeout_secs: u64,
+    /// Retries before the first token (0 = no retry).
+    pub max_retries: u32,
+    /// Default context window for this provider's models (Ollama `num_ctx` when /api/show
+    /// does not say).
+    pub context_window: Option<u64>,
+}
+
+/// `[models.ALIAS]`: an alias plus metadata the harness cannot always ask a provider for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelAlias {
+    pub id: String,
+    pub context_window: Option<u64>,
+    pub input_price_per_mtok: Option<f64>,
+    pub output_price_per_mtok: Option<f64>,
+}
+
+/// `[[router.rules]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    pub name: String,
+    #[serde(default)]
+    pub priority: i64,
+    pub category: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub regex: Option<String>,
+    pub min_chars: Option<usize>,
+    pub max_chars: Option<usize>,
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Line of the rule in the config file, for error messages.
+    #[serde(skip)]
+    pub line: Option<usize>,
+}
+
+/// `[router]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RouterConfig {
+    pub default: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<RouteRule>,
+}
+
+/// `[agents.NAME]` (or `agents/NAME.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub system_prompt: String,
+    /// `None` = every tool; `Some([])` = no tools.
+    pub tools: Option<Vec<String>>,
+    pub model: Option<String>,
+    pub approval: Option<ApprovalMode>,
+}
+
+/// `[sandbox]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxConfig {
+    pub backend: SandboxBackend,
+    pub image: String,
+    pub network: bool,
+    pub memory_mb: u64,
+    pub cpus: f64,
+    pub pids: i64,
+    pub timeout_secs: u64,
+    /// Start the container in the background at launch so the first tool call does not wait.
+    pub warm: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            backend: SandboxBackend::Docker,
+            image: "harness-sandbox:latest".to_string(),
+            network: false,
+            memory_mb: 2048,
+            cpus: 2.0,
+            pids: 256,
+            timeout_secs: 120,
+            warm: false,
+        }
+    }
+}
+
+/// `[approval]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalConfig {
+    pub mode: ApprovalMode,
+}
+
+/// `[ui]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    pub theme: String,
+    /// Capture the mouse for wheel scrolling; `false` leaves it to the terminal for selection.
+    pub mouse: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            theme: "dark".to_string(),
+            mouse: true,
+        }
+    }
+}
+
+/// `[session]`: limits of the turn loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Model calls in one user turn before the loop stops (tool loops end here).
+    pub max_steps: u32,
+    /// Fraction of the context window that triggers compaction.
+    pub compact_threshold: f64,
+    /// Largest prompt accepted, in bytes.
+    pub max_prompt_bytes: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 50,
+            compact_threshold: 0.8,
+            max_prompt_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// The whole resolved configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub default_model: String,
+    pub default_agent: String,
+    pub providers: BTreeMap<String, ProviderConfig>,
+    pub models: BTreeMap<String, ModelAlias>,
+    pub router: RouterConfig,
+    pub agents: BTreeMap<String, AgentConfig>,
+    pub sandbox: SandboxConfig,
+    pub approval: ApprovalConfig,
+    pub ui: UiConfig,
+    pub session: SessionConfig,
+    /// The file this came from, if one existed.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            default_model: "auto".to_string(),
+            default_agent: "general".to_string(),
+            providers: BTreeMap::new(),
+            models: BTreeMap::new(),
+            router: RouterConfig::default(),
+            agents: BTreeMap::new(),
+            sandbox: SandboxConfig::default(),
+            approval: ApprovalConfig::default(),
+            ui: UiConfig::default(),
+            session: SessionConfig::default(),
+            source: None,
+        }
+    }
+}

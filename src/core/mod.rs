@@ -1,0 +1,2 @@
+//! The core: one session task per conversation, driven by `Op`s and answering with `Event`s,
+//! around a pure turn state machine.

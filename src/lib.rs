@@ -1,0 +1,17 @@
+//! harness: a terminal-first AI harness. The library holds everything; `main.rs` only parses the
+//! command line and hands over to `cli` or `tui`. See ARCHITECTURE.md for the module map.
+
+pub mod agents;
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod logging;
+pub mod message;
+pub mod protocol;
+pub mod providers;
+pub mod router;
+pub mod sandbox;
+pub mod secret;
+pub mod store;
+pub mod tools;
+pub mod tui;

@@ -1,0 +1,150 @@
+//! Provider clients: one native streaming client per wire format (Anthropic Messages, OpenAI
+//! Chat Completions and its OpenRouter / Z.ai flavours, Ollama's NDJSON `/api/chat`), behind
+//! the object-safe [`Provider`] trait. A request goes in as a [`ChatRequest`]; the reply comes
+//! back as a stream of [`ProviderEvent`]s. Dropping the stream cancels the HTTP request.
+//!
+//! Retries (before the first content only), timeouts and the per-provider circuit breaker live
+//! in `retry.rs` and `crate::router::health`, shared by every client.
+
+pub mod error;
+
+pub use error::ProviderError;
+
+use crate::message::{Role, ToolCall, Usage};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+/// One message of the history sent to a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `User`, `Assistant` or `Tool`. (`System` goes in [`ChatRequest::system`]; a `Summary`
+    /// is sent as a user message by the core.)
+    pub role: Role,
+    pub content: String,
+    /// Tool calls an assistant message made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// For `Tool` messages: the id of the call this answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// For `Tool` messages: whether the tool failed (Anthropic's `is_error`).
+    #[serde(default)]
+    pub is_error: bool,
+    /// Reasoning text of an assistant message, for providers that want it back (Z.ai).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            is_error: false,
+            reasoning: None,
+        }
+    }
+
+    pub fn assistant(content: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+            tool_calls,
+            tool_call_id: None,
+            is_error: false,
+            reasoning: None,
+        }
+    }
+
+    pub fn tool_result(
+        call_id: impl Into<String>,
+        content: impl Into<String>,
+        is_error: bool,
+    ) -> Self {
+        Self {
+            role: Role::Tool,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: Some(call_id.into()),
+            is_error,
+            reasoning: None,
+        }
+    }
+}
+
+/// A tool offered to the model: name, one-line description, JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// Everything a client needs to make one streamed model call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatRequest {
+    /// The model id as the provider knows it (the part after `provider/`).
+    pub model: String,
+    pub system: Option<String>,
+    pub messages: Vec<ChatMessage>,
+    pub tools: Vec<ToolSpec>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    /// Context window to ask for where the provider lets the client set it (Ollama `num_ctx`).
+    pub context_window: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    EndTurn,
+    ToolUse,
+    MaxTokens,
+    ContentFilter,
+    Other(String),
+}
+
+/// What a streaming client yields, in order. A well-formed stream ends with exactly one `Done`;
+/// a stream that ends without it is a [`ProviderError::StreamIncomplete`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderEvent {
+    TextDelta(String),
+    ReasoningDelta(String),
+    ToolCall(ToolCall),
+    Usage(Usage),
+    Done { stop_reason: StopReason },
+}
+
+/// A model as listed by a provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Full reference `provider/model-id`.
+    pub reference: String,
+    pub id: String,
+    pub provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_price_per_mtok: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_price_per_mtok: Option<f64>,
+}
+
+pub type ProviderStream = BoxStream<'static, Result<ProviderEvent, ProviderError>>;
+
+/// A configured provider. Object-safe so the core can hold `Arc<dyn Provider>` per name.
+pub trait Provider: Send + Sync {
+    /// The key under `[providers]` this client was built from.
+    fn name(&self) -> &str;
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>>;
+
+    /// Start a streamed chat. Nothing is sent until the stream is first polled; dropping the
+    /// stream aborts the request.
+    fn stream(&self, request: ChatRequest) -> ProviderStream;
+}

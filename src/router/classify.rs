@@ -1,0 +1,1 @@
+//! Deterministic classifier of a message into the built-in router categories.

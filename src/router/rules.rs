@@ -1,0 +1,1 @@
+//! Rule matching by priority over `[[router.rules]]`.

@@ -1,0 +1,1 @@
+//! Docker backend (bollard): filled in by the sandbox issue.

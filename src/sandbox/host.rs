@@ -1,0 +1,1 @@
+//! Host backend: filled in by the core issue.

@@ -1,0 +1,1 @@
+//! Workspace confinement of tool paths.

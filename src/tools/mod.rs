@@ -1,0 +1,84 @@
+//! The tools offered to models (bash, read, write, edit, glob, grep): each behind the [`Tool`]
+//! trait, collected in a [`ToolRegistry`] that hands providers their JSON schemas and runs a
+//! call by name. A tool never panics on bad arguments: it answers with an error result the model
+//! can read.
+
+pub mod truncate;
+
+/// Names of the built-in tools, in the order they are offered.
+pub const BUILTIN_TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
+
+use crate::providers::ToolSpec;
+use crate::sandbox::Sandbox;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What a tool call needs from its surroundings.
+#[derive(Clone)]
+pub struct ToolContext {
+    pub sandbox: Arc<dyn Sandbox>,
+    /// Live output for display while the tool runs (bash output chunks).
+    pub live_output: Option<mpsc::Sender<String>>,
+    /// Cancelled when the user interrupts the turn.
+    pub cancel: CancellationToken,
+    /// Default timeout for commands, from `[sandbox] timeout_secs`.
+    pub default_timeout: std::time::Duration,
+}
+
+/// The result of one tool call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// What the model sees (capped).
+    pub content: String,
+    pub is_error: bool,
+}
+
+impl ToolOutput {
+    pub fn ok(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: false,
+        }
+    }
+
+    pub fn error(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: true,
+        }
+    }
+}
+
+/// What the user is asked to approve: the exact command, or the diff a write/edit would make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalPreview {
+    Command(String),
+    Diff { path: String, diff: String },
+}
+
+pub trait Tool: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    /// JSON Schema (an object schema) of the arguments.
+    fn parameters(&self) -> serde_json::Value;
+    /// Tools that change nothing (read, glob, grep) run without asking.
+    fn needs_approval(&self) -> bool;
+    /// What to show when asking for approval. An error here is returned to the model as the
+    /// tool's result without asking (for example: the edit's old_string does not match).
+    fn preview(
+        &self,
+        arguments: &serde_json::Value,
+        ctx: &ToolContext,
+    ) -> Result<ApprovalPreview, String>;
+    fn execute(&self, arguments: serde_json::Value, ctx: ToolContext) -> BoxFuture<'_, ToolOutput>;
+
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: self.name().to_string(),
+            description: self.description().to_string(),
+            parameters: self.parameters(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared test helpers: fake provider server, temporary homes, images.
