@@ -7,6 +7,7 @@ pub mod agents;
 pub mod args;
 pub mod config;
 pub mod doctor;
+pub mod doctor_ext;
 pub mod history;
 pub mod models;
 pub mod route;
@@ -77,11 +78,7 @@ impl CliContext {
     }
 
     pub fn open_store(&self) -> Result<crate::store::Store, CliError> {
-        let (store, notice) = crate::store::Store::open(&self.paths.db)?;
-        if let Some(notice) = notice {
-            eprint_line(&notice);
-        }
-        Ok(store)
+        Ok(crate::store::Store::open(&self.paths.db)?)
     }
 }
 
@@ -139,4 +136,12 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     print_out(&text);
     print_out("\n");
     Ok(())
+}
+
+/// Remove terminal control sequences from text printed to a terminal (model or tool output
+/// must never drive the terminal): ESC and other C0/C1 controls except newline and tab.
+pub fn sanitize_for_terminal(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }

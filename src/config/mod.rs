@@ -1,6 +1,7 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
 //! file:line errors (`load.rs`), and where the harness keeps its files (`paths.rs`).
 
+pub mod check;
 pub mod load;
 pub mod paths;
 pub mod types;

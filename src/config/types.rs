@@ -48,12 +48,14 @@ impl ProviderKind {
 /// `[providers.NAME]`, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderConfig {
+    #[serde(skip)]
     pub name: String,
     pub kind: ProviderKind,
     pub api_key: Option<Secret>,
     /// Always set after loading: the configured URL or the kind's default, without a trailing `/`.
     pub base_url: String,
     /// Extra request headers (e.g. OpenRouter's `HTTP-Referer`, `X-Title`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     pub connect_timeout_secs: u64,
     /// How long to wait for the response headers / first byte.
