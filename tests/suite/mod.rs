@@ -1,1 +1,4 @@
 //! Integration suites, one module per area.
+mod config_cli;
+mod history_cli;
+mod store;
