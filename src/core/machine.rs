@@ -1,0 +1,511 @@
+//! The turn state machine: everything a user turn does, as pure data. `handle(input)` takes one
+//! thing that happened (the turn started, a provider event arrived, a stream failed, a tool
+//! finished, the user answered an approval or interrupted) and returns the [`Effect`]s the
+//! session must perform, in order. No I/O, no async, no clock: the whole turn logic, fallback
+//! and interrupt rules included, is table-tested without tokio or a network.
+//!
+//! Rules it enforces:
+//! - a `route` event precedes every model request; a fallback is a new `route` whose reason
+//!   says `fallback` and why the previous model failed;
+//! - fallback happens only before the first content of a request; after content, a failure
+//!   stores the partial text as `incomplete` and says so;
+//! - every tool call gets exactly one result (run, denied, cancelled or skipped), so the next
+//!   request is always valid;
+//! - an interrupt stops the stream or the tool at once and keeps what was produced.
+
+use crate::message::{MessageStatus, ModelRef, ToolCall, Usage};
+use crate::protocol::{ApprovalDecision, ApprovalMode, Event};
+use crate::providers::{ProviderError, ProviderEvent, StopReason};
+use std::collections::{HashSet, VecDeque};
+
+/// A model the router offered for this turn, with the reason shown to the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub model: ModelRef,
+    pub reason: String,
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A user message; `candidates` is the router's ordered fallback chain (at least one).
+    Start {
+        text: String,
+        candidates: Vec<Candidate>,
+    },
+    Provider(ProviderEvent),
+    /// The stream failed (transport, HTTP, in-band error, or ended without its terminal marker).
+    StreamFailed(ProviderError),
+    ApprovalAnswered {
+        call_id: String,
+        decision: ApprovalDecision,
+    },
+    ToolFinished {
+        call_id: String,
+        content: String,
+        is_error: bool,
+    },
+    Interrupt,
+}
+
+/// Something the session must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Store the user message (before any model is called).
+    PersistUser {
+        text: String,
+    },
+    /// Build the request from the stored history and start streaming from `model`.
+    StartStream {
+        model: ModelRef,
+        step: u32,
+    },
+    /// Drop the running stream.
+    CancelStream,
+    /// Create the assistant row (status `streaming`) now that content has started.
+    BeginAssistant {
+        model: ModelRef,
+        reason: String,
+    },
+    /// Store the assistant message's final state (creating the row if it was never begun).
+    FinishAssistant(FinishedReply),
+    AskApproval {
+        call: ToolCall,
+    },
+    RunTool {
+        call: ToolCall,
+    },
+    /// Kill the running tool.
+    CancelTool,
+    PersistToolResult {
+        call_id: String,
+        content: String,
+        is_error: bool,
+    },
+    Emit(Event),
+    TurnDone {
+        status: MessageStatus,
+        usage: Usage,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedReply {
+    pub model: ModelRef,
+    pub reason: String,
+    pub text: String,
+    pub reasoning: Option<String>,
+    pub tool_calls: Vec<ToolCall>,
+    pub status: MessageStatus,
+    pub usage: Usage,
+}
+
+/// What to do with a tool call before running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    Run,
+    Ask,
+    Deny(String),
+}
+
+/// The approval rules of one conversation: the mode, the tools that never need asking
+/// (read-only ones), and the tools the user allowed "always".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permissions {
+    pub mode: ApprovalMode,
+    pub read_only: HashSet<String>,
+    pub always: HashSet<String>,
+    /// No one can answer (headless `ask`): asking becomes denying, with advice.
+    pub headless: bool,
+}
+
+impl Permissions {
+    pub fn new(
+        mode: ApprovalMode,
+        read_only: impl IntoIterator<Item = String>,
+        headless: bool,
+    ) -> Self {
+        Self {
+            mode,
+            read_only: read_only.into_iter().collect(),
+            always: HashSet::new(),
+            headless,
+        }
+    }
+
+    pub fn disposition(&self, tool: &str) -> Disposition {
+        if self.read_only.contains(tool) || self.always.contains(tool) {
+            return Disposition::Run;
+        }
+        match self.mode {
+            ApprovalMode::Auto => Disposition::Run,
+            ApprovalMode::Deny => Disposition::Deny(format!(
+                "The `{tool}` tool call was not run: tool approval is set to deny. Answer without it or ask the user to allow it."
+            )),
+            ApprovalMode::Ask if self.headless => Disposition::Deny(format!(
+                "The `{tool}` tool call was not run: nobody can approve it in this non-interactive run (approval mode ask). The user can rerun with --approve auto."
+            )),
+            ApprovalMode::Ask => Disposition::Ask,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Streaming,
+    AwaitingApproval,
+    RunningTool,
+    Done,
+}
+
+/// One user turn, from the user message to `TurnDone`.
+#[derive(Debug, Clone)]
+pub struct TurnMachine {
+    phase: Phase,
+    candidates: Vec<Candidate>,
+    candidate: usize,
+    step: u32,
+    max_steps: u32,
+    permissions: Permissions,
+    // the current request
+    began: bool,
+    text: String,
+    reasoning: String,
+    calls: Vec<ToolCall>,
+    request_usage: Usage,
+    // the tool phase
+    queue: VecDeque<ToolCall>,
+    current: Option<ToolCall>,
+    turn_usage: Usage,
+}
+
+impl TurnMachine {
+    pub fn new(permissions: Permissions, max_steps: u32) -> Self {
+        Self {
+            phase: Phase::Idle,
+            candidates: Vec::new(),
+            candidate: 0,
+            step: 0,
+            max_steps: max_steps.max(1),
+            permissions,
+            began: false,
+            text: String::new(),
+            reasoning: String::new(),
+            calls: Vec::new(),
+            request_usage: Usage::default(),
+            queue: VecDeque::new(),
+            current: None,
+            turn_usage: Usage::default(),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    pub fn permissions(&self) -> &Permissions {
+        &self.permissions
+    }
+
+    /// Take the permissions back (they outlive the turn: "always" answers persist).
+    pub fn into_permissions(self) -> Permissions {
+        self.permissions
+    }
+
+    /// The text streamed so far in the current request (for periodic saves).
+    pub fn partial(&self) -> (&str, &str) {
+        (&self.text, &self.reasoning)
+    }
+
+    pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match (self.phase, input) {
+            (Phase::Idle, Input::Start { text, candidates }) => {
+                fx.push(Effect::PersistUser { text });
+                if candidates.is_empty() {
+                    fx.push(Effect::Emit(Event::Error {
+                        message: "no model to send this to: configure a provider and a model (see `harness config check`)".to_string(),
+                        retryable: false,
+                    }));
+                    self.finish(&mut fx, MessageStatus::Error);
+                } else {
+                    self.candidates = candidates;
+                    self.step = 1;
+                    self.start_request(&mut fx, None);
+                }
+            }
+            (Phase::Streaming, Input::Provider(event)) => self.on_provider(&mut fx, event),
+            (Phase::Streaming, Input::StreamFailed(error)) => self.on_stream_failed(&mut fx, error),
+            (Phase::Streaming, Input::Interrupt) => {
+                fx.push(Effect::CancelStream);
+                if self.began || !self.text.is_empty() {
+                    self.finish_reply(&mut fx, MessageStatus::Cancelled, false);
+                }
+                self.finish(&mut fx, MessageStatus::Cancelled);
+            }
+            (Phase::AwaitingApproval, Input::ApprovalAnswered { call_id, decision }) => {
+                let Some(call) = self.current.clone().filter(|c| c.id == call_id) else {
+                    return fx; // an answer to a call that is not waiting: ignore
+                };
+                match decision {
+                    ApprovalDecision::Once => self.run(&mut fx, call),
+                    ApprovalDecision::Always => {
+                        self.permissions.always.insert(call.name.clone());
+                        self.run(&mut fx, call);
+                    }
+                    ApprovalDecision::Deny { reason } => {
+                        let mut msg = format!("The user denied the `{}` tool call.", call.name);
+                        if let Some(r) = reason.filter(|r| !r.trim().is_empty()) {
+                            msg.push_str(&format!(" Reason: {}", r.trim()));
+                        }
+                        self.current = None;
+                        self.result(&mut fx, call.id, msg, true);
+                        self.next_tool(&mut fx);
+                    }
+                }
+            }
+            (
+                Phase::RunningTool,
+                Input::ToolFinished {
+                    call_id,
+                    content,
+                    is_error,
+                },
+            ) => {
+                if self.current.as_ref().is_some_and(|c| c.id == call_id) {
+                    self.current = None;
+                    self.result(&mut fx, call_id, content, is_error);
+                    self.next_tool(&mut fx);
+                }
+            }
+            (Phase::AwaitingApproval | Phase::RunningTool, Input::Interrupt) => {
+                if self.phase == Phase::RunningTool {
+                    fx.push(Effect::CancelTool);
+                }
+                if let Some(call) = self.current.take() {
+                    let msg = if self.phase == Phase::RunningTool {
+                        "Interrupted by the user while running; output discarded."
+                    } else {
+                        "Cancelled by the user before it ran."
+                    };
+                    self.result(&mut fx, call.id, msg.to_string(), true);
+                }
+                while let Some(call) = self.queue.pop_front() {
+                    fx.push(Effect::Emit(Event::tool_call(&call)));
+                    self.result(
+                        &mut fx,
+                        call.id,
+                        "Cancelled by the user before it ran.".to_string(),
+                        true,
+                    );
+                }
+                self.finish(&mut fx, MessageStatus::Cancelled);
+            }
+            // Anything else (late events after an interrupt, a second Start) changes nothing.
+            _ => {}
+        }
+        fx
+    }
+
+    fn current_candidate(&self) -> &Candidate {
+        &self.candidates[self.candidate.min(self.candidates.len() - 1)]
+    }
+
+    fn start_request(&mut self, fx: &mut Vec<Effect>, reason_override: Option<String>) {
+        self.began = false;
+        self.text.clear();
+        self.reasoning.clear();
+        self.calls.clear();
+        self.request_usage = Usage::default();
+        self.phase = Phase::Streaming;
+        let c = self.current_candidate().clone();
+        let reason = reason_override.unwrap_or_else(|| {
+            if self.step > 1 {
+                format!("{} (step {})", c.reason, self.step)
+            } else {
+                c.reason.clone()
+            }
+        });
+        fx.push(Effect::Emit(Event::RouteChosen {
+            model: c.model.to_string(),
+            reason,
+        }));
+        fx.push(Effect::StartStream {
+            model: c.model,
+            step: self.step,
+        });
+    }
+
+    fn begin(&mut self, fx: &mut Vec<Effect>) {
+        if !self.began {
+            self.began = true;
+            let c = self.current_candidate();
+            fx.push(Effect::BeginAssistant {
+                model: c.model.clone(),
+                reason: c.reason.clone(),
+            });
+        }
+    }
+
+    fn on_provider(&mut self, fx: &mut Vec<Effect>, event: ProviderEvent) {
+        match event {
+            ProviderEvent::TextDelta(text) => {
+                if text.is_empty() {
+                    return;
+                }
+                self.begin(fx);
+                self.text.push_str(&text);
+                fx.push(Effect::Emit(Event::TextDelta { text }));
+            }
+            ProviderEvent::ReasoningDelta(text) => {
+                if text.is_empty() {
+                    return;
+                }
+                self.begin(fx);
+                self.reasoning.push_str(&text);
+                fx.push(Effect::Emit(Event::ReasoningDelta { text }));
+            }
+            ProviderEvent::ToolCall(call) => {
+                self.begin(fx);
+                self.calls.push(call);
+            }
+            // Providers report cumulative usage for the request; keep the latest.
+            ProviderEvent::Usage(usage) => self.request_usage = usage,
+            ProviderEvent::Done { stop_reason } => self.on_done(fx, stop_reason),
+        }
+    }
+
+    fn on_done(&mut self, fx: &mut Vec<Effect>, stop_reason: StopReason) {
+        self.turn_usage.add(&self.request_usage);
+        fx.push(Effect::Emit(Event::Usage {
+            usage: self.request_usage,
+        }));
+        let calls = self.calls.clone();
+        self.finish_reply(fx, MessageStatus::Complete, true);
+        if calls.is_empty() {
+            if stop_reason == StopReason::MaxTokens {
+                fx.push(Effect::Emit(Event::Error {
+                    message: "the reply was cut at the model's output token limit".to_string(),
+                    retryable: false,
+                }));
+            }
+            self.finish(fx, MessageStatus::Complete);
+            return;
+        }
+        self.queue = calls.into();
+        self.next_tool(fx);
+    }
+
+    fn on_stream_failed(&mut self, fx: &mut Vec<Effect>, error: ProviderError) {
+        let has_next = self.candidate + 1 < self.candidates.len();
+        if !self.began && error.allows_fallback() && has_next {
+            let failed = self.current_candidate().model.to_string();
+            self.candidate += 1;
+            let next = self.current_candidate().reason.clone();
+            let reason = format!("fallback from {failed} ({error}); {next}");
+            self.start_request(fx, Some(reason));
+            return;
+        }
+        let status = if self.began {
+            MessageStatus::Incomplete
+        } else {
+            MessageStatus::Error
+        };
+        // Tool calls of a broken reply are never run (their arguments may be cut).
+        self.finish_reply(fx, status, false);
+        let message = if self.began {
+            format!("{error}; the partial reply was kept as incomplete")
+        } else {
+            error.to_string()
+        };
+        fx.push(Effect::Emit(Event::Error {
+            message,
+            retryable: error.is_retryable(),
+        }));
+        self.finish(fx, status);
+    }
+
+    fn finish_reply(&mut self, fx: &mut Vec<Effect>, status: MessageStatus, keep_calls: bool) {
+        let c = self.current_candidate().clone();
+        fx.push(Effect::FinishAssistant(FinishedReply {
+            model: c.model,
+            reason: c.reason,
+            text: std::mem::take(&mut self.text),
+            reasoning: Some(std::mem::take(&mut self.reasoning)).filter(|r| !r.is_empty()),
+            tool_calls: if keep_calls {
+                std::mem::take(&mut self.calls)
+            } else {
+                self.calls.clear();
+                Vec::new()
+            },
+            status,
+            usage: self.request_usage,
+        }));
+    }
+
+    fn next_tool(&mut self, fx: &mut Vec<Effect>) {
+        while let Some(call) = self.queue.pop_front() {
+            fx.push(Effect::Emit(Event::tool_call(&call)));
+            match self.permissions.disposition(&call.name) {
+                Disposition::Run => {
+                    self.run(fx, call);
+                    return;
+                }
+                Disposition::Ask => {
+                    self.phase = Phase::AwaitingApproval;
+                    self.current = Some(call.clone());
+                    fx.push(Effect::AskApproval { call });
+                    return;
+                }
+                Disposition::Deny(message) => self.result(fx, call.id, message, true),
+            }
+        }
+        // Every call of this step has its result: ask the model again, within the step limit.
+        if self.step >= self.max_steps {
+            fx.push(Effect::Emit(Event::Error {
+                message: format!(
+                    "stopped after {} model calls in one turn (session.max_steps); send another message to continue",
+                    self.max_steps
+                ),
+                retryable: false,
+            }));
+            self.finish(fx, MessageStatus::Incomplete);
+            return;
+        }
+        self.step += 1;
+        self.start_request(fx, None);
+    }
+
+    fn run(&mut self, fx: &mut Vec<Effect>, call: ToolCall) {
+        self.phase = Phase::RunningTool;
+        self.current = Some(call.clone());
+        fx.push(Effect::RunTool { call });
+    }
+
+    fn result(&mut self, fx: &mut Vec<Effect>, call_id: String, content: String, is_error: bool) {
+        fx.push(Effect::PersistToolResult {
+            call_id: call_id.clone(),
+            content: content.clone(),
+            is_error,
+        });
+        fx.push(Effect::Emit(Event::ToolCallEnd {
+            id: call_id,
+            output: content,
+            is_error,
+        }));
+    }
+
+    fn finish(&mut self, fx: &mut Vec<Effect>, status: MessageStatus) {
+        self.phase = Phase::Done;
+        self.current = None;
+        fx.push(Effect::TurnDone {
+            status,
+            usage: self.turn_usage,
+        });
+    }
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;
