@@ -16,7 +16,6 @@ use futures::future::BoxFuture;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -94,7 +93,9 @@ impl HostSandbox {
     }
 
     async fn run(&self, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
-        let (reader, writer) = std::io::pipe()?;
+        // Close-on-exec, so commands running in parallel do not inherit each other's pipe.
+        let (reader, writer) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
         let writer_for_stderr = writer.try_clone()?;
         let mut command = tokio::process::Command::new(&self.shell);
         command
@@ -120,7 +121,7 @@ impl HostSandbox {
             ))
         })?;
         let mut group = ProcessGroup::new(child.id());
-        let mut pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
+        let mut pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(reader)?;
 
         let mut captured = CappedBuffer::new(self.output_cap);
         let mut live = request.live_output.map(LiveOutput::new);
