@@ -1,2 +1,3 @@
 //! Integration suites, one module per area.
 mod host_sandbox;
+mod tools;
