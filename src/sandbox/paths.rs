@@ -101,6 +101,13 @@ pub fn confine(root: &Path, path: &str, access: Access) -> Result<PathBuf, PathE
     }
 }
 
+/// The workspace directory as the tools compare against it: canonical when it can be, so that
+/// paths shown to the model are relative to it even when the workspace was given through a
+/// symlink.
+pub fn workspace_root(dir: &Path) -> PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+}
+
 /// `root` shown as the start of a path relative to it (`src/main.rs`), or the path itself when
 /// it is not inside `root`. For messages to the model.
 pub fn display_relative(root: &Path, path: &Path) -> String {

@@ -7,7 +7,7 @@
 use super::registry::parse_arguments;
 use super::write::{replace_atomically, unified_diff};
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
-use crate::sandbox::paths::{Access, confine, display_relative};
+use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,7 +66,7 @@ impl Tool for EditTool {
 
     fn preview(&self, arguments: &Value, ctx: &ToolContext) -> Result<ApprovalPreview, String> {
         let args: EditArgs = parse_arguments(self, arguments)?;
-        let root = ctx.sandbox.workspace();
+        let root = &workspace_root(ctx.sandbox.workspace());
         let (_path, shown, old) = load(root, &args.path)?;
         let edited = apply_edit(&old, &args, &shown)?;
         Ok(ApprovalPreview::Diff {
@@ -81,7 +81,7 @@ impl Tool for EditTool {
                 Ok(args) => args,
                 Err(message) => return ToolOutput::error(message),
             };
-            let root = ctx.sandbox.workspace().to_path_buf();
+            let root = workspace_root(ctx.sandbox.workspace());
             let job = tokio::task::spawn_blocking(move || edit_file(&root, &args));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),

@@ -6,7 +6,7 @@
 
 use super::registry::parse_arguments;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
-use crate::sandbox::paths::{Access, confine, display_relative};
+use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ impl Tool for GlobTool {
                 Ok(args) => args,
                 Err(message) => return ToolOutput::error(message),
             };
-            let root = ctx.sandbox.workspace().to_path_buf();
+            let root = workspace_root(ctx.sandbox.workspace());
             let cancel = ctx.cancel.clone();
             let job = tokio::task::spawn_blocking(move || glob_files(&root, &args, &cancel));
             match job.await {

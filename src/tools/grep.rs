@@ -7,7 +7,7 @@ use super::glob::{compile_glob, search_root, walker};
 use super::registry::parse_arguments;
 use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
-use crate::sandbox::paths::display_relative;
+use crate::sandbox::paths::{display_relative, workspace_root};
 use futures::future::BoxFuture;
 use grep_regex::RegexMatcherBuilder;
 use grep_searcher::sinks::Lossy;
@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 pub const MAX_MATCHES: usize = 500;
 /// Bytes of one matching line shown.
 pub const MAX_LINE_BYTES: usize = 500;
+/// Memory the searcher may use for one file's line buffer.
+const HEAP_LIMIT: usize = 32 * 1024 * 1024;
 const OUTPUT_BUDGET: usize = DEFAULT_MODEL_CAP - 500;
 
 pub struct GrepTool;
@@ -72,7 +74,7 @@ impl Tool for GrepTool {
                 Ok(args) => args,
                 Err(message) => return ToolOutput::error(message),
             };
-            let root = ctx.sandbox.workspace().to_path_buf();
+            let root = workspace_root(ctx.sandbox.workspace());
             let cancel = ctx.cancel.clone();
             let job = tokio::task::spawn_blocking(move || grep_files(&root, &args, &cancel));
             match job.await {
@@ -133,6 +135,9 @@ fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Resul
     let mut searcher = SearcherBuilder::new()
         .line_number(true)
         .binary_detection(BinaryDetection::quit(0))
+        // One enormous line (minified files) must not take unbounded memory: such a file
+        // fails to search and is skipped.
+        .heap_limit(Some(HEAP_LIMIT))
         .build();
 
     let mut out = String::new();

@@ -7,7 +7,7 @@
 use super::registry::parse_arguments;
 use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
-use crate::sandbox::paths::{Access, confine, display_relative};
+use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -72,7 +72,7 @@ impl Tool for ReadTool {
                 Ok(args) => args,
                 Err(message) => return ToolOutput::error(message),
             };
-            let root = ctx.sandbox.workspace().to_path_buf();
+            let root = workspace_root(ctx.sandbox.workspace());
             let job = tokio::task::spawn_blocking(move || read_page(&root, &args));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),

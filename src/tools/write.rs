@@ -7,7 +7,7 @@
 use super::registry::parse_arguments;
 use super::truncate::cap_text;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
-use crate::sandbox::paths::{Access, confine, display_relative};
+use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -57,7 +57,7 @@ impl Tool for WriteTool {
 
     fn preview(&self, arguments: &Value, ctx: &ToolContext) -> Result<ApprovalPreview, String> {
         let args: WriteArgs = parse_arguments(self, arguments)?;
-        let root = ctx.sandbox.workspace();
+        let root = &workspace_root(ctx.sandbox.workspace());
         let path = target(root, &args.path)?;
         let shown = display_relative(root, &path);
         let old = if path.exists() {
@@ -77,7 +77,7 @@ impl Tool for WriteTool {
                 Ok(args) => args,
                 Err(message) => return ToolOutput::error(message),
             };
-            let root = ctx.sandbox.workspace().to_path_buf();
+            let root = workspace_root(ctx.sandbox.workspace());
             let job = tokio::task::spawn_blocking(move || write_file(&root, &args));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
@@ -112,10 +112,23 @@ fn write_file(root: &Path, args: &WriteArgs) -> Result<String, String> {
         .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
     let lines = args.content.lines().count();
     let bytes = args.content.len();
+    let size = format!("{}, {}", count(bytes, "byte"), count(lines, "line"));
     Ok(match previous {
-        Some(old) => format!("replaced `{shown}` ({bytes} bytes, {lines} lines; was {old} bytes)"),
-        None => format!("created `{shown}` ({bytes} bytes, {lines} lines)"),
+        Some(old) => format!(
+            "replaced `{shown}` ({size}; was {})",
+            count(old as usize, "byte")
+        ),
+        None => format!("created `{shown}` ({size})"),
     })
+}
+
+/// `1 line`, `2 lines`.
+fn count(n: usize, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 /// Write `bytes` to `path` through a temporary file in the same directory and a rename. An

@@ -264,3 +264,27 @@ async fn a_gigabyte_of_output_stays_capped_in_bounded_memory() {
     // Keeping the output would need 1024 MiB; other tests in this binary run alongside.
     assert!(grown_mib < 256, "peak RSS grew by {grown_mib} MiB");
 }
+
+#[tokio::test]
+async fn a_process_that_leaves_the_group_does_not_hold_the_command_open() {
+    let (dir, sandbox) = workspace();
+    let started = Instant::now();
+    // `setsid` moves the child out of the command's process group, so the group kill misses
+    // it; it still holds the output pipe. The exec must return shortly after the shell exits.
+    let out = sandbox
+        .exec(request(
+            "setsid sleep 30 & echo $! > escaped.pid; echo done",
+            60,
+        ))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let pid = read_pid(&dir.path().join("escaped.pid"));
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status();
+    assert_eq!(out.output, "done\n");
+    assert_eq!(out.exit_code, Some(0));
+    assert!(!out.timed_out);
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}

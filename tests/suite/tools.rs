@@ -212,7 +212,7 @@ async fn write_creates_parents_and_replaces_atomically() {
     let out = f
         .ok("write", json!({"path": "a/b/c.txt", "content": "new"}))
         .await;
-    assert_eq!(out, "replaced `a/b/c.txt` (3 bytes, 1 lines; was 8 bytes)");
+    assert_eq!(out, "replaced `a/b/c.txt` (3 bytes, 1 line; was 8 bytes)");
     assert_eq!(f.read_file("a/b/c.txt"), "new");
     let mode = std::fs::metadata(f.ws.join("a/b/c.txt"))
         .unwrap()
@@ -647,4 +647,53 @@ async fn previews_show_the_command_or_diff_without_changing_anything() {
     assert!(err.contains("outside the workspace"), "{err}");
     let err = preview("bash", json!({})).unwrap_err();
     assert!(err.contains("needs the argument `command`"), "{err}");
+}
+
+/// A sandbox whose workspace path goes through a symlink, as a backend may report it.
+struct LinkedWorkspace(PathBuf);
+
+impl harness::sandbox::Sandbox for LinkedWorkspace {
+    fn backend(&self) -> harness::sandbox::SandboxBackend {
+        harness::sandbox::SandboxBackend::Docker
+    }
+    fn workspace(&self) -> &Path {
+        &self.0
+    }
+    fn exec(
+        &self,
+        _request: harness::sandbox::ExecRequest,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<harness::sandbox::ExecOutput, harness::sandbox::SandboxError>,
+    > {
+        Box::pin(async {
+            Err(harness::sandbox::SandboxError::Failed(
+                "no exec here".into(),
+            ))
+        })
+    }
+    fn shutdown(&self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn file_tools_work_through_a_symlinked_workspace_path() {
+    let mut f = fixture();
+    let link = f.ws.parent().unwrap().join("ws_link");
+    symlink(&f.ws, &link).unwrap();
+    f.ctx.sandbox = Arc::new(LinkedWorkspace(link));
+    let out = f.ok("glob", json!({"pattern": "**/*.rs"})).await;
+    assert_eq!(out, "src/main.rs\n");
+    let out = f
+        .ok("write", json!({"path": "n.txt", "content": "x"}))
+        .await;
+    assert_eq!(out, "created `n.txt` (1 byte, 1 line)");
+    let err = f.err("read", json!({"path": "secret_link"})).await;
+    assert!(err.contains("outside the workspace"), "{err}");
+    let err = f.err("bash", json!({"command": "true"})).await;
+    assert!(
+        err.contains("the command could not be run: sandbox failed: no exec here"),
+        "{err}"
+    );
 }
