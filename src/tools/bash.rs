@@ -87,6 +87,9 @@ impl Tool for BashTool {
             if args.command.trim().is_empty() {
                 return ToolOutput::error(empty_command());
             }
+            if ctx.cancel.is_cancelled() {
+                return ToolOutput::error("[interrupted by the user before the command started]");
+            }
             let timeout = Self::effective_timeout(args.timeout_secs, ctx.default_timeout);
             let request = ExecRequest {
                 command: args.command,

@@ -13,6 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+/// Larger files are not loaded whole for an edit.
+const MAX_EDIT_BYTES: u64 = 64 * 1024 * 1024;
 /// Match lines listed in an "ambiguous" error.
 const MAX_LISTED_LINES: usize = 10;
 

@@ -14,6 +14,9 @@ use crate::providers::ToolSpec;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
+/// Hard limit on one result's size; above the tools' own caps so their status lines survive.
+const SAFETY_CAP: usize = DEFAULT_MODEL_CAP + 2_000;
+
 /// The tools offered to a model, in a fixed order.
 #[derive(Clone)]
 pub struct ToolRegistry {
@@ -110,8 +113,9 @@ impl ToolRegistry {
         tool.preview(&arguments, ctx)
     }
 
-    /// Run `call`. Whatever goes wrong becomes an error result; the content is capped at
-    /// [`DEFAULT_MODEL_CAP`] bytes whatever the tool returned.
+    /// Run `call`. Whatever goes wrong becomes an error result; the content is capped near
+    /// [`DEFAULT_MODEL_CAP`] bytes whatever the tool returned (tools cap their own output
+    /// below that and add a status line, which this leaves alone).
     pub async fn execute(&self, call: &ToolCall, ctx: ToolContext) -> ToolOutput {
         let tool = match self.validate(call) {
             Ok(tool) => tool,
@@ -122,8 +126,8 @@ impl ToolRegistry {
             Err(e) => return ToolOutput::error(e.to_string()),
         };
         let mut output = tool.execute(arguments, ctx).await;
-        if output.content.len() > DEFAULT_MODEL_CAP {
-            output.content = cap_text(&output.content, DEFAULT_MODEL_CAP);
+        if output.content.len() > SAFETY_CAP {
+            output.content = cap_text(&output.content, SAFETY_CAP);
         }
         output
     }
