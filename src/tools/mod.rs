@@ -3,7 +3,18 @@
 //! call by name. A tool never panics on bad arguments: it answers with an error result the model
 //! can read.
 
+pub mod approval;
+pub mod bash;
+pub mod edit;
+pub mod glob;
+pub mod grep;
+pub mod read;
+pub mod registry;
 pub mod truncate;
+pub mod write;
+
+pub use approval::{ApprovalPolicy, ApprovalVerdict};
+pub use registry::ToolRegistry;
 
 /// Names of the built-in tools, in the order they are offered.
 pub const BUILTIN_TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];

@@ -1,4 +1,6 @@
 //! Integration suites, one module per area.
 mod config_cli;
 mod history_cli;
+mod host_sandbox;
 mod store;
+mod tools;
