@@ -256,7 +256,7 @@ pattern!(
 );
 pattern!(
     CODING_TERM,
-    r"(?i)(\b(rust|python|javascript|typescript|golang|java|kotlin|swift|haskell|ruby|php|scala|elixir|sql|bash|powershell|function|functions|method|class|struct|enum|trait|interface|variable|compiler|api|endpoint|database|schema|query|regex|git|docker|kubernetes|test suite|bug|crate|npm|cargo|pip|repo|repository|codebase|script|algorithm|async|thread|mutex|pointer|borrow checker|lifetime|closure|lambda|json|yaml|http|css|html|react|frontend|backend|cli|library|dependency|dependencies|linter|clippy|runtime|recursion|pull request|merge conflict|segfault|vector|array|hashmap|iterator|stdout|stderr|commit|branch|terminal)\b|\bc\+\+|\bc#)"
+    r"(?i)(\b(rust|python|javascript|typescript|golang|java|kotlin|swift|haskell|ruby|php|scala|elixir|sql|bash|powershell|function|functions|method|class|struct|enum|trait|interface|variable|compiler|api|endpoint|database|schema|query|regex|git|docker|kubernetes|test suite|bug|crate|npm|cargo|pip|repo|repository|codebase|script|algorithm|async|thread|mutex|pointer|borrow checker|lifetime|closure|lambda|json|yaml|http|css|html|react|frontend|backend|cli|library|dependency|dependencies|linter|clippy|runtime|recursion|pull request|merge conflict|segfault|module|modules|caller|callers|vector|array|hashmap|iterator|stdout|stderr|commit|branch|terminal)\b|\bc\+\+|\bc#)"
 );
 pattern!(
     LARGE_SCALE,
