@@ -13,11 +13,12 @@
 //! | a fenced code block (```` ``` ```` or `~~~` at a line start) | +3 |
 //! | three or more code-like lines without a fence (`fn `, `def `, `import `, lines ending in `;`/`{`, ...) | +3 |
 //! | a stack trace (Python traceback, `panicked at`, `at f(File.java:12)`, `goroutine N [`, ...) | +3 |
-//! | a compiler/runtime error (`error[E0382]`, `TypeError:`, `tests failing`, `exit code 1`, ...) | +2 |
+//! | a compiler/runtime error (`error[E0382]`, `TypeError:`, `tests failing`, `exits with code 137`, `fails with`, `permission denied`, ...) | +2 |
 //! | a file path or source file name (`src/main.rs`, `app.py`, `Cargo.toml`) | +2 |
-//! | a coding verb (`refactor`, `debug`, `implement`, `compile`, `write a function/script/test ...`) | +2 |
+//! | a coding verb (`refactor`, `debug`, `implement`, `compile`, `review this PR`, `write a function/script/test ...`) | +2 |
+//! | a code reference (`my code`, `this script`, `the build`, `our endpoint`, ...) | +2 |
 //! | the active agent is a coding agent (its name contains code, review, dev, engineer, program) | +2 |
-//! | a coding question (`git command`, `one-liner`, `regex`, `how do I ... in Rust`) | +2 |
+//! | a coding question (`git command`, `one-liner`, `regex`, `time complexity`, `how do I ... in Rust`) | +2 |
 //! | an engineering phrase (any large-scale phrase of the complexity table below) | +2 |
 //! | an inline code snippet with code punctuation (`` `f(x);` ``, `` `a::b` ``) | +2 |
 //! | other inline code (`` `x` ``) | +1 |
@@ -235,7 +236,7 @@ pattern!(
 );
 pattern!(
     ERROR_MESSAGE,
-    r"(?i)(error\[E\d{4}\]|\b\w+(Error|Exception):|\berror:|\bundefined reference\b|\bnull ?pointer\b|\bsegfault\b|\bcompil(e|er|ation) (error|errors|fails|failed)\b|\bbuild (fails|failed|is failing|breaks)\b|\btests? (fail|fails|failed|failing)\b|\bexit (code|status) \d+)"
+    r"(?i)(error\[E\d{4}\]|\b\w+(Error|Exception):|\berror:|\bundefined reference\b|\bnull ?pointer\b|\bsegfault\b|\bcompil(e|er|ation) (error|errors|fails|failed)\b|\bbuild (fails|failed|is failing|breaks)\b|\btests? (fail|fails|failed|failing)\b|\bexit (code|status) \d+|\bexit(s|ed|ing)? (\w+ ){0,3}with (code|status) \d+|\b(fails|failed|failing|crashes|crashed) with\b|\bpermission denied\b|\bcommand not found\b|\bno such file or directory\b)"
 );
 pattern!(
     FILE_PATH,
@@ -248,7 +249,11 @@ pattern!(
 );
 pattern!(
     CODING_VERB,
-    r"(?i)\b(refactor\w*|debug|debugging|debugger|implement|implementing|implementation|compile|compiling|deploy|deploying|unit[- ]tests?|code review|write (a|an|the|some) (\w+ )?(function|script|program|class|method|test|tests|query|regex|macro|module|cli|parser|endpoint|api|component|hook|migration|dockerfile))\b"
+    r"(?i)\b(refactor\w*|debug|debugging|debugger|implement|implementing|implementation|compile|compiling|deploy|deploying|unit[- ]tests?|code review|review (this|the|my|our) (pr|diff|code|patch|pull request|commit|changes)|write (a|an|the|some) (\w+ )?(function|script|program|class|method|test|tests|query|regex|macro|module|cli|parser|endpoint|api|component|hook|migration|dockerfile))\b"
+);
+pattern!(
+    CODE_REFERENCE,
+    r"(?i)\b(my|this|the|our|your) (code|script|program|function|build|query|tests?|repo|codebase|endpoint|component|crate|package)\b"
 );
 pattern!(
     CHANGE_VERB,
@@ -256,7 +261,7 @@ pattern!(
 );
 pattern!(
     CODING_TERM,
-    r"(?i)(\b(rust|python|javascript|typescript|golang|java|kotlin|swift|haskell|ruby|php|scala|elixir|sql|bash|powershell|function|functions|method|class|struct|enum|trait|interface|variable|compiler|api|endpoint|database|schema|query|regex|git|docker|kubernetes|test suite|bug|crate|npm|cargo|pip|repo|repository|codebase|script|algorithm|async|thread|mutex|pointer|borrow checker|lifetime|closure|lambda|json|yaml|http|css|html|react|frontend|backend|cli|library|dependency|dependencies|linter|clippy|runtime|recursion|pull request|merge conflict|segfault|module|modules|caller|callers|vector|array|hashmap|iterator|stdout|stderr|commit|branch|terminal)\b|\bc\+\+|\bc#)"
+    r"(?i)(\b(rust|python|javascript|typescript|golang|java|kotlin|swift|haskell|ruby|php|scala|elixir|sql|bash|powershell|function|functions|method|class|struct|enum|trait|interface|variable|compiler|api|endpoint|database|schema|query|regex|git|docker|kubernetes|test suite|bug|crate|npm|cargo|pip|repo|repository|codebase|script|algorithm|async|thread|mutex|pointer|borrow checker|lifetime|closure|lambda|json|yaml|http|css|html|react|frontend|backend|cli|library|dependency|dependencies|linter|clippy|runtime|recursion|pull request|merge conflict|segfault|module|modules|caller|callers|vector|array|hashmap|iterator|stdout|stderr|commit|branch|terminal|code|tests?|bugs|diff|patch|pr|prs|quicksort|mergesort|binary search|linked list|hash table|data structures?|time complexity|component|components|props|re-?renders?|button|django|flask|rails|spring boot|node\.?js|vue|angular|nextjs|next\.js|expressjs|express\.js|oauth2?|tokens?|scheduler|leader election|microservices?|load balancer|caching|webhook|kernel)\b|\bc\+\+|\bc#)"
 );
 pattern!(
     LARGE_SCALE,
@@ -264,7 +269,7 @@ pattern!(
 );
 pattern!(
     CODING_QUESTION,
-    r"(?i)(\b(git|shell|bash|terminal|docker|cargo|npm) command\b|\bone-?liner\b|\bregex\b|\bhow (do|can|to|would|should) (i |you |we )?(\w+ ){0,6}in (rust|python|javascript|typescript|go|golang|java|kotlin|c\+\+|c#|bash|sql|shell|ruby|php)\b)"
+    r"(?i)(\b(git|shell|bash|terminal|docker|cargo|npm) command\b|\bone-?liner\b|\bregex\b|\btime complexity\b|\bbig-?o\b|\bhow (do|can|to|would|should) (i |you |we )?(\w+ ){0,6}in (rust|python|javascript|typescript|go|golang|java|kotlin|c\+\+|c#|bash|sql|shell|ruby|php)\b)"
 );
 pattern!(INLINE_SNIPPET, r"`[^`\n]*([(){};=]|::|->)[^`\n]*`");
 pattern!(
@@ -388,6 +393,9 @@ pub fn classify(input: &ClassifyInput<'_>) -> Classification {
     let coding_verb = CODING_VERB.first(text);
     if let Some(m) = &coding_verb {
         coding += c.add(format!("coding verb `{m}`"), Score::Coding, 2);
+    }
+    if let Some(m) = CODE_REFERENCE.first(text) {
+        coding += c.add(format!("code reference `{m}`"), Score::Coding, 2);
     }
     if CODING_AGENT.is_match(input.agent) {
         coding += c.add(format!("coding agent `{}`", input.agent), Score::Coding, 2);
@@ -521,6 +529,7 @@ fn all_patterns() -> Vec<(&'static str, &'static Pattern)> {
         ("IDENTIFIER", &IDENTIFIER),
         ("CODING_VERB", &CODING_VERB),
         ("CHANGE_VERB", &CHANGE_VERB),
+        ("CODE_REFERENCE", &CODE_REFERENCE),
         ("CODING_TERM", &CODING_TERM),
         ("LARGE_SCALE", &LARGE_SCALE),
         ("REFACTOR", &REFACTOR),

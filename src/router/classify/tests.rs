@@ -119,7 +119,51 @@ fn classifies_realistic_prompts() {
             "What does this function do? `fn id<T>(x: T) -> T { x }`",
             CodingSimple,
         ),
+        (
+            "Why is my Docker container exiting immediately with code 137?",
+            CodingModerate,
+        ),
+        ("what's the time complexity of quicksort?", CodingSimple),
+        (
+            "My React component re-renders on every keystroke, how do I stop that?",
+            CodingSimple,
+        ),
+        ("why does my code not work", CodingSimple),
+        ("convert this JSON to YAML: {\"a\": 1}", CodingSimple),
+        ("Review this PR diff and point out bugs", CodingModerate),
+        (
+            "npm install fails with EACCES permission denied",
+            CodingModerate,
+        ),
+        (
+            "Can you write unit tests for the parser module?",
+            CodingModerate,
+        ),
+        (
+            "Write a SQL query that returns the top 5 customers by revenue",
+            CodingModerate,
+        ),
+        (
+            "Implement OAuth2 login with Google for our Django app, including refresh tokens and tests",
+            CodingModerate,
+        ),
+        (
+            "Set up GitHub Actions CI for this Rust project with clippy and tests",
+            CodingModerate,
+        ),
+        (
+            "I need to build a distributed job scheduler in Go with leader election and retries",
+            CodingComplex,
+        ),
         // research
+        (
+            "What are the latest developments in fusion energy research?",
+            Research,
+        ),
+        (
+            "Which is better for a startup, AWS or GCP? Compare them.",
+            Research,
+        ),
         (
             "Compare PostgreSQL and MySQL for a write-heavy analytics workload: pros and cons",
             Research,
@@ -170,6 +214,26 @@ fn classifies_realistic_prompts() {
             General,
         ),
         ("How long should I boil an egg for a runny yolk?", General),
+        ("What's a good name for a bakery?", General),
+        (
+            "Translate this paragraph into Spanish: The weather is lovely today.",
+            General,
+        ),
+        ("Explain the difference between TCP and UDP", General),
+        ("Plan a 3-day trip to Lisbon", General),
+        (
+            "Help me write a cover letter for a backend engineer role",
+            General,
+        ),
+        (
+            "Draft an email to my landlord about the broken heater",
+            General,
+        ),
+        ("Please proofread my essay below.", General),
+        (
+            "I want to express my thanks to the class teacher in a short note",
+            General,
+        ),
         // offline
         (
             "offline: what does this contract clause mean for my salary?",
