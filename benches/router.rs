@@ -26,6 +26,11 @@ fn prompts() -> Vec<(&'static str, String)> {
             format!("Refactor this handler so errors map to 4xx codes:\n```rust\n{code}```"),
         ),
         (
+            "paste_64k_non_ascii",
+            "Der Bericht über das Quartal zeigt Wachstum in jeder Region, größer als erwartet. "
+                .repeat(800),
+        ),
+        (
             "paste_1mb",
             "The quarterly report says revenue grew in every region. ".repeat(18_000),
         ),

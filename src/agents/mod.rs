@@ -211,8 +211,19 @@ pub fn load(
         Some(p) => p.display().to_string(),
         None => "config".to_string(),
     };
+    // Only for pointing at the right line in messages; an unreadable file just loses the line.
+    let config_text = config
+        .source
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
     for (name, raw) in &config.agents {
-        let origin = format!("{config_origin} [agents.{name}]");
+        let header = config_text
+            .as_deref()
+            .and_then(|t| line_of(t, &format!("[agents.{name}]")));
+        let origin = match header {
+            Some(line) => format!("{config_origin}:{line}: [agents.{name}]"),
+            None => format!("{config_origin} [agents.{name}]"),
+        };
         let source = AgentSource::Config {
             path: config.source.clone(),
         };

@@ -417,7 +417,10 @@ fn agents_json_lists_builtin_config_user_and_project_agents() {
 
 #[test]
 fn agents_reports_bad_files_with_file_line_and_tool() {
-    let env = Env::with_example_config();
+    let mut config = std::fs::read_to_string(examples().join("config.toml")).unwrap();
+    let header_line = config.lines().count() + 2;
+    config.push_str("\n[agents.web]\ntools = [\"fetch\"]\n");
+    let env = Env::new(&config);
     let bad_tool = env.write(
         "home/agents/helper.toml",
         "description = \"x\"\ntools = [\"read\", \"browser\"]\n",
@@ -429,16 +432,23 @@ fn agents_reports_bad_files_with_file_line_and_tool() {
     let (code, err) = env.fails(&["agents", "--json"]);
     assert_eq!(code, 2);
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines.len(), 3, "{err}");
     assert!(
         lines[0].starts_with(&format!(
-            "harness: {}:2: agent `helper` lists unknown tool `browser`: use only bash, read, write, edit, glob, grep",
+            "harness: {}:{header_line}: [agents.web]: agent `web` lists unknown tool `fetch`",
+            env.home.join("config.toml").display()
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{}:2: agent `helper` lists unknown tool `browser`: use only bash, read, write, edit, glob, grep",
             bad_tool.display()
         )),
         "{err}"
     );
     assert!(
-        lines[1].starts_with(&format!("{}:3:", bad_toml.display())),
+        lines[2].starts_with(&format!("{}:3:", bad_toml.display())),
         "{err}"
     );
 }
