@@ -68,6 +68,12 @@ pub async fn run(ctx: &CliContext, args: JsonFlag) -> CliResult {
         return print_json(&rows);
     }
     print_out(&render_table(&rows));
+    if let Some(path) = workspace().as_deref().and_then(agents::find_agents_md) {
+        print_out(&format!(
+            "{} is appended to every agent's system prompt in this workspace\n",
+            path.display()
+        ));
+    }
     Ok(())
 }
 

@@ -7,6 +7,20 @@
 //! - `rules.rs`: pins, rule matching by priority, fallback chains, the decision trace.
 //! - `validate.rs`: config problems in `[router]` and agents' pins, with lines.
 //! - `health.rs`: the per-provider circuit breaker whose state the caller passes in.
+//!
+//! How the core drives it, per user message:
+//!
+//! ```text
+//! let router = Router::new(&config.router)?;          // once per session / config reload
+//! let decision = router.route(&RouteInput { text, agent, pinned, previous, config,
+//!                                           available: &|provider| breaker_is_closed(provider) })?;
+//! // emit route { model: candidates[0].model, reason: candidates[0].reason }, then call it.
+//! // On a failure before the first token of candidates[i], if candidates[i + 1] exists:
+//! //   reason = fallback_reason(&candidates[i].model, &error_text, &candidates[i + 1])
+//! //   emit route { model: candidates[i + 1].model, reason } and try it.
+//! // After the first token: no switch. A pin yields exactly one candidate (no silent fallback).
+//! // Keep decision.category as `previous` for the next message.
+//! ```
 
 pub mod classify;
 pub mod health;

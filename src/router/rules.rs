@@ -278,6 +278,7 @@ impl Router {
             return Ok(decision);
         }
 
+        let chars = input.text.chars().count();
         let mut skipped_models: Vec<String> = Vec::new();
         let mut matched_unusable: Vec<String> = Vec::new();
         let mut decided = false;
@@ -288,7 +289,7 @@ impl Router {
                     .push(not_reached(r, "an earlier rule matched"));
                 continue;
             }
-            let matched = match self.check(r, input, category) {
+            let matched = match self.check(r, input, category, chars) {
                 Err(why) => {
                     decision.trace.push(step(r, Outcome::Skipped, why));
                     continue;
@@ -410,6 +411,7 @@ impl Router {
         r: &CompiledRule,
         input: &RouteInput<'_>,
         category: Category,
+        chars: usize,
     ) -> Result<Vec<String>, String> {
         let rule = &r.rule;
         let mut held = Vec::new();
@@ -420,7 +422,6 @@ impl Router {
             held.push(format!("agent {agent}"));
         }
         if rule.min_chars.is_some() || rule.max_chars.is_some() {
-            let chars = input.text.chars().count();
             if let Some(min) = rule.min_chars {
                 if chars < min {
                     return Err(format!("{chars} chars, rule wants at least {min}"));

@@ -413,6 +413,18 @@ fn agents_json_lists_builtin_config_user_and_project_agents() {
     assert!(text.lines().next().unwrap().starts_with("  NAME"), "{text}");
     assert!(text.contains("\n* general "), "{text}");
     assert!(text.contains("(none)"), "{text}");
+    assert!(!text.contains("AGENTS.md"), "{text}");
+
+    let md = env.write("AGENTS.md", "Use tabs.\n");
+    let out = env.cmd(&["agents"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(&format!(
+            "{} is appended to every agent's system prompt in this workspace\n",
+            md.display()
+        )),
+        "{text}"
+    );
 }
 
 #[test]
