@@ -2,7 +2,9 @@
 //! built-in `general` agent and loading from three places, later ones winning on a name clash:
 //! config `[agents.*]`, then the user's `agents/*.toml` (`HarnessPaths::agents_dir`), then the
 //! workspace's `.harness/agents/*.toml`. Every problem (bad TOML with its line, an unknown tool
-//! named with its file, a bad file name) is collected so one run reports them all.
+//! named with its file, a bad file name) is collected so one run reports them all. A project
+//! agent cannot set `approval = "auto"`: opening a cloned repository must never switch off
+//! approval (the setting is dropped with a notice).
 //! `prompt.rs` finds the workspace's AGENTS.md and builds the system prompt.
 
 pub mod prompt;
@@ -140,6 +142,7 @@ impl std::error::Error for AgentLoadError {}
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentSet {
     agents: BTreeMap<String, Agent>,
+    notices: Vec<String>,
 }
 
 impl Default for AgentSet {
@@ -154,7 +157,13 @@ impl AgentSet {
         let general = Agent::general();
         Self {
             agents: BTreeMap::from([(general.name.clone(), general)]),
+            notices: Vec::new(),
         }
+    }
+
+    /// Things the user should know that did not stop loading (e.g. an ignored setting).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     pub fn get(&self, name: &str) -> Option<&Agent> {
@@ -265,7 +274,17 @@ fn load_dir(dir: &Path, project: bool, set: &mut AgentSet, problems: &mut Vec<Ag
     files.sort();
     for path in files {
         match load_file(&path, project) {
-            Ok(agent) => set.insert(agent),
+            Ok(mut agent) => {
+                // A cloned repository must not be able to switch off approval for the user.
+                if project && agent.approval == Some(ApprovalMode::Auto) {
+                    agent.approval = None;
+                    set.notices.push(format!(
+                        "{}: approval = \"auto\" is ignored in a project's agents (a repository cannot turn off approval); set it in your own agents directory or config instead",
+                        path.display()
+                    ));
+                }
+                set.insert(agent);
+            }
             Err(mut e) => problems.append(&mut e),
         }
     }

@@ -61,7 +61,13 @@ fn project_wins_over_user_wins_over_config() {
     assert_eq!(coder.description, "from project");
     assert_eq!(coder.system_prompt, "P");
     assert_eq!(coder.model.as_deref(), Some("anthropic/claude-opus-4-6"));
-    assert_eq!(coder.approval, Some(ApprovalMode::Auto));
+    assert_eq!(coder.approval, None, "a project cannot turn off approval");
+    assert_eq!(set.notices().len(), 1);
+    assert!(
+        set.notices()[0].contains("approval = \"auto\" is ignored"),
+        "{:?}",
+        set.notices()
+    );
     assert!(matches!(&coder.source, AgentSource::Project { path } if path.ends_with("coder.toml")));
 
     let reviewer = set.get("reviewer").unwrap();
@@ -85,6 +91,17 @@ fn project_wins_over_user_wins_over_config() {
     // Without a workspace the user file wins over config.
     let set = load(&config, &user, None).unwrap();
     assert_eq!(set.get("coder").unwrap().description, "from user");
+    assert!(set.notices().is_empty());
+
+    // Stricter modes from a project are kept; auto from the user's own files too.
+    write(
+        &ws.join(".harness/agents/coder.toml"),
+        "approval = \"deny\"\n",
+    );
+    write(&user.join("auto.toml"), "approval = \"auto\"\n");
+    let set = load(&config, &user, Some(&ws)).unwrap();
+    assert_eq!(set.get("coder").unwrap().approval, Some(ApprovalMode::Deny));
+    assert_eq!(set.get("auto").unwrap().approval, Some(ApprovalMode::Auto));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! Also the loader every command uses to get the agent set with CLI-shaped errors.
 
 use super::args::JsonFlag;
-use super::{CliContext, CliError, CliResult, print_json, print_out};
+use super::{CliContext, CliError, CliResult, eprint_line, print_json, print_out};
 use crate::agents::{self, AgentSet, AgentSource};
 use crate::config::{Config, Overrides};
 use serde::Serialize;
@@ -18,8 +18,12 @@ pub fn workspace() -> Option<PathBuf> {
 /// listing them all, the first line naming the first problem.
 pub fn load_agent_set(ctx: &CliContext, config: &Config) -> Result<AgentSet, CliError> {
     let ws = workspace();
-    agents::load(config, &ctx.paths.agents_dir, ws.as_deref())
-        .map_err(|e| CliError::usage(e.to_string()))
+    let set = agents::load(config, &ctx.paths.agents_dir, ws.as_deref())
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    for notice in set.notices() {
+        eprint_line(&format!("harness: note: {notice}"));
+    }
+    Ok(set)
 }
 
 #[derive(Serialize)]
