@@ -4,3 +4,4 @@ mod history_cli;
 mod host_sandbox;
 mod store;
 mod tools;
+mod router;

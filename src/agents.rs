@@ -1,1 +1,0 @@
-//! Agent definitions (built-in `general`, `[agents.*]`, agents/*.toml) and their loading.
