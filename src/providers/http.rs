@@ -357,7 +357,8 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let cases: Vec<(Vec<(&str, &str)>, Option<Duration>)> = vec![
+        type Case<'a> = (Vec<(&'a str, &'a str)>, Option<Duration>);
+        let cases: Vec<Case> = vec![
             (vec![("retry-after", "2")], Some(Duration::from_secs(2))),
             (
                 vec![("retry-after", "1.5")],

@@ -1,1 +1,3 @@
 //! Integration suites, one module per area.
+
+mod providers;

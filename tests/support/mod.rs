@@ -1,1 +1,3 @@
 //! Shared test helpers: fake provider server, temporary homes, images.
+
+pub mod fake_provider;
