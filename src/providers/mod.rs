@@ -6,9 +6,23 @@
 //! Retries (before the first content only), timeouts and the per-provider circuit breaker live
 //! in `retry.rs` and `crate::router::health`, shared by every client.
 
+pub mod anthropic;
 pub mod error;
+pub mod http;
+pub mod ndjson;
+pub mod ollama;
+pub mod openai;
+pub mod retry;
+pub mod sse;
+pub mod stream;
 
-pub use error::ProviderError;
+pub use error::{ProviderError, TimeoutPhase};
+pub use retry::RetryPolicy;
+
+use crate::config::{Config, ProviderConfig, ProviderKind};
+use crate::router::health::HealthRegistry;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::message::{Role, ToolCall, Usage};
 use futures::future::BoxFuture;
@@ -147,4 +161,77 @@ pub trait Provider: Send + Sync {
     /// Start a streamed chat. Nothing is sent until the stream is first polled; dropping the
     /// stream aborts the request.
     fn stream(&self, request: ChatRequest) -> ProviderStream;
+}
+
+/// Build the client for one `[providers.NAME]` block, with the default retry policy.
+pub fn build_provider(
+    cfg: &ProviderConfig,
+    health: Arc<HealthRegistry>,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    build_provider_with(cfg, health, RetryPolicy::from_config(cfg))
+}
+
+/// [`build_provider`] with an explicit retry policy (tests use short delays).
+pub fn build_provider_with(
+    cfg: &ProviderConfig,
+    health: Arc<HealthRegistry>,
+    retry: RetryPolicy,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    let core = Arc::new(stream::HttpCore::new(cfg, health, retry)?);
+    Ok(match cfg.kind {
+        ProviderKind::Anthropic => Arc::new(anthropic::AnthropicClient::new(cfg, core)?),
+        ProviderKind::Openai => Arc::new(openai::OpenAiClient::new(
+            cfg,
+            core,
+            openai::OpenAiFlavor::OpenAi,
+        )?),
+        ProviderKind::Openrouter => Arc::new(openai::OpenAiClient::new(
+            cfg,
+            core,
+            openai::OpenAiFlavor::OpenRouter,
+        )?),
+        ProviderKind::Zai => Arc::new(openai::OpenAiClient::new(
+            cfg,
+            core,
+            openai::OpenAiFlavor::Zai,
+        )?),
+        ProviderKind::Ollama => Arc::new(ollama::OllamaClient::new(cfg, core)?),
+    })
+}
+
+/// Every configured provider, built once and shared (name -> client), with one health
+/// registry the router can read.
+#[derive(Clone)]
+pub struct ProviderSet {
+    pub health: Arc<HealthRegistry>,
+    providers: BTreeMap<String, Arc<dyn Provider>>,
+}
+
+impl std::fmt::Debug for ProviderSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderSet")
+            .field("providers", &self.providers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderSet {
+    pub fn from_config(
+        config: &Config,
+        health: Arc<HealthRegistry>,
+    ) -> Result<Self, ProviderError> {
+        let mut providers = BTreeMap::new();
+        for (name, cfg) in &config.providers {
+            providers.insert(name.clone(), build_provider(cfg, Arc::clone(&health))?);
+        }
+        Ok(Self { health, providers })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
 }

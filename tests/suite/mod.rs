@@ -5,3 +5,5 @@ mod host_sandbox;
 mod store;
 mod tools;
 mod router;
+
+mod providers;

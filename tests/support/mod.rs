@@ -1,2 +1,4 @@
 //! Shared test helpers: fake provider server, temporary homes, images.
 pub mod home;
+
+pub mod fake_provider;

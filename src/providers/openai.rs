@@ -1,0 +1,444 @@
+//! OpenAI Chat Completions and the two services that speak it with their own habits:
+//! OpenRouter (keep-alive comments, in-band `error` chunks with `finish_reason:"error"`, the
+//! finish chunk sent twice with usage on the second, attribution headers, a model list with
+//! context length and pricing) and Z.ai (`reasoning_content` deltas, usage on the finish chunk,
+//! tool calls whole in one delta). One decoder handles all three; see PROVIDERS.md §1, §4, §5.
+
+use super::http::{ErrorInfo, base_headers, classify, parse_arguments};
+use super::sse::{SseDecoder, SseEvent};
+use super::stream::{HttpCore, PreparedRequest, WireDecoder, drive};
+use super::{
+    ChatMessage, ChatRequest, ModelInfo, Provider, ProviderError, ProviderEvent, ProviderStream,
+    StopReason,
+};
+use crate::config::ProviderConfig;
+use crate::message::{Role, ToolCall, Usage};
+use crate::secret::Secret;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenAiFlavor {
+    OpenAi,
+    OpenRouter,
+    Zai,
+}
+
+pub struct OpenAiClient {
+    core: Arc<HttpCore>,
+    flavor: OpenAiFlavor,
+    base_url: String,
+    headers: HeaderMap,
+}
+
+impl OpenAiClient {
+    pub fn new(
+        cfg: &ProviderConfig,
+        core: Arc<HttpCore>,
+        flavor: OpenAiFlavor,
+    ) -> Result<Self, ProviderError> {
+        let auth = cfg
+            .api_key
+            .as_ref()
+            .map(|k| ("authorization", format!("Bearer {}", k.expose())));
+        let mut headers = base_headers(cfg, auth)?;
+        if flavor == OpenAiFlavor::OpenRouter
+            && !headers.contains_key("x-title")
+            && !headers.contains_key("x-openrouter-title")
+        {
+            headers.insert(
+                "x-title",
+                reqwest::header::HeaderValue::from_static("harness"),
+            );
+        }
+        Ok(Self {
+            core,
+            flavor,
+            base_url: cfg.base_url.clone(),
+            headers,
+        })
+    }
+}
+
+impl Provider for OpenAiClient {
+    fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        async move {
+            let url = format!("{}/models", self.base_url);
+            let mut headers = self.headers.clone();
+            headers.remove(reqwest::header::CONTENT_TYPE);
+            let value = self
+                .core
+                .json_call(reqwest::Method::GET, &url, &headers, None)
+                .await?;
+            parse_model_list(&self.core.name, &value).map_err(|m| self.core.invalid(m))
+        }
+        .boxed()
+    }
+
+    fn stream(&self, request: ChatRequest) -> ProviderStream {
+        let body = request_body(self.flavor, &request);
+        let mut headers = self.headers.clone();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("text/event-stream"),
+        );
+        let prepared = PreparedRequest {
+            url: format!("{}/chat/completions", self.base_url),
+            headers,
+            body: body.to_string().into(),
+        };
+        let name = self.core.name.clone();
+        let key = self.core.api_key.clone();
+        drive(
+            Arc::clone(&self.core),
+            futures::future::ready(Ok(prepared)).boxed(),
+            Box::new(move || Box::new(OpenAiDecoder::new(&name, key.clone()))),
+        )
+    }
+}
+
+/// The JSON body of a streamed chat request.
+pub fn request_body(flavor: OpenAiFlavor, request: &ChatRequest) -> Value {
+    let mut messages = Vec::with_capacity(request.messages.len() + 1);
+    if let Some(system) = request.system.as_deref().filter(|s| !s.is_empty()) {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &request.messages {
+        messages.push(message_json(flavor, m));
+    }
+    let mut body = json!({
+        "model": request.model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+    });
+    if !request.tools.is_empty() {
+        body["tools"] = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({"type": "function", "function": {
+                    "name": t.name, "description": t.description, "parameters": t.parameters}})
+            })
+            .collect();
+    }
+    if let Some(max) = request.max_tokens {
+        let key = match flavor {
+            OpenAiFlavor::OpenAi => "max_completion_tokens",
+            OpenAiFlavor::OpenRouter | OpenAiFlavor::Zai => "max_tokens",
+        };
+        body[key] = json!(max);
+    }
+    if let Some(t) = request.temperature {
+        body["temperature"] = json!(t);
+    }
+    body
+}
+
+fn message_json(flavor: OpenAiFlavor, m: &ChatMessage) -> Value {
+    match m.role {
+        Role::System => json!({"role": "system", "content": m.content}),
+        Role::User | Role::Summary => json!({"role": "user", "content": m.content}),
+        Role::Tool => json!({
+            "role": "tool",
+            "tool_call_id": m.tool_call_id.as_deref().unwrap_or_default(),
+            "content": m.content,
+        }),
+        Role::Assistant => {
+            let mut v = json!({"role": "assistant"});
+            v["content"] = if m.content.is_empty() && !m.tool_calls.is_empty() {
+                Value::Null
+            } else {
+                json!(m.content)
+            };
+            if !m.tool_calls.is_empty() {
+                v["tool_calls"] = m
+                    .tool_calls
+                    .iter()
+                    .map(|c| {
+                        let args = match &c.arguments {
+                            Value::String(raw) => raw.clone(),
+                            other => other.to_string(),
+                        };
+                        json!({"id": c.id, "type": "function",
+                               "function": {"name": c.name, "arguments": args}})
+                    })
+                    .collect();
+            }
+            if flavor == OpenAiFlavor::Zai {
+                if let Some(r) = m.reasoning.as_deref().filter(|r| !r.is_empty()) {
+                    v["reasoning_content"] = json!(r);
+                }
+            }
+            v
+        }
+    }
+}
+
+/// `GET /models`: OpenAI's `{data:[{id}]}`, or OpenRouter's richer entries with
+/// `context_length` and per-token `pricing` strings.
+pub fn parse_model_list(provider: &str, value: &Value) -> Result<Vec<ModelInfo>, String> {
+    let data = value
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or("the model list has no `data` array")?;
+    let per_mtok = |v: Option<&Value>| -> Option<f64> {
+        let p = match v? {
+            Value::String(s) => s.parse::<f64>().ok()?,
+            Value::Number(n) => n.as_f64()?,
+            _ => return None,
+        };
+        (p >= 0.0).then_some(p * 1_000_000.0)
+    };
+    let mut models: Vec<ModelInfo> = data
+        .iter()
+        .filter_map(|m| {
+            let id = m.get("id")?.as_str()?.to_string();
+            Some(ModelInfo {
+                reference: format!("{provider}/{id}"),
+                provider: provider.to_string(),
+                display_name: m.get("name").and_then(Value::as_str).map(str::to_string),
+                context_window: m.get("context_length").and_then(Value::as_u64),
+                input_price_per_mtok: per_mtok(m.pointer("/pricing/prompt")),
+                output_price_per_mtok: per_mtok(m.pointer("/pricing/completion")),
+                id,
+            })
+        })
+        .collect();
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(models)
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<UsageJson>,
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    delta: Option<Delta>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    content: Option<String>,
+    reasoning_content: Option<String>,
+    reasoning: Option<String>,
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallDelta {
+    index: Option<u32>,
+    id: Option<String>,
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta {
+    name: Option<String>,
+    arguments: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UsageJson {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    prompt_tokens_details: Option<CachedDetails>,
+    completion_tokens_details: Option<ReasoningDetails>,
+}
+
+#[derive(Deserialize)]
+struct CachedDetails {
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ReasoningDetails {
+    reasoning_tokens: Option<u64>,
+}
+
+#[derive(Default)]
+struct PartialCall {
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+/// SSE bytes in, `ProviderEvent`s out, for all three flavours.
+pub struct OpenAiDecoder {
+    provider: String,
+    key: Option<Secret>,
+    sse: SseDecoder,
+    events: Vec<SseEvent>,
+    calls: BTreeMap<u32, PartialCall>,
+    stop: Option<StopReason>,
+    usage_sent: bool,
+    done: bool,
+}
+
+impl OpenAiDecoder {
+    pub fn new(provider: &str, key: Option<Secret>) -> Self {
+        Self {
+            provider: provider.to_string(),
+            key,
+            sse: SseDecoder::new(),
+            events: Vec::new(),
+            calls: BTreeMap::new(),
+            stop: None,
+            usage_sent: false,
+            done: false,
+        }
+    }
+
+    fn flush_calls(&mut self, out: &mut Vec<ProviderEvent>) {
+        for (index, call) in std::mem::take(&mut self.calls) {
+            let id = if call.id.is_empty() {
+                format!("call_{index}")
+            } else {
+                call.id
+            };
+            out.push(ProviderEvent::ToolCall(ToolCall {
+                id,
+                name: call.name,
+                arguments: parse_arguments(&call.arguments),
+            }));
+        }
+    }
+
+    fn on_data(&mut self, data: &str, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+        if self.done {
+            return Ok(());
+        }
+        if data.starts_with("[DONE]") {
+            let had_calls = !self.calls.is_empty();
+            self.flush_calls(out);
+            let stop = self.stop.take().unwrap_or(if had_calls {
+                StopReason::ToolUse
+            } else {
+                StopReason::EndTurn
+            });
+            out.push(ProviderEvent::Done { stop_reason: stop });
+            self.done = true;
+            return Ok(());
+        }
+        let chunk: Chunk =
+            serde_json::from_str(data).map_err(|e| ProviderError::InvalidResponse {
+                provider: self.provider.clone(),
+                message: format!("a stream chunk is not valid JSON ({e})"),
+            })?;
+        if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
+            let info = ErrorInfo::from_json(&json!({ "error": error })).unwrap_or_default();
+            return Err(classify(
+                &self.provider,
+                None,
+                &info,
+                None,
+                self.key.as_ref(),
+            ));
+        }
+        if let Some(choice) = chunk.choices.into_iter().next() {
+            if let Some(delta) = choice.delta {
+                if let Some(r) = delta.reasoning_content.or(delta.reasoning) {
+                    if !r.is_empty() {
+                        out.push(ProviderEvent::ReasoningDelta(r));
+                    }
+                }
+                if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+                    out.push(ProviderEvent::TextDelta(text));
+                }
+                for (position, tc) in delta.tool_calls.into_iter().flatten().enumerate() {
+                    let index = tc.index.unwrap_or(position as u32);
+                    let call = self.calls.entry(index).or_default();
+                    if let Some(id) = tc.id.filter(|i| !i.is_empty()) {
+                        call.id = id;
+                    }
+                    if let Some(f) = tc.function {
+                        if let Some(name) = f.name.filter(|n| !n.is_empty()) {
+                            call.name = name;
+                        }
+                        if let Some(args) = f.arguments {
+                            call.arguments.push_str(&args);
+                        }
+                    }
+                }
+            }
+            // OpenRouter repeats the finish chunk (the second one carries usage): act once.
+            if let Some(reason) = choice.finish_reason.filter(|_| self.stop.is_none()) {
+                self.flush_calls(out);
+                self.stop = Some(match reason.as_str() {
+                    "stop" => StopReason::EndTurn,
+                    "tool_calls" | "function_call" => StopReason::ToolUse,
+                    "length" => StopReason::MaxTokens,
+                    "content_filter" => StopReason::ContentFilter,
+                    other => StopReason::Other(other.to_string()),
+                });
+            }
+        }
+        if let Some(u) = chunk.usage.filter(|_| !self.usage_sent) {
+            self.usage_sent = true;
+            out.push(ProviderEvent::Usage(Usage {
+                input_tokens: u.prompt_tokens,
+                output_tokens: u.completion_tokens,
+                cached_input_tokens: u
+                    .prompt_tokens_details
+                    .and_then(|d| d.cached_tokens)
+                    .unwrap_or(0),
+                reasoning_tokens: u
+                    .completion_tokens_details
+                    .and_then(|d| d.reasoning_tokens)
+                    .unwrap_or(0),
+            }));
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+        let events = std::mem::take(&mut self.events);
+        let mut result = Ok(());
+        for e in &events {
+            result = self.on_data(&e.data, out);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.events = events;
+        self.events.clear();
+        result
+    }
+}
+
+impl WireDecoder for OpenAiDecoder {
+    fn feed(&mut self, chunk: &[u8], out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+        self.sse.feed(chunk, &mut self.events);
+        self.drain(out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+        self.sse.finish(&mut self.events);
+        let incomplete = ProviderError::StreamIncomplete {
+            provider: self.provider.clone(),
+        };
+        match self.drain(out) {
+            Err(ProviderError::InvalidResponse { .. }) => Err(incomplete),
+            Err(e) => Err(e),
+            Ok(()) if self.done => Ok(()),
+            Ok(()) => Err(incomplete),
+        }
+    }
+}
