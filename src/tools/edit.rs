@@ -122,6 +122,12 @@ fn load(root: &Path, path: &str) -> Result<(PathBuf, String, String), String> {
             "`{shown}` is not a regular file: edit changes files"
         ));
     }
+    if meta.len() > MAX_EDIT_BYTES {
+        return Err(format!(
+            "`{shown}` is {} bytes, too large for edit (limit {MAX_EDIT_BYTES}): use bash (e.g. sed) for large files",
+            meta.len()
+        ));
+    }
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!("`{shown}` is not valid UTF-8 text: edit only changes text files; use write to replace it whole")
