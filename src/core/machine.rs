@@ -16,6 +16,7 @@
 use crate::message::{MessageStatus, ModelRef, ToolCall, Usage};
 use crate::protocol::{ApprovalDecision, ApprovalMode, Event};
 use crate::providers::{ProviderError, ProviderEvent, StopReason};
+use crate::tools::approval::{ApprovalPolicy, ApprovalVerdict, denied_output, unattended_output};
 use std::collections::{HashSet, VecDeque};
 
 /// A model the router offered for this turn, with the reason shown to the user.
@@ -108,13 +109,14 @@ pub enum Disposition {
     Deny(String),
 }
 
-/// The approval rules of one conversation: the mode, the tools that never need asking
-/// (read-only ones), and the tools the user allowed "always".
+/// The approval rules of one conversation: the policy (mode + tools allowed "always"), which
+/// tools change things and so need approval, and whether anyone can answer a question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permissions {
-    pub mode: ApprovalMode,
-    pub read_only: HashSet<String>,
-    pub always: HashSet<String>,
+    pub policy: ApprovalPolicy,
+    /// Names of tools that change something (bash, write, edit). Unknown names are not here:
+    /// they run, and the registry answers them with an error the model can read.
+    pub needs_approval: HashSet<String>,
     /// No one can answer (headless `ask`): asking becomes denying, with advice.
     pub headless: bool,
 }
@@ -122,30 +124,26 @@ pub struct Permissions {
 impl Permissions {
     pub fn new(
         mode: ApprovalMode,
-        read_only: impl IntoIterator<Item = String>,
+        needs_approval: impl IntoIterator<Item = String>,
         headless: bool,
     ) -> Self {
         Self {
-            mode,
-            read_only: read_only.into_iter().collect(),
-            always: HashSet::new(),
+            policy: ApprovalPolicy::new(mode),
+            needs_approval: needs_approval.into_iter().collect(),
             headless,
         }
     }
 
     pub fn disposition(&self, tool: &str) -> Disposition {
-        if self.read_only.contains(tool) || self.always.contains(tool) {
-            return Disposition::Run;
-        }
-        match self.mode {
-            ApprovalMode::Auto => Disposition::Run,
-            ApprovalMode::Deny => Disposition::Deny(format!(
-                "The `{tool}` tool call was not run: tool approval is set to deny. Answer without it or ask the user to allow it."
-            )),
-            ApprovalMode::Ask if self.headless => Disposition::Deny(format!(
-                "The `{tool}` tool call was not run: nobody can approve it in this non-interactive run (approval mode ask). The user can rerun with --approve auto."
-            )),
-            ApprovalMode::Ask => Disposition::Ask,
+        match self.policy.verdict(tool, self.needs_approval.contains(tool)) {
+            ApprovalVerdict::Run => Disposition::Run,
+            ApprovalVerdict::Ask if self.headless => {
+                Disposition::Deny(unattended_output(tool).content)
+            }
+            ApprovalVerdict::Ask => Disposition::Ask,
+            ApprovalVerdict::Deny => {
+                Disposition::Deny(denied_output(tool, self.policy.mode, None).content)
+            }
         }
     }
 }
@@ -248,19 +246,13 @@ impl TurnMachine {
                 let Some(call) = self.current.clone().filter(|c| c.id == call_id) else {
                     return fx; // an answer to a call that is not waiting: ignore
                 };
+                self.permissions.policy.record(&call.name, &decision);
                 match decision {
-                    ApprovalDecision::Once => self.run(&mut fx, call),
-                    ApprovalDecision::Always => {
-                        self.permissions.always.insert(call.name.clone());
-                        self.run(&mut fx, call);
-                    }
+                    ApprovalDecision::Once | ApprovalDecision::Always => self.run(&mut fx, call),
                     ApprovalDecision::Deny { reason } => {
-                        let mut msg = format!("The user denied the `{}` tool call.", call.name);
-                        if let Some(r) = reason.filter(|r| !r.trim().is_empty()) {
-                            msg.push_str(&format!(" Reason: {}", r.trim()));
-                        }
+                        let out = denied_output(&call.name, self.permissions.policy.mode, reason.as_deref());
                         self.current = None;
-                        self.result(&mut fx, call.id, msg, true);
+                        self.result(&mut fx, call.id, out.content, true);
                         self.next_tool(&mut fx);
                     }
                 }
@@ -403,7 +395,7 @@ impl TurnMachine {
             let failed = self.current_candidate().model.to_string();
             self.candidate += 1;
             let next = self.current_candidate().reason.clone();
-            let reason = format!("fallback from {failed} ({error}); {next}");
+            let reason = format!("fallback from {failed}: {error}; {next}");
             self.start_request(fx, Some(reason));
             return;
         }

@@ -92,7 +92,7 @@ fn show(e: &Effect) -> String {
 }
 
 fn run(mode: ApprovalMode, headless: bool, max_steps: u32, inputs: Vec<Input>) -> Vec<String> {
-    let perms = Permissions::new(mode, ["read".to_string(), "grep".to_string()], headless);
+    let perms = Permissions::new(mode, ["bash", "write", "edit"].map(String::from), headless);
     let mut m = TurnMachine::new(perms, max_steps);
     inputs
         .into_iter()
@@ -262,7 +262,7 @@ fn approvals_ask_always_and_deny() {
             "tool_result c3",
             "tool_call c4",
             "ask c4",
-            "result c4 err=true The user denied the `write` tool call. Reason",
+            "result c4 err=true the user denied this `write` call",
             "tool_result c4",
             "route a/m | rule r (a/m) (step 2)",
             "stream a/m #2",
@@ -274,9 +274,9 @@ fn approvals_ask_always_and_deny() {
 fn headless_ask_and_deny_mode_answer_the_model_without_running() {
     for (mode, headless, want) in [
         (ApprovalMode::Ask, true, "--approve auto"),
-        (ApprovalMode::Deny, false, "approval is set to deny"),
+        (ApprovalMode::Deny, false, "approval mode `deny`"),
     ] {
-        let perms = Permissions::new(mode, ["read".to_string()], headless);
+        let perms = Permissions::new(mode, ["bash", "write", "edit"].map(String::from), headless);
         let mut m = TurnMachine::new(perms, 5);
         m.handle(start(&["a/m"]));
         m.handle(tool(call("c1", "bash")));
@@ -321,11 +321,11 @@ fn fallback_before_content_then_success() {
     assert_eq!(got[1], "route a/m | rule r (a/m)");
     assert_eq!(
         got[3],
-        "route b/n | fallback from a/m (a: overloaded: busy); rule r (b/n)"
+        "route b/n | fallback from a/m: a: overloaded: busy; rule r (b/n)"
     );
     assert_eq!(got[4], "stream b/n #1");
     assert!(
-        got[5].starts_with("route c/o | fallback from b/n (b: server error (HTTP 503)"),
+        got[5].starts_with("route c/o | fallback from b/n: b: server error (HTTP 503)"),
         "{}",
         got[5]
     );
