@@ -1,9 +1,231 @@
-//! `harness run`: not built yet; its issue fills this in.
+//! `harness run`: one user turn, including its tool loop, through the same core session the
+//! TUI drives. Plain mode prints the answer text to stdout (tool activity and errors on
+//! stderr); `--json` prints every event as a JSON line (CONTRACT.md). Exit code 0 when the
+//! turn completed, 1 when it failed or was cut short, 2 for bad usage or config.
+//!
+//! The output path is built for speed: events are drained without waiting while any are
+//! ready, written into one buffer, and flushed when the queue runs dry, every 50 ms, and at
+//! the end, so a burst of deltas becomes one write.
 
+use super::args::{ApproveArg, RunArgs};
 use super::{CliContext, CliError, CliResult};
+use crate::config::Overrides;
+use crate::core::{CoreDeps, SessionOptions, SessionStart};
+use crate::message::MessageStatus;
+use crate::protocol::{ApprovalMode, Event, Op};
+use futures::FutureExt;
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-pub async fn run(_ctx: &CliContext, _args: impl std::fmt::Debug) -> CliResult {
-    Err(CliError::usage(
-        "`harness run` is not available in this build yet",
-    ))
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
+pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
+    let prompt = read_prompt(&args.prompt)?;
+    let approval = args.approve.map(|a| match a {
+        ApproveArg::Ask => ApprovalMode::Ask,
+        ApproveArg::Auto => ApprovalMode::Auto,
+        ApproveArg::Deny => ApprovalMode::Deny,
+    });
+    let config = ctx.load_config(&Overrides::default())?;
+    let deps = build_core(ctx, config)?;
+    let start = match (&args.conversation, args.continue_last) {
+        (Some(id), _) => SessionStart::Resume(id.clone()),
+        (None, true) => SessionStart::ContinueLast,
+        (None, false) => SessionStart::New,
+    };
+    let mut session = crate::core::spawn(
+        deps,
+        SessionOptions {
+            start,
+            model: args.model.clone(),
+            agent: args.agent.clone(),
+            approval,
+            headless: true,
+        },
+    )
+    .await
+    .map_err(|e| CliError::usage(e.to_string()))?;
+    session
+        .ops
+        .send(Op::UserTurn { text: prompt })
+        .map_err(|_| CliError::failed("the session stopped before the turn started"))?;
+
+    let stdout = std::io::stdout();
+    let mut out = Output::new(stdout.lock(), args.json);
+    let show_routes = std::io::stderr().is_terminal();
+    let mut interrupts = 0;
+    let mut last_error: Option<String> = None;
+    let status = loop {
+        let event = match session.events.recv().now_or_never() {
+            Some(event) => event,
+            None => {
+                out.flush();
+                tokio::select! {
+                    event = session.events.recv() => event,
+                    _ = tokio::signal::ctrl_c() => {
+                        interrupts += 1;
+                        if interrupts > 1 {
+                            out.flush();
+                            return Err(CliError::failed("interrupted twice: stopped without waiting"));
+                        }
+                        let _ = session.ops.send(Op::Interrupt);
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(event) = event else {
+            break MessageStatus::Error;
+        };
+        if out.json {
+            out.event(&event);
+        }
+        match event {
+            Event::TextDelta { text } => out.text(&text),
+            Event::RouteChosen { model, reason } if !out.json && show_routes => {
+                out.note(&format!("harness: {model} ({reason})"));
+            }
+            Event::ToolCallBegin { name, arguments, .. } if !out.json => {
+                out.note(&format!("→ {name} {}", one_line(&arguments.to_string(), 200)));
+            }
+            Event::ToolCallEnd { output, is_error, .. } if !out.json => {
+                let mark = if is_error { "✗" } else { "✓" };
+                out.note(&format!("{mark} {}", one_line(&output, 200)));
+            }
+            Event::Error { message, .. } => {
+                if !out.json {
+                    out.note(&format!("harness: {message}"));
+                }
+                last_error = Some(message);
+            }
+            Event::TurnComplete { status, .. } => break status,
+            _ => {}
+        }
+    };
+    out.finish();
+    let _ = session.ops.send(Op::Shutdown);
+    let _ = session.task.await;
+    match status {
+        MessageStatus::Complete => Ok(()),
+        other => Err(CliError {
+            code: 1,
+            message: match last_error {
+                Some(e) if !out.json => format!("the turn ended {}: {}", other.as_str(), first_line(&e)),
+                _ => format!("the turn ended {}", other.as_str()),
+            },
+        }),
+    }
+}
+
+/// Build the shared core from a loaded config, with the current directory as the workspace.
+pub fn build_core(ctx: &CliContext, config: crate::config::Config) -> Result<Arc<CoreDeps>, CliError> {
+    let workspace = std::env::current_dir()
+        .map_err(|e| CliError::usage(format!("cannot read the current directory: {e}")))?;
+    CoreDeps::build(&ctx.paths, config, workspace)
+        .map(Arc::new)
+        .map_err(|e| CliError::usage(e.to_string()))
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = super::sanitize_for_terminal(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+fn read_prompt(parts: &[String]) -> Result<String, CliError> {
+    let prompt = if parts.len() == 1 && parts[0] == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::usage(format!("cannot read the prompt from stdin: {e}")))?;
+        s
+    } else {
+        parts.join(" ")
+    };
+    if prompt.trim().is_empty() {
+        return Err(CliError::usage(
+            "the prompt is empty: pass it as arguments or pipe it with `-`",
+        ));
+    }
+    Ok(prompt)
+}
+
+/// Buffered stdout for plain text or JSON lines. Write errors (a closed pipe) end output
+/// quietly; events are still consumed so the exit code stays meaningful.
+struct Output<W: Write> {
+    out: std::io::BufWriter<W>,
+    json: bool,
+    last_flush: Instant,
+    wrote_text: bool,
+    ends_with_newline: bool,
+    broken: bool,
+}
+
+impl<W: Write> Output<W> {
+    fn new(out: W, json: bool) -> Self {
+        Self {
+            out: std::io::BufWriter::with_capacity(64 * 1024, out),
+            json,
+            last_flush: Instant::now(),
+            wrote_text: false,
+            ends_with_newline: true,
+            broken: false,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if !self.broken && self.out.write_all(bytes).is_err() {
+            self.broken = true;
+        }
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush();
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if text.is_empty() || self.json {
+            return;
+        }
+        self.wrote_text = true;
+        self.ends_with_newline = text.ends_with('\n');
+        self.write(text.as_bytes());
+    }
+
+    fn event(&mut self, event: &Event) {
+        if let Ok(mut line) = serde_json::to_vec(event) {
+            line.push(b'\n');
+            self.write(&line);
+        }
+    }
+
+    /// A message for the user that is not part of the reply (stderr).
+    fn note(&mut self, message: &str) {
+        self.flush();
+        super::eprint_line(message);
+    }
+
+    fn flush(&mut self) {
+        if !self.broken && self.out.flush().is_err() {
+            self.broken = true;
+        }
+        self.last_flush = Instant::now();
+    }
+
+    fn finish(&mut self) {
+        if !self.json && self.wrote_text && !self.ends_with_newline {
+            self.write(b"\n");
+        }
+        self.flush();
+    }
 }

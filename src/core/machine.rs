@@ -163,6 +163,8 @@ pub struct TurnMachine {
     phase: Phase,
     candidates: Vec<Candidate>,
     candidate: usize,
+    /// The reason shown in the latest `route` event (what the stored reply records).
+    route_reason: String,
     step: u32,
     max_steps: u32,
     permissions: Permissions,
@@ -184,6 +186,7 @@ impl TurnMachine {
             phase: Phase::Idle,
             candidates: Vec::new(),
             candidate: 0,
+            route_reason: String::new(),
             step: 0,
             max_steps: max_steps.max(1),
             permissions,
@@ -319,6 +322,7 @@ impl TurnMachine {
                 c.reason.clone()
             }
         });
+        self.route_reason = reason.clone();
         fx.push(Effect::Emit(Event::RouteChosen {
             model: c.model.to_string(),
             reason,
@@ -332,10 +336,9 @@ impl TurnMachine {
     fn begin(&mut self, fx: &mut Vec<Effect>) {
         if !self.began {
             self.began = true;
-            let c = self.current_candidate();
             fx.push(Effect::BeginAssistant {
-                model: c.model.clone(),
-                reason: c.reason.clone(),
+                model: self.current_candidate().model.clone(),
+                reason: self.route_reason.clone(),
             });
         }
     }
@@ -419,10 +422,9 @@ impl TurnMachine {
     }
 
     fn finish_reply(&mut self, fx: &mut Vec<Effect>, status: MessageStatus, keep_calls: bool) {
-        let c = self.current_candidate().clone();
         fx.push(Effect::FinishAssistant(FinishedReply {
-            model: c.model,
-            reason: c.reason,
+            model: self.current_candidate().model.clone(),
+            reason: self.route_reason.clone(),
             text: std::mem::take(&mut self.text),
             reasoning: Some(std::mem::take(&mut self.reasoning)).filter(|r| !r.is_empty()),
             tool_calls: if keep_calls {

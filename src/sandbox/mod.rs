@@ -84,3 +84,15 @@ pub trait Sandbox: Send + Sync {
 pub struct Workspace {
     pub root: PathBuf,
 }
+
+/// The docker sandbox of one conversation.
+pub fn docker_for(
+    config: &crate::config::SandboxConfig,
+    workspace: &std::path::Path,
+    conversation: crate::message::ConversationId,
+) -> Result<std::sync::Arc<dyn Sandbox>, SandboxError> {
+    let _ = (config, workspace, conversation);
+    Err(SandboxError::DockerUnavailable(
+        "the docker backend is not in this build: set [sandbox] backend = \"host\"".to_string(),
+    ))
+}

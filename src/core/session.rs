@@ -1,0 +1,865 @@
+//! The session actor: one task per front end, owning the current conversation. It takes `Op`s,
+//! feeds the pure turn machine, performs the machine's effects (store writes, provider streams,
+//! tool runs, approval requests) and emits `Event`s. The UI never waits on it: every slow thing
+//! (SQLite, HTTP, Docker, files) happens here or on tasks it spawns.
+
+use super::context::{self, request_history};
+use super::machine::{Candidate, Effect, FinishedReply, Input, Permissions, TurnMachine};
+use super::setup::{CoreDeps, CoreError};
+use crate::agents::Agent;
+use crate::agents::prompt::{WorkspaceFacts, build_system_prompt};
+use crate::message::{ConversationId, MessageId, MessageStatus, ModelRef, Role};
+use crate::protocol::{ApprovalMode, Event, Op};
+use crate::providers::{ChatMessage, ChatRequest, ProviderError, ProviderEvent, ProviderStream};
+use crate::router::classify::Category;
+use crate::router::rules::{Pin, PinSource, RouteInput};
+use crate::sandbox::Sandbox;
+use crate::store::messages::Finish;
+use crate::store::NewMessage;
+use crate::tools::{ApprovalPreview, ToolContext, ToolOutput, ToolRegistry};
+use futures::StreamExt;
+use std::collections::VecDeque;
+use sync_wrapper::SyncWrapper;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How often a streaming reply's text is saved, so a crash loses at most this much.
+const SAVE_EVERY: Duration = Duration::from_millis(300);
+
+/// Which conversation a session opens with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionStart {
+    New,
+    ContinueLast,
+    /// An id or unique prefix.
+    Resume(String),
+}
+
+/// Per-session choices from the command line.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub start: SessionStart,
+    /// `-m`: pin a model (or `auto`).
+    pub model: Option<String>,
+    /// `-a`: the agent.
+    pub agent: Option<String>,
+    /// `--approve`: overrides config and agent.
+    pub approval: Option<ApprovalMode>,
+    /// Nobody can answer approval requests (`harness run`).
+    pub headless: bool,
+}
+
+/// The front end's side of a running session.
+pub struct SessionHandle {
+    pub ops: mpsc::UnboundedSender<Op>,
+    pub events: mpsc::UnboundedReceiver<Event>,
+    pub task: JoinHandle<()>,
+}
+
+/// Start a session task. Opening the requested conversation happens before this returns, so
+/// an unknown id is an error here, not an event.
+pub async fn spawn(deps: Arc<CoreDeps>, options: SessionOptions) -> Result<SessionHandle, CoreError> {
+    let (ops_tx, ops_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let mut session = Session::new(deps, events_tx, &options)?;
+    match &options.start {
+        SessionStart::New => {}
+        SessionStart::ContinueLast => {
+            if let Some(id) = session.deps.store.most_recent().await? {
+                session.load(id, &options).await?;
+            }
+        }
+        SessionStart::Resume(prefix) => {
+            let id = session.deps.store.resolve(prefix).await?;
+            session.load(id, &options).await?;
+        }
+    }
+    session.announce();
+    let task = tokio::spawn(session.run(ops_rx));
+    Ok(SessionHandle {
+        ops: ops_tx,
+        events: events_rx,
+        task,
+    })
+}
+
+struct RunningTool {
+    call_id: String,
+    handle: JoinHandle<ToolOutput>,
+    cancel: CancellationToken,
+}
+
+struct Session {
+    deps: Arc<CoreDeps>,
+    events: mpsc::UnboundedSender<Event>,
+    conversation: Option<ConversationId>,
+    agent: Agent,
+    tools: ToolRegistry,
+    pin: Option<Pin>,
+    /// The approval mode from `--approve`, which beats the agent's.
+    approval_flag: Option<ApprovalMode>,
+    permissions: Permissions,
+    history: Vec<ChatMessage>,
+    /// Input tokens the provider reported for the last request, and the estimate of what was
+    /// added to the history since.
+    last_input_tokens: Option<u64>,
+    added_since: u64,
+    previous_category: Option<Category>,
+    sandbox: Option<Arc<dyn Sandbox>>,
+    // the running turn
+    machine: Option<TurnMachine>,
+    /// `SyncWrapper`: the stream is only touched through `&mut`, which keeps `Session: Sync`.
+    stream: Option<SyncWrapper<ProviderStream>>,
+    stream_model: Option<ModelRef>,
+    assistant: Option<MessageId>,
+    saved_len: usize,
+    tool: Option<RunningTool>,
+    live: Option<mpsc::Receiver<String>>,
+}
+
+impl Session {
+    fn new(deps: Arc<CoreDeps>, events: mpsc::UnboundedSender<Event>, options: &SessionOptions) -> Result<Self, CoreError> {
+        let agent_name = options.agent.clone().unwrap_or_else(|| deps.config.default_agent.clone());
+        let agent = deps
+            .agents
+            .resolve(&agent_name)
+            .map_err(|e| CoreError::Start(e.to_string()))?
+            .clone();
+        let tools = deps
+            .tools
+            .restricted_to(&agent.tools)
+            .map_err(|e| CoreError::Start(e.to_string()))?;
+        let pin = match &options.model {
+            Some(m) => Some(check_pin(&deps, m, PinSource::Flag)?),
+            None => None,
+        };
+        let permissions = permissions_for(&deps, &agent, &tools, options.approval, options.headless);
+        Ok(Self {
+            deps,
+            events,
+            conversation: None,
+            agent,
+            tools,
+            pin,
+            approval_flag: options.approval,
+            permissions,
+            history: Vec::new(),
+            last_input_tokens: None,
+            added_since: 0,
+            previous_category: None,
+            sandbox: None,
+            machine: None,
+            stream: None,
+            stream_model: None,
+            assistant: None,
+            saved_len: 0,
+            tool: None,
+            live: None,
+        })
+    }
+
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    fn announce(&self) {
+        self.emit(Event::SessionConfigured {
+            conversation_id: self.conversation.unwrap_or_default(),
+            agent: self.agent.name.clone(),
+            model: self.pin.as_ref().map(|p| p.model.clone()),
+            message_count: self.history.len(),
+        });
+    }
+
+    /// Open a stored conversation: its agent and pinned model (unless flags say otherwise) and
+    /// the exact request history.
+    async fn load(&mut self, id: ConversationId, options: &SessionOptions) -> Result<(), CoreError> {
+        let summary = self.deps.store.conversation(id).await?;
+        let rows = self.deps.store.messages(id).await?;
+        if options.agent.is_none() && summary.agent != self.agent.name {
+            if let Ok(agent) = self.deps.agents.resolve(&summary.agent) {
+                self.set_agent(agent.clone());
+            }
+        }
+        if options.model.is_none() {
+            self.pin = summary
+                .model
+                .as_deref()
+                .and_then(|m| check_pin(&self.deps, m, PinSource::Command).ok());
+        }
+        self.history = request_history(&rows);
+        self.last_input_tokens = None;
+        self.added_since = 0;
+        self.conversation = Some(id);
+        Ok(())
+    }
+
+    fn set_agent(&mut self, agent: Agent) {
+        self.tools = self
+            .deps
+            .tools
+            .restricted_to(&agent.tools)
+            .unwrap_or_else(|_| self.deps.tools.clone());
+        let always = std::mem::take(&mut self.permissions.policy.always_allowed);
+        self.permissions = permissions_for(&self.deps, &agent, &self.tools, self.approval_flag, self.permissions.headless);
+        self.permissions.policy.always_allowed = always;
+        self.agent = agent;
+    }
+
+    async fn run(mut self, mut ops: mpsc::UnboundedReceiver<Op>) {
+        let mut save_tick = tokio::time::interval(SAVE_EVERY);
+        save_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                op = ops.recv() => match op {
+                    None | Some(Op::Shutdown) => break,
+                    Some(op) => self.on_op(op).await,
+                },
+                item = next_item(&mut self.stream) => self.on_stream_item(item).await,
+                done = tool_done(&mut self.tool) => {
+                    self.tool = None;
+                    self.live = None;
+                    self.feed(done).await;
+                }
+                Some(chunk) = live_chunk(&mut self.live) => {
+                    if let Some(t) = &self.tool {
+                        self.emit(Event::ToolOutputDelta { id: t.call_id.clone(), chunk });
+                    }
+                }
+                _ = save_tick.tick(), if self.assistant.is_some() => self.save_partial().await,
+            }
+        }
+        if self.machine.is_some() {
+            self.feed(Input::Interrupt).await;
+        }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.shutdown().await;
+        }
+    }
+
+    async fn on_op(&mut self, op: Op) {
+        match op {
+            Op::UserTurn { text } => self.start_turn(text).await,
+            Op::Interrupt => {
+                if self.machine.is_some() {
+                    self.feed(Input::Interrupt).await;
+                }
+            }
+            Op::Approve { call_id, decision } => {
+                self.feed(Input::ApprovalAnswered { call_id, decision }).await;
+            }
+            Op::SetModel { model } => self.set_model(model).await,
+            Op::SetAgent { agent } => match self.deps.agents.resolve(&agent) {
+                Ok(a) => {
+                    self.set_agent(a.clone());
+                    self.save_settings().await;
+                    self.emit_settings();
+                }
+                Err(e) => self.error(e.to_string()),
+            },
+            Op::NewConversation => {
+                if self.busy() {
+                    return;
+                }
+                if let Some(sandbox) = self.sandbox.take() {
+                    sandbox.shutdown().await;
+                }
+                self.conversation = None;
+                self.history.clear();
+                self.last_input_tokens = None;
+                self.added_since = 0;
+                self.permissions.policy.always_allowed.clear();
+                self.announce();
+            }
+            Op::Resume { conversation_id } => {
+                if self.busy() {
+                    return;
+                }
+                if let Some(sandbox) = self.sandbox.take() {
+                    sandbox.shutdown().await;
+                }
+                let options = SessionOptions {
+                    start: SessionStart::New,
+                    model: None,
+                    agent: None,
+                    approval: self.approval_flag,
+                    headless: self.permissions.headless,
+                };
+                match self.load(conversation_id, &options).await {
+                    Ok(()) => self.announce(),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            Op::Compact => {
+                if self.busy() {
+                    return;
+                }
+                let model = match self.compaction_model() {
+                    Ok(m) => m,
+                    Err(e) => return self.error(e),
+                };
+                if let Err(e) = self.compact(&model).await {
+                    self.error(e);
+                }
+            }
+            Op::SetTitle { title } => match self.conversation {
+                Some(id) => {
+                    if let Err(e) = self.deps.store.set_title(id, &title).await {
+                        self.error(e.to_string());
+                    }
+                }
+                None => self.error("nothing to title yet: send a message first".to_string()),
+            },
+            Op::Shutdown => {}
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+
+    fn busy(&self) -> bool {
+        if self.machine.is_some() {
+            self.error("a turn is running: interrupt it first (Esc)".to_string());
+            true
+        } else {
+            false
+        }
+    }
+
+    fn error(&self, message: String) {
+        self.emit(Event::Error {
+            message,
+            retryable: false,
+        });
+    }
+
+    fn emit_settings(&self) {
+        self.emit(Event::SettingsChanged {
+            agent: self.agent.name.clone(),
+            model: self.pin.as_ref().map(|p| p.model.clone()),
+        });
+    }
+
+    async fn save_settings(&self) {
+        if let Some(id) = self.conversation {
+            let model = self.pin.as_ref().filter(|p| !p.is_auto()).map(|p| p.model.clone());
+            if let Err(e) = self.deps.store.set_settings(id, &self.agent.name, model.as_deref()).await {
+                self.error(e.to_string());
+            }
+        }
+    }
+
+    async fn set_model(&mut self, model: Option<String>) {
+        match model.filter(|m| !m.trim().is_empty()) {
+            None => self.pin = Some(Pin::new("auto", PinSource::Command)),
+            Some(m) => match check_pin(&self.deps, &m, PinSource::Command) {
+                Ok(pin) => self.pin = Some(pin),
+                Err(e) => return self.error(e.to_string()),
+            },
+        }
+        self.save_settings().await;
+        self.emit_settings();
+    }
+
+    async fn ensure_conversation(&mut self) -> Result<ConversationId, String> {
+        if let Some(id) = self.conversation {
+            return Ok(id);
+        }
+        let model = self.pin.as_ref().filter(|p| !p.is_auto()).map(|p| p.model.clone());
+        let created = self
+            .deps
+            .store
+            .create_conversation(&self.agent.name, model.as_deref(), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.conversation = Some(created.id);
+        Ok(created.id)
+    }
+
+    async fn start_turn(&mut self, text: String) {
+        if self.busy() {
+            return;
+        }
+        let max = self.deps.config.session.max_prompt_bytes;
+        if text.len() > max {
+            return self.error(format!(
+                "the message is {} bytes, over the {max}-byte limit (session.max_prompt_bytes): attach less, or raise the limit",
+                text.len()
+            ));
+        }
+        if text.trim().is_empty() {
+            return self.error("the message is empty: type something to send".to_string());
+        }
+        let conversation = match self.ensure_conversation().await {
+            Ok(id) => id,
+            Err(e) => return self.error(e),
+        };
+        let available = |p: &str| self.deps.providers.health.is_available(p);
+        let decision = self.deps.router.route(&RouteInput {
+            text: &text,
+            agent: &self.agent,
+            pinned: self.pin.as_ref(),
+            previous: self.previous_category,
+            config: &self.deps.config,
+            available: &available,
+        });
+        let candidates: Vec<Candidate> = match decision {
+            Ok(d) => {
+                self.previous_category = Some(d.category);
+                d.candidates
+                    .iter()
+                    .filter_map(|c| {
+                        ModelRef::parse(&c.model).map(|model| Candidate {
+                            model,
+                            reason: c.reason.clone(),
+                        })
+                    })
+                    .collect()
+            }
+            Err(e) => {
+                // The message is kept even though nothing could answer it.
+                let _ = self
+                    .deps
+                    .store
+                    .append_message(NewMessage::new(conversation, Role::User, text.clone()))
+                    .await;
+                self.history.push(ChatMessage::user(text));
+                self.error(e.to_string());
+                self.emit(Event::TurnComplete {
+                    conversation_id: conversation,
+                    status: MessageStatus::Error,
+                    usage: Default::default(),
+                });
+                return;
+            }
+        };
+        self.machine = Some(TurnMachine::new(self.permissions.clone(), self.deps.config.session.max_steps));
+        self.feed(Input::Start { text, candidates }).await;
+    }
+
+    /// Hand one input to the machine and perform its effects, feeding back any input an
+    /// effect produces (a stream that cannot start, a preview that fails).
+    async fn feed(&mut self, input: Input) {
+        let mut inputs = VecDeque::from([input]);
+        while let Some(input) = inputs.pop_front() {
+            let Some(machine) = self.machine.as_mut() else { return };
+            let effects = machine.handle(input);
+            for effect in effects {
+                if let Some(next) = self.perform(effect).await {
+                    inputs.push_back(next);
+                }
+            }
+        }
+    }
+
+    async fn perform(&mut self, effect: Effect) -> Option<Input> {
+        match effect {
+            Effect::Emit(event) => self.emit(event),
+            Effect::PersistUser { text } => {
+                let id = self.conversation?;
+                if let Err(e) = self.deps.store.append_message(NewMessage::new(id, Role::User, text.clone())).await {
+                    self.error(format!("could not save the message: {e}"));
+                }
+                if let Err(e) = self.deps.store.add_prompt(&text).await {
+                    tracing::warn!("prompt history: {e}");
+                }
+                self.push_history(ChatMessage::user(text));
+            }
+            Effect::StartStream { model, step } => return self.start_stream(model, step).await,
+            Effect::CancelStream => {
+                self.stream = None;
+            }
+            Effect::BeginAssistant { model, reason } => {
+                let id = self.conversation?;
+                let mut m = NewMessage::new(id, Role::Assistant, "");
+                m.status = MessageStatus::Streaming;
+                m.provider = Some(model.provider.clone());
+                m.model = Some(model.to_string());
+                m.agent = Some(self.agent.name.clone());
+                m.route_reason = Some(reason);
+                match self.deps.store.append_message(m).await {
+                    Ok(stored) => {
+                        self.assistant = Some(stored.id);
+                        self.saved_len = 0;
+                    }
+                    Err(e) => self.error(format!("could not save the reply: {e}")),
+                }
+            }
+            Effect::FinishAssistant(reply) => self.finish_reply(reply).await,
+            Effect::AskApproval { call } => {
+                let ctx = match self.tool_context(None, CancellationToken::new()) {
+                    Ok(ctx) => ctx,
+                    Err(e) => return Some(Input::ToolFinished { call_id: call.id, content: e, is_error: true }),
+                };
+                match self.tools.preview(&call, &ctx) {
+                    Ok(preview) => self.emit(Event::ApprovalRequest {
+                        call_id: call.id,
+                        tool: call.name,
+                        preview: match preview {
+                            ApprovalPreview::Command(c) => c,
+                            ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
+                        },
+                    }),
+                    Err(e) => return Some(Input::ToolFinished { call_id: call.id, content: e, is_error: true }),
+                }
+            }
+            Effect::RunTool { call } => {
+                let cancel = CancellationToken::new();
+                let (live_tx, live_rx) = mpsc::channel(256);
+                let ctx = match self.tool_context(Some(live_tx), cancel.clone()) {
+                    Ok(ctx) => ctx,
+                    Err(e) => return Some(Input::ToolFinished { call_id: call.id, content: e, is_error: true }),
+                };
+                let tools = self.tools.clone();
+                let call_id = call.id.clone();
+                let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
+                self.tool = Some(RunningTool { call_id, handle, cancel });
+                self.live = Some(live_rx);
+            }
+            Effect::CancelTool => {
+                if let Some(t) = self.tool.take() {
+                    t.cancel.cancel();
+                    // Dropping the exec future kills the process group.
+                    t.handle.abort();
+                }
+                self.live = None;
+            }
+            Effect::PersistToolResult { call_id, content, is_error } => {
+                let id = self.conversation?;
+                let mut m = NewMessage::new(id, Role::Tool, content.clone());
+                m.tool_call_id = Some(call_id.clone());
+                m.is_error = is_error;
+                m.agent = Some(self.agent.name.clone());
+                if let Err(e) = self.deps.store.append_message(m).await {
+                    self.error(format!("could not save a tool result: {e}"));
+                }
+                self.push_history(ChatMessage::tool_result(call_id, content, is_error));
+            }
+            Effect::TurnDone { status, usage } => {
+                if let Some(machine) = self.machine.take() {
+                    self.permissions = machine.into_permissions();
+                }
+                self.stream = None;
+                self.assistant = None;
+                self.emit(Event::TurnComplete {
+                    conversation_id: self.conversation.unwrap_or_default(),
+                    status,
+                    usage,
+                });
+            }
+        }
+        None
+    }
+
+    fn push_history(&mut self, message: ChatMessage) {
+        self.added_since += context::estimate_message(&message);
+        self.history.push(message);
+    }
+
+    fn tool_context(&mut self, live: Option<mpsc::Sender<String>>, cancel: CancellationToken) -> Result<ToolContext, String> {
+        let sandbox = match &self.sandbox {
+            Some(s) => s.clone(),
+            None => {
+                let id = self.conversation.unwrap_or_default();
+                let s = (self.deps.sandbox)(id).map_err(|e| e.to_string())?;
+                self.sandbox = Some(s.clone());
+                s
+            }
+        };
+        Ok(ToolContext {
+            sandbox,
+            live_output: live,
+            cancel,
+            default_timeout: Duration::from_secs(self.deps.config.sandbox.timeout_secs),
+        })
+    }
+
+    fn system_prompt(&self) -> String {
+        build_system_prompt(&self.agent, self.deps.instructions.as_ref(), &WorkspaceFacts::now(&self.deps.workspace))
+    }
+
+    async fn start_stream(&mut self, model: ModelRef, step: u32) -> Option<Input> {
+        let Some(provider) = self.deps.providers.get(&model.provider).cloned() else {
+            return Some(Input::StreamFailed(ProviderError::ModelNotFound {
+                provider: model.provider.clone(),
+                message: format!("provider `{}` is not configured", model.provider),
+            }));
+        };
+        let system = self.system_prompt();
+        let tools = self.tools.specs();
+        let window = self.deps.context_window(&model);
+        // Compact before a request that would pass the threshold (only at a turn's first step:
+        // mid-loop the tool pairs of the current step must stay verbatim).
+        if step == 1 {
+            let estimate = self.estimate(&system, &tools);
+            if estimate as f64 > self.deps.config.session.compact_threshold * window as f64 {
+                if let Err(e) = self.compact(&model).await {
+                    self.error(format!("could not compact the conversation ({e}); sending it whole"));
+                }
+            }
+        }
+        let request = ChatRequest {
+            model: model.model.clone(),
+            system: Some(system),
+            messages: self.history.clone(),
+            tools,
+            max_tokens: None,
+            temperature: None,
+            context_window: u32::try_from(window).ok(),
+        };
+        self.stream = Some(SyncWrapper::new(provider.stream(request)));
+        self.stream_model = Some(model);
+        None
+    }
+
+    fn estimate(&self, system: &str, tools: &[crate::providers::ToolSpec]) -> u64 {
+        let estimate = context::estimate_request(Some(system), &self.history, tools);
+        match self.last_input_tokens {
+            Some(reported) => estimate.max(reported + self.added_since),
+            None => estimate,
+        }
+    }
+
+    async fn on_stream_item(&mut self, item: Option<Result<ProviderEvent, ProviderError>>) {
+        let input = match item {
+            Some(Ok(event)) => {
+                match &event {
+                    ProviderEvent::Done { .. } => self.stream = None,
+                    ProviderEvent::Usage(u) => {
+                        self.last_input_tokens = Some(u.input_tokens + u.cached_input_tokens);
+                        self.added_since = 0;
+                    }
+                    _ => {}
+                }
+                Input::Provider(event)
+            }
+            Some(Err(e)) => {
+                self.stream = None;
+                Input::StreamFailed(e)
+            }
+            None => {
+                self.stream = None;
+                Input::StreamFailed(ProviderError::StreamIncomplete {
+                    provider: self.stream_model.as_ref().map(|m| m.provider.clone()).unwrap_or_default(),
+                })
+            }
+        };
+        self.feed(input).await;
+    }
+
+    async fn save_partial(&mut self) {
+        let (Some(id), Some(machine)) = (self.assistant, self.machine.as_ref()) else { return };
+        let (text, reasoning) = machine.partial();
+        let len = text.len() + reasoning.len();
+        if len == self.saved_len {
+            return;
+        }
+        self.saved_len = len;
+        let reasoning = (!reasoning.is_empty()).then(|| reasoning.to_string());
+        if let Err(e) = self.deps.store.update_streaming(id, text.to_string(), reasoning).await {
+            tracing::warn!("saving partial reply: {e}");
+        }
+    }
+
+    async fn finish_reply(&mut self, reply: FinishedReply) {
+        let Some(conversation) = self.conversation else { return };
+        let cost = self.deps.cost(&reply.model, &reply.usage);
+        let stored_id = match self.assistant.take() {
+            Some(id) => {
+                let finish = Finish {
+                    content: reply.text.clone(),
+                    reasoning: reply.reasoning.clone(),
+                    tool_calls: reply.tool_calls.clone(),
+                    status: Some(reply.status),
+                    usage: Some(reply.usage),
+                    cost_usd: cost,
+                    model: Some(reply.model.to_string()),
+                    provider: Some(reply.model.provider.clone()),
+                    route_reason: Some(reply.reason.clone()),
+                };
+                match self.deps.store.finish_message(id, finish).await {
+                    Ok(()) => Some(id),
+                    Err(e) => {
+                        self.error(format!("could not save the reply: {e}"));
+                        None
+                    }
+                }
+            }
+            None => {
+                if reply.text.is_empty() && reply.tool_calls.is_empty() && reply.status == MessageStatus::Cancelled {
+                    None
+                } else {
+                    let mut m = NewMessage::new(conversation, Role::Assistant, reply.text.clone());
+                    m.reasoning = reply.reasoning.clone();
+                    m.tool_calls = reply.tool_calls.clone();
+                    m.status = reply.status;
+                    m.model = Some(reply.model.to_string());
+                    m.provider = Some(reply.model.provider.clone());
+                    m.agent = Some(self.agent.name.clone());
+                    m.route_reason = Some(reply.reason.clone());
+                    m.usage = Some(reply.usage);
+                    m.cost_usd = cost;
+                    match self.deps.store.append_message(m).await {
+                        Ok(stored) => Some(stored.id),
+                        Err(e) => {
+                            self.error(format!("could not save the reply: {e}"));
+                            None
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(message_id) = stored_id {
+            self.emit(Event::MessageStored {
+                message_id,
+                status: reply.status,
+            });
+        }
+        if !reply.text.is_empty() || !reply.tool_calls.is_empty() {
+            let mut msg = ChatMessage::assistant(reply.text, reply.tool_calls);
+            msg.reasoning = reply.reasoning;
+            self.push_history(msg);
+        }
+    }
+
+    fn compaction_model(&self) -> Result<ModelRef, String> {
+        let available = |p: &str| self.deps.providers.health.is_available(p);
+        let decision = self
+            .deps
+            .router
+            .route(&RouteInput {
+                text: "Summarise this conversation.",
+                agent: &self.agent,
+                pinned: self.pin.as_ref(),
+                previous: None,
+                config: &self.deps.config,
+                available: &available,
+            })
+            .map_err(|e| e.to_string())?;
+        decision
+            .chosen()
+            .and_then(|c| ModelRef::parse(&c.model))
+            .ok_or_else(|| "no model is available to write the summary".to_string())
+    }
+
+    /// Summarise the older part of the conversation with `model`, store the summary, and
+    /// rebuild the request history from the store.
+    async fn compact(&mut self, model: &ModelRef) -> Result<(), String> {
+        let Some(id) = self.conversation else {
+            return Err("nothing to compact yet".to_string());
+        };
+        let rows = self.deps.store.messages(id).await.map_err(|e| e.to_string())?;
+        let Some(through) = context::compaction_cut(&rows) else {
+            return Err("the conversation is too short to compact".to_string());
+        };
+        let provider = self
+            .deps
+            .providers
+            .get(&model.provider)
+            .cloned()
+            .ok_or_else(|| format!("provider `{}` is not configured", model.provider))?;
+        let mut messages = context::to_summarise(&rows, through);
+        messages.push(ChatMessage::user(context::SUMMARY_INSTRUCTIONS));
+        let covered = messages.len() - 1;
+        self.emit(Event::RouteChosen {
+            model: model.to_string(),
+            reason: "compaction summary".to_string(),
+        });
+        let mut stream = provider.stream(ChatRequest {
+            model: model.model.clone(),
+            system: Some("You write faithful, compact summaries of conversations between a user and an AI coding assistant.".to_string()),
+            messages,
+            tools: Vec::new(),
+            max_tokens: Some(4096),
+            temperature: None,
+            context_window: u32::try_from(self.deps.context_window(model)).ok(),
+        });
+        let mut summary = String::new();
+        let mut finished = false;
+        while let Some(item) = stream.next().await {
+            match item.map_err(|e| e.to_string())? {
+                ProviderEvent::TextDelta(t) => summary.push_str(&t),
+                ProviderEvent::Done { .. } => {
+                    finished = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if !finished || summary.trim().is_empty() {
+            return Err("the summary stream ended early".to_string());
+        }
+        let mut m = NewMessage::new(id, Role::Summary, summary);
+        m.summary_through = Some(through);
+        m.model = Some(model.to_string());
+        m.provider = Some(model.provider.clone());
+        self.deps.store.append_message(m).await.map_err(|e| e.to_string())?;
+        let rows = self.deps.store.messages(id).await.map_err(|e| e.to_string())?;
+        self.history = request_history(&rows);
+        self.last_input_tokens = None;
+        self.added_since = 0;
+        self.emit(Event::Compacted { summarized_messages: covered });
+        Ok(())
+    }
+}
+
+fn check_pin(deps: &CoreDeps, model: &str, source: PinSource) -> Result<Pin, CoreError> {
+    let pin = Pin::new(model.trim(), source);
+    if !pin.is_auto() {
+        crate::config::resolve_model_ref(&deps.config, &pin.model).map_err(CoreError::Start)?;
+    }
+    Ok(pin)
+}
+
+fn permissions_for(
+    deps: &CoreDeps,
+    agent: &Agent,
+    tools: &ToolRegistry,
+    flag: Option<ApprovalMode>,
+    headless: bool,
+) -> Permissions {
+    let mode = flag.or(agent.approval).unwrap_or(deps.config.approval.mode);
+    let needs: Vec<String> = tools
+        .names()
+        .into_iter()
+        .filter(|n| tools.get(n).is_some_and(|t| t.needs_approval()))
+        .map(str::to_string)
+        .collect();
+    Permissions::new(mode, needs, headless)
+}
+
+async fn next_item(
+    stream: &mut Option<SyncWrapper<ProviderStream>>,
+) -> Option<Result<ProviderEvent, ProviderError>> {
+    match stream {
+        Some(s) => s.get_mut().next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn tool_done(tool: &mut Option<RunningTool>) -> Input {
+    match tool {
+        Some(t) => {
+            let call_id = t.call_id.clone();
+            let output = match (&mut t.handle).await {
+                Ok(out) => out,
+                Err(e) => ToolOutput::error(format!("the tool failed: {e}")),
+            };
+            Input::ToolFinished {
+                call_id,
+                content: output.content,
+                is_error: output.is_error,
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn live_chunk(live: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+    match live {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}

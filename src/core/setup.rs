@@ -1,0 +1,131 @@
+//! Everything a session needs, built once per process from the configuration: the store, the
+//! provider clients with their shared health registry, the agents, the compiled router, the
+//! tool registry, the workspace and how to make a sandbox for a conversation.
+
+use crate::agents::AgentSet;
+use crate::agents::prompt::{ProjectInstructions, load_agents_md};
+use crate::config::{Config, HarnessPaths};
+use crate::message::{ConversationId, ModelRef};
+use crate::providers::ProviderSet;
+use crate::router::health::{BreakerPolicy, HealthRegistry};
+use crate::router::rules::Router;
+use crate::sandbox::{Sandbox, SandboxBackend, SandboxError};
+use crate::store::{Store, StoreError};
+use crate::tools::ToolRegistry;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Start(String),
+}
+
+/// Makes the sandbox of one conversation (lazily, at its first tool call).
+pub type SandboxFactory =
+    Arc<dyn Fn(ConversationId) -> Result<Arc<dyn Sandbox>, SandboxError> + Send + Sync>;
+
+/// The process-wide parts every session shares.
+pub struct CoreDeps {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub providers: ProviderSet,
+    pub agents: AgentSet,
+    pub router: Router,
+    pub tools: ToolRegistry,
+    pub workspace: PathBuf,
+    pub instructions: Option<ProjectInstructions>,
+    pub sandbox: SandboxFactory,
+}
+
+impl std::fmt::Debug for CoreDeps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreDeps")
+            .field("workspace", &self.workspace)
+            .field("providers", &self.providers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CoreDeps {
+    /// Build from a loaded config. `workspace` is the directory harness was started in.
+    pub fn build(paths: &HarnessPaths, config: Config, workspace: PathBuf) -> Result<Self, CoreError> {
+        let workspace = crate::sandbox::paths::workspace_root(&workspace);
+        let agents = crate::agents::load(&config, &paths.agents_dir, Some(&workspace))
+            .map_err(|e| CoreError::Config(e.to_string()))?;
+        let problems = crate::config::check::problems_with_agents(&config, &agents);
+        if let Some(first) = problems.first() {
+            let file = paths.config_file.display();
+            let more = if problems.len() > 1 {
+                format!(" (and {} more: run `harness config check`)", problems.len() - 1)
+            } else {
+                String::new()
+            };
+            return Err(CoreError::Config(match first.line {
+                Some(line) => format!("config error: {file}:{line}: {}{more}", first.message),
+                None => format!("config error: {}{more}", first.message),
+            }));
+        }
+        let router = Router::new(&config.router).map_err(|e| CoreError::Config(format!("config error: {e}")))?;
+        let health = Arc::new(HealthRegistry::new(BreakerPolicy::default()));
+        let providers = ProviderSet::from_config(&config, health)
+            .map_err(|e| CoreError::Config(format!("config error: {e}")))?;
+        let store = Store::open(&paths.db)?;
+        let instructions = load_agents_md(&workspace).unwrap_or_else(|e| {
+            tracing::warn!("AGENTS.md not used: {e}");
+            None
+        });
+        let sandbox = sandbox_factory(&config, workspace.clone());
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            providers,
+            agents,
+            router,
+            tools: ToolRegistry::builtin(),
+            workspace,
+            instructions,
+            sandbox,
+        })
+    }
+
+    /// The context window of a model: `[models.*] context_window` for it, else the provider's
+    /// `context_window`, else [`super::context::DEFAULT_CONTEXT_WINDOW`].
+    pub fn context_window(&self, model: &ModelRef) -> u64 {
+        let reference = model.to_string();
+        self.config
+            .models
+            .values()
+            .find(|a| a.id == reference)
+            .and_then(|a| a.context_window)
+            .or_else(|| {
+                self.config
+                    .providers
+                    .get(&model.provider)
+                    .and_then(|p| p.context_window)
+            })
+            .unwrap_or(super::context::DEFAULT_CONTEXT_WINDOW)
+    }
+
+    /// Cost in USD of `usage` on `model`, when prices are configured for it.
+    pub fn cost(&self, model: &ModelRef, usage: &crate::message::Usage) -> Option<f64> {
+        let reference = model.to_string();
+        let alias = self.config.models.values().find(|a| a.id == reference)?;
+        let input = alias.input_price_per_mtok? * usage.input_tokens as f64 / 1e6;
+        let output = alias.output_price_per_mtok.unwrap_or(0.0) * usage.output_tokens as f64 / 1e6;
+        Some(input + output)
+    }
+}
+
+fn sandbox_factory(config: &Config, workspace: PathBuf) -> SandboxFactory {
+    let backend = config.sandbox.backend;
+    let sandbox_config = config.sandbox.clone();
+    Arc::new(move |conversation| match backend {
+        SandboxBackend::Host => Ok(Arc::new(crate::sandbox::host::HostSandbox::new(&workspace)?) as Arc<dyn Sandbox>),
+        SandboxBackend::Docker => crate::sandbox::docker_for(&sandbox_config, &workspace, conversation),
+    })
+}
