@@ -1,3 +1,5 @@
 //! Integration suites, one module per area.
 
 mod providers;
+mod providers_cli;
+mod providers_wire;
