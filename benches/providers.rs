@@ -39,8 +39,11 @@ fn decode_all(flavor: Flavor, bytes: &[u8]) -> usize {
 fn parsers(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
     for flavor in Flavor::ALL {
-        let reply = Reply::many_deltas(20_000)
-            .then_tool_call("call_1", "bash", serde_json::json!({"command": "ls -la && echo done"}));
+        let reply = Reply::many_deltas(20_000).then_tool_call(
+            "call_1",
+            "bash",
+            serde_json::json!({"command": "ls -la && echo done"}),
+        );
         let bytes = render(flavor, &reply);
         assert!(decode_all(flavor, &bytes) > 20_000);
         group.throughput(Throughput::Bytes(bytes.len() as u64));

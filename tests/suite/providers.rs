@@ -529,14 +529,28 @@ async fn html_and_invalid_json_bodies_are_typed_errors() {
     );
     assert!(err.to_string().contains("HTML"), "{err}");
 
-    // A 200 whose body is not JSON at all.
+    // A 200 that is an HTML page (a captive portal, a wrong base_url).
     server.push(Reply::status(200).body("<html>login page</html>"));
     let (_, err) = collect(&p, request("hi")).await;
+    let err = err.unwrap();
     assert!(
-        matches!(
-            err,
-            Some(ProviderError::InvalidResponse { .. } | ProviderError::StreamIncomplete { .. })
-        ),
+        matches!(err, ProviderError::InvalidResponse { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("HTML"), "{err}");
+
+    // A 200 with a plain JSON error instead of a stream.
+    server.push(Reply::status(200).body(
+        r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+    ));
+    let (_, err) = collect(&p, request("hi")).await;
+    assert!(matches!(err, Some(ProviderError::Quota { .. })), "{err:?}");
+
+    // A 200 with JSON that is neither an error nor a stream.
+    server.push(Reply::status(200).body(r#"{"unexpected": true}"#));
+    let (_, err) = collect(&p, request("hi")).await;
+    assert!(
+        matches!(err, Some(ProviderError::InvalidResponse { .. })),
         "{err:?}"
     );
 }
