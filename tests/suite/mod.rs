@@ -2,4 +2,6 @@
 
 mod providers;
 mod providers_cli;
+mod providers_faults;
+mod providers_requests;
 mod providers_wire;
