@@ -3,7 +3,7 @@
 //! idle timeouts, retry retryable failures that happen before any content, and report each
 //! request's outcome to the circuit breaker. Clients only build requests and decode bytes.
 
-use super::http::{RedactedHeaders, build_client, error_from_response};
+use super::http::{ErrorInfo, RedactedHeaders, build_client, classify, error_from_response};
 use super::retry::{RetryPolicy, Timeouts};
 use super::{ProviderError, ProviderEvent, ProviderStream};
 use crate::config::ProviderConfig;
@@ -298,6 +298,49 @@ impl Driver {
                     &body,
                     core.api_key.as_ref(),
                 ));
+            }
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if content_type.starts_with("text/html") {
+                return Err(core.invalid(
+                    "the server answered an HTML page instead of a stream (is base_url right?)",
+                ));
+            }
+            if content_type.starts_with("application/json") {
+                // Some gateways answer a streaming request with a plain JSON error and 200.
+                let body = tokio::time::timeout(core.timeouts.first_byte, response.bytes())
+                    .await
+                    .map_err(|_| core.timeout(TimeoutPhase::FirstByte))?
+                    .map_err(|e| core.map_reqwest_error(&e, TimeoutPhase::FirstByte))?;
+                if let Some(info) = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .as_ref()
+                    .and_then(ErrorInfo::from_json)
+                {
+                    return Err(classify(
+                        &core.name,
+                        None,
+                        &info,
+                        None,
+                        core.api_key.as_ref(),
+                    ));
+                }
+                let result = match self
+                    .decoder
+                    .feed(&body, &mut self.scratch)
+                    .and_then(|()| self.decoder.finish(&mut self.scratch))
+                {
+                    Err(ProviderError::StreamIncomplete { .. }) => {
+                        Err(core.invalid("the server answered JSON instead of a stream"))
+                    }
+                    other => other,
+                };
+                self.queue.extend(self.scratch.drain(..));
+                return result;
             }
             self.response = Some(response);
             self.awaiting_first_chunk = true;

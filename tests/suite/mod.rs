@@ -7,3 +7,7 @@ mod tools;
 mod router;
 
 mod providers;
+mod providers_cli;
+mod providers_faults;
+mod providers_requests;
+mod providers_wire;
