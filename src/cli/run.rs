@@ -56,6 +56,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     let show_routes = std::io::stderr().is_terminal();
     let mut interrupts = 0;
     let mut last_error: Option<String> = None;
+    let mut routed = false;
     let status = loop {
         let event = match session.events.recv().now_or_never() {
             Some(event) => event,
@@ -80,6 +81,9 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         };
         if out.json {
             out.event(&event);
+        }
+        if matches!(event, Event::RouteChosen { .. }) {
+            routed = true;
         }
         match event {
             Event::TextDelta { text } => out.text(&text),
@@ -108,6 +112,10 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     let _ = session.task.await;
     match status {
         MessageStatus::Complete => Ok(()),
+        // Nothing was sent: the configuration cannot route this message (no rule, no default).
+        MessageStatus::Error if !routed => Err(CliError::usage(
+            last_error.unwrap_or_else(|| "no model could be chosen".to_string()),
+        )),
         other => Err(CliError {
             code: 1,
             message: match last_error {

@@ -86,7 +86,9 @@ async fn run_reads_the_prompt_from_stdin_and_splits_refs_on_the_first_slash() {
     assert_eq!(stdout(&out), "ok\n", "no doubled newline");
     let req = &server.chat_requests()[0];
     assert_eq!(req.body["model"], "anthropic/claude-sonnet-4.6");
-    assert_eq!(req.body["messages"][0]["content"], "from stdin");
+    let messages = req.body["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["role"], "system", "the agent's system prompt comes first");
+    assert_eq!(messages.last().unwrap()["content"], "from stdin");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,9 +104,16 @@ async fn run_json_prints_contract_events() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // CONTRACT.md's event types, in order (more types may be interleaved).
+    let contract = ["route", "text_delta", "tool_call", "tool_result", "error", "done"];
+    let events: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| contract.contains(&e["type"].as_str().unwrap()))
+        .collect();
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["route", "text_delta", "text_delta", "done"]);
     assert_eq!(events[0]["model"], "claude/claude-x");
+    assert_eq!(events[0]["reason"], "pinned by -m");
     assert_eq!(events[3]["status"], "complete");
     assert_eq!(events[3]["usage"]["input_tokens"], 5);
     assert_eq!(events[3]["usage"]["output_tokens"], 2);
@@ -140,7 +149,7 @@ async fn run_bad_model_references_exit_2() {
     for (model, needle) in [
         ("nope/gpt", "not configured"),
         ("gpt-4o", "not a model reference"),
-        ("auto", "-m provider/model"),
+        ("auto", "[router] default is not set"),
     ] {
         let out = home.harness(&["run", "-m", model, "hi"], None).await;
         assert_eq!(out.status.code(), Some(2), "{model}");
