@@ -90,10 +90,17 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
             Event::RouteChosen { model, reason } if !out.json && show_routes => {
                 out.note(&format!("harness: {model} ({reason})"));
             }
-            Event::ToolCallBegin { name, arguments, .. } if !out.json => {
-                out.note(&format!("→ {name} {}", one_line(&arguments.to_string(), 200)));
+            Event::ToolCallBegin {
+                name, arguments, ..
+            } if !out.json => {
+                out.note(&format!(
+                    "→ {name} {}",
+                    one_line(&arguments.to_string(), 200)
+                ));
             }
-            Event::ToolCallEnd { output, is_error, .. } if !out.json => {
+            Event::ToolCallEnd {
+                output, is_error, ..
+            } if !out.json => {
                 let mark = if is_error { "✗" } else { "✓" };
                 out.note(&format!("{mark} {}", one_line(&output, 200)));
             }
@@ -119,7 +126,9 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         other => Err(CliError {
             code: 1,
             message: match last_error {
-                Some(e) if !out.json => format!("the turn ended {}: {}", other.as_str(), first_line(&e)),
+                Some(e) if !out.json => {
+                    format!("the turn ended {}: {}", other.as_str(), first_line(&e))
+                }
                 _ => format!("the turn ended {}", other.as_str()),
             },
         }),
@@ -127,7 +136,10 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
 }
 
 /// Build the shared core from a loaded config, with the current directory as the workspace.
-pub fn build_core(ctx: &CliContext, config: crate::config::Config) -> Result<Arc<CoreDeps>, CliError> {
+pub fn build_core(
+    ctx: &CliContext,
+    config: crate::config::Config,
+) -> Result<Arc<CoreDeps>, CliError> {
     let workspace = std::env::current_dir()
         .map_err(|e| CliError::usage(format!("cannot read the current directory: {e}")))?;
     CoreDeps::build(&ctx.paths, config, workspace)

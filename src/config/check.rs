@@ -12,14 +12,14 @@ pub fn problems(config: &Config, paths: &HarnessPaths) -> Vec<ConfigProblem> {
     let workspace = std::env::current_dir().ok();
     match crate::agents::load(config, &paths.agents_dir, workspace.as_deref()) {
         Ok(agents) => problems_with_agents(config, &agents),
-        Err(e) => e
-            .0
-            .iter()
-            .map(|err| ConfigProblem {
-                line: None,
-                message: err.to_string(),
-            })
-            .collect(),
+        Err(e) => {
+            e.0.iter()
+                .map(|err| ConfigProblem {
+                    line: None,
+                    message: err.to_string(),
+                })
+                .collect()
+        }
     }
 }
 

@@ -58,7 +58,10 @@ pub fn request_history(rows: &[StoredMessage]) -> Vec<ChatMessage> {
     let covered = summary.and_then(|s| s.summary_through).unwrap_or(0);
     let mut out = Vec::with_capacity(rows.len() + 1);
     if let Some(s) = summary {
-        out.push(ChatMessage::user(format!("{SUMMARY_PREFIX}\n\n{}", s.content)));
+        out.push(ChatMessage::user(format!(
+            "{SUMMARY_PREFIX}\n\n{}",
+            s.content
+        )));
     }
     let mut pending: Vec<String> = Vec::new(); // calls of the last assistant message without results
     let mut answered: HashSet<String> = HashSet::new();
@@ -91,7 +94,9 @@ pub fn request_history(rows: &[StoredMessage]) -> Vec<ChatMessage> {
                 out.push(msg);
             }
             Role::Tool => {
-                let Some(id) = m.tool_call_id.as_deref() else { continue };
+                let Some(id) = m.tool_call_id.as_deref() else {
+                    continue;
+                };
                 if pending.iter().any(|p| p == id) && answered.insert(id.to_string()) {
                     out.push(ChatMessage::tool_result(id, m.content.clone(), m.is_error));
                 }
@@ -102,7 +107,11 @@ pub fn request_history(rows: &[StoredMessage]) -> Vec<ChatMessage> {
     out
 }
 
-fn close_pending(out: &mut Vec<ChatMessage>, pending: &mut Vec<String>, answered: &HashSet<String>) {
+fn close_pending(
+    out: &mut Vec<ChatMessage>,
+    pending: &mut Vec<String>,
+    answered: &HashSet<String>,
+) {
     for id in pending.drain(..) {
         if !answered.contains(&id) {
             out.push(ChatMessage::tool_result(
@@ -139,7 +148,11 @@ pub fn compaction_cut(rows: &[StoredMessage]) -> Option<i64> {
 
 /// The messages a compaction summarises (after any earlier summary, up to `through`).
 pub fn to_summarise(rows: &[StoredMessage], through: i64) -> Vec<ChatMessage> {
-    let kept: Vec<StoredMessage> = rows.iter().filter(|m| m.ordinal <= through || m.role == Role::Summary).cloned().collect();
+    let kept: Vec<StoredMessage> = rows
+        .iter()
+        .filter(|m| m.ordinal <= through || m.role == Role::Summary)
+        .cloned()
+        .collect();
     request_history(&kept)
 }
 
@@ -177,7 +190,11 @@ mod tests {
     fn with_calls(mut m: StoredMessage, ids: &[&str]) -> StoredMessage {
         m.tool_calls = ids
             .iter()
-            .map(|id| ToolCall { id: id.to_string(), name: "bash".into(), arguments: serde_json::json!({}) })
+            .map(|id| ToolCall {
+                id: id.to_string(),
+                name: "bash".into(),
+                arguments: serde_json::json!({}),
+            })
             .collect();
         m
     }
@@ -191,7 +208,11 @@ mod tests {
     fn shape(msgs: &[ChatMessage]) -> Vec<String> {
         msgs.iter()
             .map(|m| match m.role {
-                Role::Tool => format!("tool:{}:{}", m.tool_call_id.as_deref().unwrap_or(""), m.is_error),
+                Role::Tool => format!(
+                    "tool:{}:{}",
+                    m.tool_call_id.as_deref().unwrap_or(""),
+                    m.is_error
+                ),
                 r => format!("{}:{}:{}", r.as_str(), m.content, m.tool_calls.len()),
             })
             .collect()
@@ -218,7 +239,13 @@ mod tests {
                     result(4, "b"),
                     row(5, Role::Assistant, "done"),
                 ],
-                vec!["user:go:0", "assistant:ok:2", "tool:a:false", "tool:b:false", "assistant:done:0"],
+                vec![
+                    "user:go:0",
+                    "assistant:ok:2",
+                    "tool:a:false",
+                    "tool:b:false",
+                    "assistant:done:0",
+                ],
             ),
             (
                 "a call without result gets one; a stray result is dropped",
@@ -229,7 +256,13 @@ mod tests {
                     result(4, "zzz"),
                     row(5, Role::User, "again"),
                 ],
-                vec!["user:go:0", "assistant::2", "tool:b:false", "tool:a:true", "user:again:0"],
+                vec![
+                    "user:go:0",
+                    "assistant::2",
+                    "tool:b:false",
+                    "tool:a:true",
+                    "user:again:0",
+                ],
             ),
             (
                 "failed and empty replies are left out, partial text kept",

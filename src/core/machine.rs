@@ -135,7 +135,10 @@ impl Permissions {
     }
 
     pub fn disposition(&self, tool: &str) -> Disposition {
-        match self.policy.verdict(tool, self.needs_approval.contains(tool)) {
+        match self
+            .policy
+            .verdict(tool, self.needs_approval.contains(tool))
+        {
             ApprovalVerdict::Run => Disposition::Run,
             ApprovalVerdict::Ask if self.headless => {
                 Disposition::Deny(unattended_output(tool).content)
@@ -253,7 +256,11 @@ impl TurnMachine {
                 match decision {
                     ApprovalDecision::Once | ApprovalDecision::Always => self.run(&mut fx, call),
                     ApprovalDecision::Deny { reason } => {
-                        let out = denied_output(&call.name, self.permissions.policy.mode, reason.as_deref());
+                        let out = denied_output(
+                            &call.name,
+                            self.permissions.policy.mode,
+                            reason.as_deref(),
+                        );
                         self.current = None;
                         self.result(&mut fx, call.id, out.content, true);
                         self.next_tool(&mut fx);

@@ -14,14 +14,14 @@ use crate::providers::{ChatMessage, ChatRequest, ProviderError, ProviderEvent, P
 use crate::router::classify::Category;
 use crate::router::rules::{Pin, PinSource, RouteInput};
 use crate::sandbox::Sandbox;
-use crate::store::messages::Finish;
 use crate::store::NewMessage;
+use crate::store::messages::Finish;
 use crate::tools::{ApprovalPreview, ToolContext, ToolOutput, ToolRegistry};
 use futures::StreamExt;
 use std::collections::VecDeque;
-use sync_wrapper::SyncWrapper;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_wrapper::SyncWrapper;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -61,7 +61,10 @@ pub struct SessionHandle {
 
 /// Start a session task. Opening the requested conversation happens before this returns, so
 /// an unknown id is an error here, not an event.
-pub async fn spawn(deps: Arc<CoreDeps>, options: SessionOptions) -> Result<SessionHandle, CoreError> {
+pub async fn spawn(
+    deps: Arc<CoreDeps>,
+    options: SessionOptions,
+) -> Result<SessionHandle, CoreError> {
     let (ops_tx, ops_rx) = mpsc::unbounded_channel();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut session = Session::new(deps, events_tx, &options)?;
@@ -121,8 +124,15 @@ struct Session {
 }
 
 impl Session {
-    fn new(deps: Arc<CoreDeps>, events: mpsc::UnboundedSender<Event>, options: &SessionOptions) -> Result<Self, CoreError> {
-        let agent_name = options.agent.clone().unwrap_or_else(|| deps.config.default_agent.clone());
+    fn new(
+        deps: Arc<CoreDeps>,
+        events: mpsc::UnboundedSender<Event>,
+        options: &SessionOptions,
+    ) -> Result<Self, CoreError> {
+        let agent_name = options
+            .agent
+            .clone()
+            .unwrap_or_else(|| deps.config.default_agent.clone());
         let agent = deps
             .agents
             .resolve(&agent_name)
@@ -136,7 +146,8 @@ impl Session {
             Some(m) => Some(check_pin(&deps, m, PinSource::Flag)?),
             None => None,
         };
-        let permissions = permissions_for(&deps, &agent, &tools, options.approval, options.headless);
+        let permissions =
+            permissions_for(&deps, &agent, &tools, options.approval, options.headless);
         Ok(Self {
             deps,
             events,
@@ -176,7 +187,11 @@ impl Session {
 
     /// Open a stored conversation: its agent and pinned model (unless flags say otherwise) and
     /// the exact request history.
-    async fn load(&mut self, id: ConversationId, options: &SessionOptions) -> Result<(), CoreError> {
+    async fn load(
+        &mut self,
+        id: ConversationId,
+        options: &SessionOptions,
+    ) -> Result<(), CoreError> {
         let summary = self.deps.store.conversation(id).await?;
         let rows = self.deps.store.messages(id).await?;
         if options.agent.is_none() && summary.agent != self.agent.name {
@@ -204,7 +219,13 @@ impl Session {
             .restricted_to(&agent.tools)
             .unwrap_or_else(|_| self.deps.tools.clone());
         let always = std::mem::take(&mut self.permissions.policy.always_allowed);
-        self.permissions = permissions_for(&self.deps, &agent, &self.tools, self.approval_flag, self.permissions.headless);
+        self.permissions = permissions_for(
+            &self.deps,
+            &agent,
+            &self.tools,
+            self.approval_flag,
+            self.permissions.headless,
+        );
         self.permissions.policy.always_allowed = always;
         self.agent = agent;
     }
@@ -249,7 +270,8 @@ impl Session {
                 }
             }
             Op::Approve { call_id, decision } => {
-                self.feed(Input::ApprovalAnswered { call_id, decision }).await;
+                self.feed(Input::ApprovalAnswered { call_id, decision })
+                    .await;
             }
             Op::SetModel { model } => self.set_model(model).await,
             Op::SetAgent { agent } => match self.deps.agents.resolve(&agent) {
@@ -328,6 +350,17 @@ impl Session {
         }
     }
 
+    /// A user turn that cannot start: say why and end it, so a front end waiting for the
+    /// turn's end is not left hanging.
+    fn refuse(&self, message: String) {
+        self.error(message);
+        self.emit(Event::TurnComplete {
+            conversation_id: self.conversation.unwrap_or_default(),
+            status: MessageStatus::Error,
+            usage: Default::default(),
+        });
+    }
+
     fn error(&self, message: String) {
         self.emit(Event::Error {
             message,
@@ -344,8 +377,17 @@ impl Session {
 
     async fn save_settings(&self) {
         if let Some(id) = self.conversation {
-            let model = self.pin.as_ref().filter(|p| !p.is_auto()).map(|p| p.model.clone());
-            if let Err(e) = self.deps.store.set_settings(id, &self.agent.name, model.as_deref()).await {
+            let model = self
+                .pin
+                .as_ref()
+                .filter(|p| !p.is_auto())
+                .map(|p| p.model.clone());
+            if let Err(e) = self
+                .deps
+                .store
+                .set_settings(id, &self.agent.name, model.as_deref())
+                .await
+            {
                 self.error(e.to_string());
             }
         }
@@ -367,7 +409,11 @@ impl Session {
         if let Some(id) = self.conversation {
             return Ok(id);
         }
-        let model = self.pin.as_ref().filter(|p| !p.is_auto()).map(|p| p.model.clone());
+        let model = self
+            .pin
+            .as_ref()
+            .filter(|p| !p.is_auto())
+            .map(|p| p.model.clone());
         let created = self
             .deps
             .store
@@ -384,17 +430,17 @@ impl Session {
         }
         let max = self.deps.config.session.max_prompt_bytes;
         if text.len() > max {
-            return self.error(format!(
+            return self.refuse(format!(
                 "the message is {} bytes, over the {max}-byte limit (session.max_prompt_bytes): attach less, or raise the limit",
                 text.len()
             ));
         }
         if text.trim().is_empty() {
-            return self.error("the message is empty: type something to send".to_string());
+            return self.refuse("the message is empty: type something to send".to_string());
         }
         let conversation = match self.ensure_conversation().await {
             Ok(id) => id,
-            Err(e) => return self.error(e),
+            Err(e) => return self.refuse(e),
         };
         let available = |p: &str| self.deps.providers.health.is_available(p);
         let decision = self.deps.router.route(&RouteInput {
@@ -435,7 +481,10 @@ impl Session {
                 return;
             }
         };
-        self.machine = Some(TurnMachine::new(self.permissions.clone(), self.deps.config.session.max_steps));
+        self.machine = Some(TurnMachine::new(
+            self.permissions.clone(),
+            self.deps.config.session.max_steps,
+        ));
         self.feed(Input::Start { text, candidates }).await;
     }
 
@@ -444,7 +493,9 @@ impl Session {
     async fn feed(&mut self, input: Input) {
         let mut inputs = VecDeque::from([input]);
         while let Some(input) = inputs.pop_front() {
-            let Some(machine) = self.machine.as_mut() else { return };
+            let Some(machine) = self.machine.as_mut() else {
+                return;
+            };
             let effects = machine.handle(input);
             for effect in effects {
                 if let Some(next) = self.perform(effect).await {
@@ -459,7 +510,12 @@ impl Session {
             Effect::Emit(event) => self.emit(event),
             Effect::PersistUser { text } => {
                 let id = self.conversation?;
-                if let Err(e) = self.deps.store.append_message(NewMessage::new(id, Role::User, text.clone())).await {
+                if let Err(e) = self
+                    .deps
+                    .store
+                    .append_message(NewMessage::new(id, Role::User, text.clone()))
+                    .await
+                {
                     self.error(format!("could not save the message: {e}"));
                 }
                 if let Err(e) = self.deps.store.add_prompt(&text).await {
@@ -491,7 +547,13 @@ impl Session {
             Effect::AskApproval { call } => {
                 let ctx = match self.tool_context(None, CancellationToken::new()) {
                     Ok(ctx) => ctx,
-                    Err(e) => return Some(Input::ToolFinished { call_id: call.id, content: e, is_error: true }),
+                    Err(e) => {
+                        return Some(Input::ToolFinished {
+                            call_id: call.id,
+                            content: e,
+                            is_error: true,
+                        });
+                    }
                 };
                 match self.tools.preview(&call, &ctx) {
                     Ok(preview) => self.emit(Event::ApprovalRequest {
@@ -502,7 +564,13 @@ impl Session {
                             ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
                         },
                     }),
-                    Err(e) => return Some(Input::ToolFinished { call_id: call.id, content: e, is_error: true }),
+                    Err(e) => {
+                        return Some(Input::ToolFinished {
+                            call_id: call.id,
+                            content: e,
+                            is_error: true,
+                        });
+                    }
                 }
             }
             Effect::RunTool { call } => {
@@ -510,12 +578,22 @@ impl Session {
                 let (live_tx, live_rx) = mpsc::channel(256);
                 let ctx = match self.tool_context(Some(live_tx), cancel.clone()) {
                     Ok(ctx) => ctx,
-                    Err(e) => return Some(Input::ToolFinished { call_id: call.id, content: e, is_error: true }),
+                    Err(e) => {
+                        return Some(Input::ToolFinished {
+                            call_id: call.id,
+                            content: e,
+                            is_error: true,
+                        });
+                    }
                 };
                 let tools = self.tools.clone();
                 let call_id = call.id.clone();
                 let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
-                self.tool = Some(RunningTool { call_id, handle, cancel });
+                self.tool = Some(RunningTool {
+                    call_id,
+                    handle,
+                    cancel,
+                });
                 self.live = Some(live_rx);
             }
             Effect::CancelTool => {
@@ -526,7 +604,11 @@ impl Session {
                 }
                 self.live = None;
             }
-            Effect::PersistToolResult { call_id, content, is_error } => {
+            Effect::PersistToolResult {
+                call_id,
+                content,
+                is_error,
+            } => {
                 let id = self.conversation?;
                 let mut m = NewMessage::new(id, Role::Tool, content.clone());
                 m.tool_call_id = Some(call_id.clone());
@@ -558,7 +640,11 @@ impl Session {
         self.history.push(message);
     }
 
-    fn tool_context(&mut self, live: Option<mpsc::Sender<String>>, cancel: CancellationToken) -> Result<ToolContext, String> {
+    fn tool_context(
+        &mut self,
+        live: Option<mpsc::Sender<String>>,
+        cancel: CancellationToken,
+    ) -> Result<ToolContext, String> {
         let sandbox = match &self.sandbox {
             Some(s) => s.clone(),
             None => {
@@ -577,7 +663,11 @@ impl Session {
     }
 
     fn system_prompt(&self) -> String {
-        build_system_prompt(&self.agent, self.deps.instructions.as_ref(), &WorkspaceFacts::now(&self.deps.workspace))
+        build_system_prompt(
+            &self.agent,
+            self.deps.instructions.as_ref(),
+            &WorkspaceFacts::now(&self.deps.workspace),
+        )
     }
 
     async fn start_stream(&mut self, model: ModelRef, step: u32) -> Option<Input> {
@@ -596,7 +686,9 @@ impl Session {
             let estimate = self.estimate(&system, &tools);
             if estimate as f64 > self.deps.config.session.compact_threshold * window as f64 {
                 if let Err(e) = self.compact(&model).await {
-                    self.error(format!("could not compact the conversation ({e}); sending it whole"));
+                    self.error(format!(
+                        "could not compact the conversation ({e}); sending it whole"
+                    ));
                 }
             }
         }
@@ -642,7 +734,11 @@ impl Session {
             None => {
                 self.stream = None;
                 Input::StreamFailed(ProviderError::StreamIncomplete {
-                    provider: self.stream_model.as_ref().map(|m| m.provider.clone()).unwrap_or_default(),
+                    provider: self
+                        .stream_model
+                        .as_ref()
+                        .map(|m| m.provider.clone())
+                        .unwrap_or_default(),
                 })
             }
         };
@@ -650,7 +746,9 @@ impl Session {
     }
 
     async fn save_partial(&mut self) {
-        let (Some(id), Some(machine)) = (self.assistant, self.machine.as_ref()) else { return };
+        let (Some(id), Some(machine)) = (self.assistant, self.machine.as_ref()) else {
+            return;
+        };
         let (text, reasoning) = machine.partial();
         let len = text.len() + reasoning.len();
         if len == self.saved_len {
@@ -658,13 +756,20 @@ impl Session {
         }
         self.saved_len = len;
         let reasoning = (!reasoning.is_empty()).then(|| reasoning.to_string());
-        if let Err(e) = self.deps.store.update_streaming(id, text.to_string(), reasoning).await {
+        if let Err(e) = self
+            .deps
+            .store
+            .update_streaming(id, text.to_string(), reasoning)
+            .await
+        {
             tracing::warn!("saving partial reply: {e}");
         }
     }
 
     async fn finish_reply(&mut self, reply: FinishedReply) {
-        let Some(conversation) = self.conversation else { return };
+        let Some(conversation) = self.conversation else {
+            return;
+        };
         let cost = self.deps.cost(&reply.model, &reply.usage);
         let stored_id = match self.assistant.take() {
             Some(id) => {
@@ -688,7 +793,10 @@ impl Session {
                 }
             }
             None => {
-                if reply.text.is_empty() && reply.tool_calls.is_empty() && reply.status == MessageStatus::Cancelled {
+                if reply.text.is_empty()
+                    && reply.tool_calls.is_empty()
+                    && reply.status == MessageStatus::Cancelled
+                {
                     None
                 } else {
                     let mut m = NewMessage::new(conversation, Role::Assistant, reply.text.clone());
@@ -750,7 +858,12 @@ impl Session {
         let Some(id) = self.conversation else {
             return Err("nothing to compact yet".to_string());
         };
-        let rows = self.deps.store.messages(id).await.map_err(|e| e.to_string())?;
+        let rows = self
+            .deps
+            .store
+            .messages(id)
+            .await
+            .map_err(|e| e.to_string())?;
         let Some(through) = context::compaction_cut(&rows) else {
             return Err("the conversation is too short to compact".to_string());
         };
@@ -795,12 +908,23 @@ impl Session {
         m.summary_through = Some(through);
         m.model = Some(model.to_string());
         m.provider = Some(model.provider.clone());
-        self.deps.store.append_message(m).await.map_err(|e| e.to_string())?;
-        let rows = self.deps.store.messages(id).await.map_err(|e| e.to_string())?;
+        self.deps
+            .store
+            .append_message(m)
+            .await
+            .map_err(|e| e.to_string())?;
+        let rows = self
+            .deps
+            .store
+            .messages(id)
+            .await
+            .map_err(|e| e.to_string())?;
         self.history = request_history(&rows);
         self.last_input_tokens = None;
         self.added_since = 0;
-        self.emit(Event::Compacted { summarized_messages: covered });
+        self.emit(Event::Compacted {
+            summarized_messages: covered,
+        });
         Ok(())
     }
 }

@@ -53,7 +53,11 @@ impl std::fmt::Debug for CoreDeps {
 
 impl CoreDeps {
     /// Build from a loaded config. `workspace` is the directory harness was started in.
-    pub fn build(paths: &HarnessPaths, config: Config, workspace: PathBuf) -> Result<Self, CoreError> {
+    pub fn build(
+        paths: &HarnessPaths,
+        config: Config,
+        workspace: PathBuf,
+    ) -> Result<Self, CoreError> {
         let workspace = crate::sandbox::paths::workspace_root(&workspace);
         let agents = crate::agents::load(&config, &paths.agents_dir, Some(&workspace))
             .map_err(|e| CoreError::Config(e.to_string()))?;
@@ -61,7 +65,10 @@ impl CoreDeps {
         if let Some(first) = problems.first() {
             let file = paths.config_file.display();
             let more = if problems.len() > 1 {
-                format!(" (and {} more: run `harness config check`)", problems.len() - 1)
+                format!(
+                    " (and {} more: run `harness config check`)",
+                    problems.len() - 1
+                )
             } else {
                 String::new()
             };
@@ -70,7 +77,8 @@ impl CoreDeps {
                 None => format!("config error: {}{more}", first.message),
             }));
         }
-        let router = Router::new(&config.router).map_err(|e| CoreError::Config(format!("config error: {e}")))?;
+        let router = Router::new(&config.router)
+            .map_err(|e| CoreError::Config(format!("config error: {e}")))?;
         let health = Arc::new(HealthRegistry::new(BreakerPolicy::default()));
         let providers = ProviderSet::from_config(&config, health)
             .map_err(|e| CoreError::Config(format!("config error: {e}")))?;
@@ -125,7 +133,11 @@ fn sandbox_factory(config: &Config, workspace: PathBuf) -> SandboxFactory {
     let backend = config.sandbox.backend;
     let sandbox_config = config.sandbox.clone();
     Arc::new(move |conversation| match backend {
-        SandboxBackend::Host => Ok(Arc::new(crate::sandbox::host::HostSandbox::new(&workspace)?) as Arc<dyn Sandbox>),
-        SandboxBackend::Docker => crate::sandbox::docker_for(&sandbox_config, &workspace, conversation),
+        SandboxBackend::Host => {
+            Ok(Arc::new(crate::sandbox::host::HostSandbox::new(&workspace)?) as Arc<dyn Sandbox>)
+        }
+        SandboxBackend::Docker => {
+            crate::sandbox::docker_for(&sandbox_config, &workspace, conversation)
+        }
     })
 }

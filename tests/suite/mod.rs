@@ -2,10 +2,11 @@
 mod config_cli;
 mod history_cli;
 mod host_sandbox;
+mod router;
 mod store;
 mod tools;
-mod router;
 
+mod core_run;
 mod providers;
 mod providers_cli;
 mod providers_faults;

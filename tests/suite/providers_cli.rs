@@ -87,7 +87,10 @@ async fn run_reads_the_prompt_from_stdin_and_splits_refs_on_the_first_slash() {
     let req = &server.chat_requests()[0];
     assert_eq!(req.body["model"], "anthropic/claude-sonnet-4.6");
     let messages = req.body["messages"].as_array().unwrap();
-    assert_eq!(messages[0]["role"], "system", "the agent's system prompt comes first");
+    assert_eq!(
+        messages[0]["role"], "system",
+        "the agent's system prompt comes first"
+    );
     assert_eq!(messages.last().unwrap()["content"], "from stdin");
 }
 
@@ -105,7 +108,14 @@ async fn run_json_prints_contract_events() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     // CONTRACT.md's event types, in order (more types may be interleaved).
-    let contract = ["route", "text_delta", "tool_call", "tool_result", "error", "done"];
+    let contract = [
+        "route",
+        "text_delta",
+        "tool_call",
+        "tool_result",
+        "error",
+        "done",
+    ];
     let events: Vec<&serde_json::Value> = events
         .iter()
         .filter(|e| contract.contains(&e["type"].as_str().unwrap()))
