@@ -1,1 +1,2 @@
 //! Shared test helpers: fake provider server, temporary homes, images.
+pub mod docker_image;
