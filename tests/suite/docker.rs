@@ -814,3 +814,62 @@ async fn orphans_of_a_killed_harness_are_removed_and_nothing_else() {
         .and_then(|s| s.running);
     assert_eq!(running, Some(true), "the unrelated container was touched");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_cli_lists_and_prunes_only_orphans() {
+    let client = engine_or_skip!("sandbox_cli");
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let live = TestSandbox::new(&config(&image), ws.path());
+    let id = live.sandbox.container_id().await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let harness = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("harness").unwrap();
+        cmd.env("HARNESS_HOME", home.path()).args(args);
+        cmd
+    };
+
+    let out = harness(&["sandbox", "list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .expect("our container is listed");
+    assert_eq!(ours["owner"], "alive");
+    assert_eq!(ours["state"], "running");
+    assert_eq!(ours["conversation"], live.conversation.to_string());
+    assert_eq!(ours["owner_pid"], std::process::id());
+
+    let out = harness(&["sandbox", "list"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(table.starts_with("CONTAINER"), "{table}");
+    assert!(
+        table.contains(&id[..12]) && table.contains("(alive)"),
+        "{table}"
+    );
+
+    let out = harness(&["sandbox", "prune"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        client.docker.inspect_container(&id, None).await.is_ok(),
+        "prune removed a live one"
+    );
+
+    let out = harness(&["sandbox", "list"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.starts_with("harness: docker is not available: no Docker socket at /nonexistent"),
+        "{err}"
+    );
+}

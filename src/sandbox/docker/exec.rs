@@ -16,7 +16,14 @@ use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures::StreamExt;
 use std::time::Duration;
 
-const WRAPPER: &str = include_str!("wrapper.sh");
+/// `wrapper.sh` without its comments and blank lines (sent with every call, shown by `ps`).
+static WRAPPER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    include_str!("wrapper.sh")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+});
 /// Kills every process whose environment carries `HARNESS_EXEC=$1` (a call's marker).
 const REAP: &str = r#"n=$1 r=0
 while [ $r -lt 5 ]; do
@@ -65,7 +72,7 @@ pub async fn run(
     let cmd = vec![
         "/bin/sh".to_string(),
         "-c".to_string(),
-        WRAPPER.to_string(),
+        WRAPPER.clone(),
         "harness-exec".to_string(),
         nonce.clone(),
         timeout,
