@@ -57,8 +57,12 @@ o1=$o
 $ss $sh -c "$c" </dev/null 2>&1 &
 p=$!
 
+# The watchdog. TERM (the command finished first) can land between forking the sleep and z=$!;
+# the trap must not wait then (`wait ""` waits for every child), and the final reap below
+# kills a sleep left that way.
 (
-  trap 'kill "$z" 2>/dev/null; wait "$z"; exit 0' TERM
+  z=
+  trap 'if [ -n "$z" ]; then kill "$z" 2>/dev/null; fi; exit 0' TERM
   sleep "$t" &
   z=$!
   if wait "$z"; then
