@@ -136,6 +136,13 @@ impl Inner {
             nix::unistd::getgid().as_raw(),
             owner_of(&workspace),
         );
+        if user == container::FALLBACK_USER {
+            tracing::warn!(
+                workspace = %workspace.display(),
+                "harness runs as root and the workspace is root's: the sandbox runs as uid \
+                 65534 and cannot write the workspace (chown it to a regular user)"
+            );
+        }
         let spec = container::container_config(
             &self.config,
             &image,
