@@ -873,3 +873,37 @@ async fn sandbox_cli_lists_and_prunes_only_orphans() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_commands_and_extreme_timeouts_work() {
+    let client = engine_or_skip!("long_commands");
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let t = TestSandbox::new(&config(&image), ws.path());
+
+    // Over the 128 KiB single-argument limit of execve: a model writing a big file by heredoc.
+    let body = "0123456789abcdef\n".repeat(20_000);
+    let command = format!("cat > big.txt <<'HARNESS_EOF'\n{body}HARNESS_EOF\nwc -c < big.txt");
+    assert!(command.len() > 300_000);
+    let out = run(&t.sandbox, &command).await;
+    assert_eq!(out.exit_code, Some(0), "{}", out.output);
+    assert_eq!(out.output.trim(), body.len().to_string());
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("big.txt")).unwrap(),
+        body
+    );
+
+    let out = t
+        .sandbox
+        .exec(ExecRequest {
+            command: "echo forever-is-fine".into(),
+            timeout: Duration::MAX,
+            live_output: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.output, "forever-is-fine\n");
+
+    let err = t.sandbox.exec(request("echo a\0b", 5)).await.unwrap_err();
+    assert!(err.to_string().contains("NUL byte"), "{err}");
+}

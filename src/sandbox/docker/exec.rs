@@ -33,6 +33,10 @@ while [ $r -lt 5 ]; do
   done
   [ $k = 0 ] && break
 done"#;
+/// Longer commands go over stdin: one argument may hold at most 128 KiB (MAX_ARG_STRLEN).
+const INLINE_COMMAND_MAX: usize = 64 * 1024;
+/// Timeouts are clamped to this (a larger one would overflow the clock or `sleep`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How long after the timeout the host stops waiting for the in-container kill to be reported.
 const BACKSTOP_GRACE: Duration = Duration::from_secs(5);
 /// The wrapper's own stderr is a few status lines; anything beyond this is dropped.
@@ -68,18 +72,23 @@ pub async fn run(
         .into());
     }
     let nonce = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-    let timeout = shell_duration(request.timeout);
-    let cmd = vec![
+    let timeout = request.timeout.min(MAX_TIMEOUT);
+    let via_stdin = request.command.len() > INLINE_COMMAND_MAX;
+    let mut cmd = vec![
         "/bin/sh".to_string(),
         "-c".to_string(),
         WRAPPER.clone(),
         "harness-exec".to_string(),
         nonce.clone(),
-        timeout,
-        request.command.clone(),
+        shell_duration(timeout),
     ];
+    if via_stdin {
+        cmd.extend([String::new(), "stdin".to_string()]);
+    } else {
+        cmd.push(request.command.clone());
+    }
     let options = CreateExecOptions {
-        attach_stdin: Some(false),
+        attach_stdin: Some(via_stdin),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         tty: Some(false),
@@ -109,11 +118,29 @@ pub async fn run(
         .start_exec(&created.id, Some(start))
         .await
         .map_err(|e| exec_error(client, &e))?;
-    let StartExecResults::Attached { mut output, .. } = started else {
+    let StartExecResults::Attached {
+        mut output,
+        mut input,
+    } = started
+    else {
         return Err(SandboxError::Failed("docker started the exec detached".into()).into());
     };
+    if via_stdin {
+        use tokio::io::AsyncWriteExt;
+        let sent = async {
+            input.write_all(request.command.as_bytes()).await?;
+            input.shutdown().await
+        };
+        sent.await.map_err(|e| {
+            SandboxError::Failed(format!(
+                "could not hand the command to the sandbox: {e}; try again, or put the long \
+                 command in a script file in the workspace and run that"
+            ))
+        })?;
+    }
+    drop(input);
 
-    let deadline = tokio::time::Instant::now() + request.timeout + BACKSTOP_GRACE;
+    let deadline = tokio::time::Instant::now() + timeout + BACKSTOP_GRACE;
     let mut kept = CappedBuffer::new(cap);
     let mut live = LiveDecoder::default();
     let mut status = StatusLines::new(&nonce);

@@ -1,11 +1,20 @@
 # harness exec wrapper: runs one tool command inside the sandbox container and makes sure nothing
 # it started outlives the call. Run as: sh -c "$WRAPPER" harness-exec NONCE TIMEOUT_SECS COMMAND
 # with HARNESS_EXEC=NONCE in the environment (inherited by everything the command starts).
+# A COMMAND too long for one argument comes on stdin instead: COMMAND is empty and $4 is "stdin"
+# (it then runs from a private file in /tmp).
 # Only shell builtins on the common path: every fork here is latency on every tool call.
 # Status goes to this script's stderr (the command's stderr is merged into stdout):
 #   HARNESS-TIMEOUT NONCE                      when the timeout fired
 #   HARNESS-STATUS NONCE EXIT OOM_BEFORE OOM_AFTER   last line, always
 n=$1 t=$2 c=$3
+f=
+if [ "$4" = stdin ]; then
+  # Still too long to pass on to the shell as an argument: run it from a file.
+  f=/tmp/.harness-cmd-$n
+  (umask 077 && cat > "$f") || exit 126
+  c=". $f"
+fi
 
 # Count of OOM kills in this container's memory cgroup (v2, then v1); 0 when unreadable.
 oom_read() {
@@ -78,5 +87,6 @@ rc=$?
 kill "$w" 2>/dev/null
 wait "$w"
 reap ""
+if [ -n "$f" ]; then rm -f "$f"; fi
 oom_read
 echo "HARNESS-STATUS $n $rc $o1 $o" >&2
