@@ -907,3 +907,36 @@ async fn long_commands_and_extreme_timeouts_work() {
     let err = t.sandbox.exec(request("echo a\0b", 5)).await.unwrap_err();
     assert!(err.to_string().contains("NUL byte"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_output_arrives_while_the_command_runs() {
+    let client = engine_or_skip!("live_output");
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let t = TestSandbox::new(&config(&image), ws.path());
+    t.sandbox.container_id().await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let started = Instant::now();
+    let exec = t.sandbox.exec(ExecRequest {
+        command: "echo one; echo err-one >&2; sleep 2; echo two".into(),
+        timeout: Duration::from_secs(30),
+        live_output: Some(tx),
+    });
+    let watch = async {
+        let mut seen = String::new();
+        while !seen.contains("err-one") {
+            seen.push_str(&rx.recv().await.unwrap());
+        }
+        (seen, started.elapsed())
+    };
+    let (out, (early, early_at)) = tokio::join!(exec, watch);
+    let out = out.unwrap();
+    let finished = started.elapsed();
+    assert_eq!(early, "one\nerr-one\n");
+    assert!(
+        early_at + Duration::from_millis(1500) < finished,
+        "first output at {early_at:?}, call ended at {finished:?}"
+    );
+    assert_eq!(out.output, "one\nerr-one\ntwo\n");
+    assert_eq!(rx.recv().await.as_deref(), Some("two\n"));
+}
