@@ -173,6 +173,8 @@ async fn network_is_off_for_every_client_and_dns() {
     let ws = workspace();
     let t = TestSandbox::new(&config(&image), ws.path());
 
+    // Keep this check first: if networking were ever on, it fails here, before the DNS attempts
+    // below could send anything off this machine.
     let out = run(&t.sandbox, "cat /proc/net/dev").await;
     let interfaces: Vec<&str> = out
         .output
@@ -187,8 +189,8 @@ async fn network_is_off_for_every_client_and_dns() {
         format!("wget -q -T 3 -O- http://{gateway}:{port}/"),
         format!("echo hi | nc -w 3 {gateway} {port}"),
         format!("bash -c 'echo hi > /dev/tcp/{gateway}/{port}'"),
-        "nslookup example.com".to_string(),
-        "wget -q -T 3 -O- http://example.com/".to_string(),
+        "nslookup harness-test.invalid".to_string(),
+        "wget -q -T 3 -O- http://harness-test.invalid/".to_string(),
     ];
     for cmd in &attempts {
         let out = run(&t.sandbox, cmd).await;
