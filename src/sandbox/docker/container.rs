@@ -26,19 +26,46 @@ pub const FALLBACK_USER: (u32, u32) = (65534, 65534);
 const KEEPER: [&str; 2] = ["sleep", "2147483647"];
 const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Who commands run as: the host user, never root. When the harness itself runs as root, the
-/// workspace's owner (so workspace writes keep their owner), else nobody.
+/// Whose files the sandbox writes, as far as the daemon's uid mapping goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonMode {
+    /// Container uids are host uids.
+    Rootful,
+    /// Rootless Docker: container uid 0 is the (unprivileged) host user who runs the daemon;
+    /// any other container uid is a subordinate id that cannot write the user's files.
+    Rootless,
+}
+
+/// Who commands run as: the host user, never root on the host. When the harness itself runs as
+/// root, the workspace's owner (so workspace writes keep their owner), else nobody. Under
+/// rootless Docker, container uid 0, which *is* the unprivileged host user.
 pub fn sandbox_user(
     host_uid: u32,
     host_gid: u32,
     workspace_owner: Option<(u32, u32)>,
+    mode: DaemonMode,
 ) -> (u32, u32) {
+    if mode == DaemonMode::Rootless {
+        return (0, 0);
+    }
     if host_uid != 0 {
         return (host_uid, host_gid);
     }
     match workspace_owner {
         Some((uid, gid)) if uid != 0 => (uid, if gid == 0 { uid } else { gid }),
         _ => FALLBACK_USER,
+    }
+}
+
+/// The daemon's mode from its `SecurityOptions` (`docker info`).
+pub fn daemon_mode(security_options: &[String]) -> DaemonMode {
+    if security_options
+        .iter()
+        .any(|o| o.split(',').any(|kv| kv == "name=rootless"))
+    {
+        DaemonMode::Rootless
+    } else {
+        DaemonMode::Rootful
     }
 }
 
@@ -166,7 +193,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sandbox_user_is_never_root() {
+    fn sandbox_user_is_never_root_on_a_rootful_daemon() {
         let cases = [
             ((1000, 1000), None, (1000, 1000)),
             ((1000, 50), Some((0, 0)), (1000, 50)),
@@ -176,9 +203,32 @@ mod tests {
             ((0, 0), None, FALLBACK_USER),
         ];
         for ((uid, gid), owner, expected) in cases {
-            let user = sandbox_user(uid, gid, owner);
+            let user = sandbox_user(uid, gid, owner, DaemonMode::Rootful);
             assert_eq!(user, expected, "{uid}:{gid} owner {owner:?}");
             assert_ne!(user.0, 0);
+        }
+        // Rootless: container root is the host user, the only id that can write their files.
+        assert_eq!(sandbox_user(1000, 1000, None, DaemonMode::Rootless), (0, 0));
+    }
+
+    #[test]
+    fn daemon_mode_from_security_options() {
+        let opts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases = [
+            (opts(&["name=seccomp,profile=default"]), DaemonMode::Rootful),
+            (opts(&[]), DaemonMode::Rootful),
+            (
+                opts(&[
+                    "name=seccomp,profile=default",
+                    "name=rootless",
+                    "name=cgroupns",
+                ]),
+                DaemonMode::Rootless,
+            ),
+            (opts(&["name=rootlessish"]), DaemonMode::Rootful),
+        ];
+        for (options, expected) in cases {
+            assert_eq!(daemon_mode(&options), expected, "{options:?}");
         }
     }
 

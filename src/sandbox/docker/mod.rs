@@ -130,11 +130,20 @@ impl Inner {
             return Ok((client, id.clone()));
         }
         let workspace = canonical_workspace(&self.workspace)?;
-        let image = image::resolve_image(&client, &self.config.image, &workspace).await?;
+        let (image, info) = tokio::join!(
+            image::resolve_image(&client, &self.config.image, &workspace),
+            client.docker.info()
+        );
+        let image = image?;
+        let mode = match info {
+            Ok(info) => container::daemon_mode(&info.security_options.unwrap_or_default()),
+            Err(e) => return Err(orphans::request_error(&client, "describe itself", &e)),
+        };
         let user = container::sandbox_user(
             nix::unistd::getuid().as_raw(),
             nix::unistd::getgid().as_raw(),
             owner_of(&workspace),
+            mode,
         );
         if user == container::FALLBACK_USER {
             tracing::warn!(
