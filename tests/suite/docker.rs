@@ -894,6 +894,8 @@ async fn long_commands_and_extreme_timeouts_work() {
         std::fs::read_to_string(ws.path().join("big.txt")).unwrap(),
         body
     );
+    let out = run(&t.sandbox, "ls -A /tmp").await;
+    assert_eq!(out.output, "", "the long command's file is cleaned up");
 
     let out = t
         .sandbox

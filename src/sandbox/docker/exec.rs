@@ -24,7 +24,8 @@ static WRAPPER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join("\n")
 });
-/// Kills every process whose environment carries `HARNESS_EXEC=$1` (a call's marker).
+/// Kills every process whose environment carries `HARNESS_EXEC=$1` (a call's marker) and removes
+/// the call's command file, if it had one.
 const REAP: &str = r#"n=$1 r=0
 while [ $r -lt 5 ]; do
   r=$((r + 1)) k=0
@@ -32,7 +33,8 @@ while [ $r -lt 5 ]; do
     if grep -qs "HARNESS_EXEC=$n" "$d/environ"; then kill -KILL "${d#/proc/}" 2>/dev/null && k=1; fi
   done
   [ $k = 0 ] && break
-done"#;
+done
+rm -f "/tmp/.harness-cmd-$n""#;
 /// Longer commands go over stdin: one argument may hold at most 128 KiB (MAX_ARG_STRLEN).
 const INLINE_COMMAND_MAX: usize = 64 * 1024;
 /// Timeouts are clamped to this (a larger one would overflow the clock or `sleep`).

@@ -8,12 +8,12 @@
 #   HARNESS-TIMEOUT NONCE                      when the timeout fired
 #   HARNESS-STATUS NONCE EXIT OOM_BEFORE OOM_AFTER   last line, always
 n=$1 t=$2 c=$3
-f=
+cf=
 if [ "$4" = stdin ]; then
   # Still too long to pass on to the shell as an argument: run it from a file.
-  f=/tmp/.harness-cmd-$n
-  (umask 077 && cat > "$f") || exit 126
-  c=". $f"
+  cf=/tmp/.harness-cmd-$n
+  (umask 077 && cat > "$cf") || exit 126
+  c=". $cf"
 fi
 
 # Count of OOM kills in this container's memory cgroup (v2, then v1); 0 when unreadable.
@@ -87,6 +87,6 @@ rc=$?
 kill "$w" 2>/dev/null
 wait "$w"
 reap ""
-if [ -n "$f" ]; then rm -f "$f"; fi
+if [ -n "$cf" ]; then rm -f "$cf"; fi
 oom_read
 echo "HARNESS-STATUS $n $rc $o1 $o" >&2
