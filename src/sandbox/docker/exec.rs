@@ -165,7 +165,10 @@ pub async fn run(
             }
             Ok(Some(Ok(LogOutput::StdErr { message }))) => status.push(&message),
             Ok(Some(Ok(_))) => {}
-            Ok(Some(Err(e))) => return Err(exec_error(client, &e)),
+            // Never `ContainerGone` here: the command has run (partly), so it must not be retried.
+            Ok(Some(Err(e))) => {
+                return Err(request_error(client, "stream the command's output", &e).into());
+            }
         }
     }
     drop(output);
