@@ -944,3 +944,34 @@ async fn live_output_arrives_while_the_command_runs() {
     assert_eq!(out.output, "one\nerr-one\ntwo\n");
     assert_eq!(rx.recv().await.as_deref(), Some("two\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_without_sleep_or_sh_is_a_clear_error() {
+    let client = engine_or_skip!("no_shell_image");
+    let ws = workspace();
+    let dir = ws.path().join(".harness");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(crate::support::docker_image::BUSYBOX, dir.join("busybox")).unwrap();
+    // No applet links: neither /bin/sh nor sleep exists.
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\n",
+    )
+    .unwrap();
+    let tag = harness::sandbox::docker::image::project_image(ws.path())
+        .unwrap()
+        .unwrap()
+        .tag;
+    let t = TestSandbox::new(&config("unused:latest"), ws.path());
+    let err = t.sandbox.exec(request("echo hi", 10)).await.unwrap_err();
+    let text = err.to_string();
+    let _ = client.docker.remove_image(&tag, None, None).await;
+    assert!(matches!(err, SandboxError::Failed(_)), "{text}");
+    assert!(text.contains("would not stay up (exit 127:"), "{text}");
+    assert!(
+        text.contains("exec sleep failed"),
+        "names the cause: {text}"
+    );
+    assert!(text.contains("`sleep` and `/bin/sh`"), "{text}");
+    assert_eq!(t.sandbox.current_container().await, None);
+}

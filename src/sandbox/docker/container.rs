@@ -188,6 +188,40 @@ pub async fn create_and_start(
     Ok(created.id)
 }
 
+/// Why a container stopped: its exit code and the last lines it logged (the init process says
+/// when the keeper could not start), on one line.
+pub async fn why_stopped(client: &DockerClient, id: &str) -> String {
+    use futures::StreamExt;
+    let exit = client
+        .docker
+        .inspect_container(id, None)
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.exit_code);
+    let options = bollard::container::LogsOptions::<String> {
+        stdout: true,
+        stderr: true,
+        tail: "5".to_string(),
+        ..Default::default()
+    };
+    let mut logs = client.docker.logs(id, Some(options));
+    let mut text = String::new();
+    while let Some(Ok(chunk)) = logs.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        if text.len() > 2000 {
+            break;
+        }
+    }
+    let logged = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match (exit, logged.is_empty()) {
+        (Some(code), false) => format!("exit {code}: {logged}"),
+        (Some(code), true) => format!("exit {code}"),
+        (None, false) => logged,
+        (None, true) => "no exit code or log".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -190,7 +190,7 @@ pub async fn run(
         });
     }
     let Some(exit) = report.exit else {
-        return wrapper_died(client, &created.id, kept, &report.other).await;
+        return wrapper_died(client, container, &created.id, kept, &report.other).await;
     };
     let out_of_memory = report.oom_after > report.oom_before;
     let exit_code = if report.timed_out || (out_of_memory && exit == 137) {
@@ -211,10 +211,22 @@ pub async fn run(
 /// command killed the wrapper. Ask the engine for the exit code.
 async fn wrapper_died(
     client: &DockerClient,
+    container: &str,
     exec_id: &str,
     mut kept: CappedBuffer,
     stderr: &str,
 ) -> Result<ExecOutput, ExecFailure> {
+    let running = client
+        .docker
+        .inspect_container(container, None)
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.running);
+    if running == Some(false) {
+        // The container died under the exec (its keeper could not start, or it was stopped).
+        return Err(ExecFailure::ContainerGone);
+    }
     let inspected = client.docker.inspect_exec(exec_id).await.ok();
     let exit = inspected
         .and_then(|i| i.exit_code)
@@ -241,14 +253,25 @@ async fn wrapper_died(
     })
 }
 
+/// An error creating or starting the exec (the command has not run, so a retry is safe).
 fn exec_error(client: &DockerClient, error: &bollard::errors::Error) -> ExecFailure {
     match error {
         bollard::errors::Error::DockerResponseServerError {
-            status_code: 404 | 409,
-            ..
-        } => ExecFailure::ContainerGone,
+            status_code,
+            message,
+        } if container_gone(*status_code, message) => ExecFailure::ContainerGone,
         e => ExecFailure::Sandbox(request_error(client, "run the command", e)),
     }
+}
+
+/// Whether the engine says the container is missing or not running (wording varies by status).
+fn container_gone(status: u16, message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    matches!(status, 404 | 409)
+        || message.contains("is not running")
+        || message.contains("no such container")
+        || message.contains("is restarting")
+        || message.contains("is paused")
 }
 
 /// Kill every process of the call marked `nonce`, waiting until the kill exec has finished.
@@ -498,6 +521,33 @@ mod tests {
         }
         let mut d = LiveDecoder::default();
         assert_eq!(d.decode(b"\xffok"), "\u{FFFD}ok");
+    }
+
+    #[test]
+    fn container_gone_table() {
+        let cases = [
+            (404, "No such container: abc", true),
+            (409, "Container abc is paused, unpause the container", true),
+            (
+                500,
+                "Container abc is not running: Exited (127) 1 second ago",
+                true,
+            ),
+            (
+                500,
+                "Container abc is restarting, wait until it is running",
+                true,
+            ),
+            (500, "OCI runtime exec failed", false),
+            (400, "bad parameter", false),
+        ];
+        for (status, message, expected) in cases {
+            assert_eq!(
+                container_gone(status, message),
+                expected,
+                "{status} {message}"
+            );
+        }
     }
 
     #[test]

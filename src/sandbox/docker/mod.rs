@@ -187,11 +187,16 @@ impl Inner {
                 match exec::run(&client, &id, &request, self.output_cap).await {
                     Ok(out) => Ok(out),
                     Err(ExecFailure::Sandbox(e)) => Err(e),
-                    Err(ExecFailure::ContainerGone) => Err(SandboxError::Failed(
-                        "the sandbox container stopped right after starting: check `docker \
-                         logs` of the newest harness-* container and the image"
-                            .into(),
-                    )),
+                    Err(ExecFailure::ContainerGone) => {
+                        let why = container::why_stopped(&client, &id).await;
+                        self.forget(&id).await;
+                        let _ = orphans::force_remove(&client, &id).await;
+                        Err(SandboxError::Failed(format!(
+                            "the sandbox container would not stay up ({why}): the image needs \
+                             `sleep` and `/bin/sh`; use another [sandbox] image or fix \
+                             .harness/Dockerfile"
+                        )))
+                    }
                 }
             }
         }
