@@ -118,7 +118,6 @@ async fn bare_exec(client: &harness::sandbox::docker::DockerClient, id: &str) ->
 }
 
 fn main() {
-    // `cargo bench` passes --bench; nothing else to parse.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -131,8 +130,18 @@ async fn bench() {
     let Some(client) = docker_image::engine("bench-sandbox").await else {
         return;
     };
-    let iters = env_usize("BENCH_ITERS", 200);
-    let cold = env_usize("BENCH_COLD", 10);
+    // `cargo test --benches` runs this without `--bench`: a smoke run, not a measurement.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let iters = if measuring {
+        env_usize("BENCH_ITERS", 200)
+    } else {
+        3
+    };
+    let cold = if measuring {
+        env_usize("BENCH_COLD", 10)
+    } else {
+        1
+    };
     let image = docker_image::test_image(&client).await;
     let cfg = docker_image::config(&image);
     let ws = docker_image::workspace();
