@@ -975,3 +975,41 @@ async fn an_image_without_sleep_or_sh_is_a_clear_error() {
     assert!(text.contains("`sleep` and `/bin/sh`"), "{text}");
     assert_eq!(t.sandbox.current_container().await, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_while_the_container_starts_leaves_nothing_unrecorded() {
+    let client = engine_or_skip!("cancel_during_create");
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let t = TestSandbox::new(&config(&image), ws.path());
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(30),
+        t.sandbox.exec(request("true", 10)),
+    )
+    .await;
+    assert!(cancelled.is_err(), "creation is slower than 30 ms");
+    // The creation finishes in the background and is recorded, so shutdown removes it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.sandbox.current_container().await.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the container was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    t.sandbox.shutdown().await;
+    let filters = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![format!("harness.conversation={}", t.conversation)],
+    )]);
+    let left = client
+        .docker
+        .list_containers(Some(bollard::container::ListContainersOptions {
+            all: true,
+            filters,
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 0, "a container outlived shutdown: {left:?}");
+}

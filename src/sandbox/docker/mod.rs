@@ -36,7 +36,8 @@ struct Inner {
     conversation: ConversationId,
     endpoint: DockerEndpoint,
     output_cap: usize,
-    state: Mutex<State>,
+    /// Shared so a container being created can outlive the call that asked for it.
+    state: Arc<Mutex<State>>,
 }
 
 #[derive(Default)]
@@ -54,7 +55,7 @@ impl DockerSandbox {
                 conversation,
                 endpoint: DockerEndpoint::FromEnv,
                 output_cap: DEFAULT_MODEL_CAP,
-                state: Mutex::new(State::default()),
+                state: Arc::new(Mutex::new(State::default())),
             }),
         }
     }
@@ -76,7 +77,7 @@ impl DockerSandbox {
             conversation: self.inner.conversation,
             endpoint: self.inner.endpoint.clone(),
             output_cap: self.inner.output_cap,
-            state: Mutex::new(State::default()),
+            state: Arc::new(Mutex::new(State::default())),
         };
         change(&mut inner);
         Self {
@@ -115,9 +116,23 @@ impl DockerSandbox {
 
 impl Inner {
     /// The client and container, connecting and creating as needed (one at a time: concurrent
-    /// first calls and a warm start share one container).
-    async fn ensure(&self) -> Result<(DockerClient, String), SandboxError> {
-        let mut state = self.state.lock().await;
+    /// first calls and a warm start share one container). Creation runs in its own task, so a
+    /// caller that gives up (a cancelled turn) cannot leave a container nobody records.
+    async fn ensure(self: &Arc<Self>) -> Result<(DockerClient, String), SandboxError> {
+        let mut state = Arc::clone(&self.state).lock_owned().await;
+        if let (Some(client), Some(id)) = (&state.client, &state.container) {
+            return Ok((client.clone(), id.clone()));
+        }
+        let inner = Arc::clone(self);
+        let creation = tokio::spawn(async move { inner.create(&mut state).await });
+        creation.await.map_err(|e| {
+            SandboxError::Failed(format!(
+                "starting the sandbox container was interrupted: {e}"
+            ))
+        })?
+    }
+
+    async fn create(&self, state: &mut State) -> Result<(DockerClient, String), SandboxError> {
         let client = match &state.client {
             Some(c) => c.clone(),
             None => {
@@ -174,7 +189,7 @@ impl Inner {
         }
     }
 
-    async fn exec(&self, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
+    async fn exec(self: &Arc<Self>, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
         let (client, id) = self.ensure().await?;
         match exec::run(&client, &id, &request, self.output_cap).await {
             Ok(out) => Ok(out),
@@ -216,7 +231,9 @@ impl Inner {
 impl Drop for Inner {
     /// Best effort when a sandbox is dropped without `shutdown` (start-up clean-up catches the rest).
     fn drop(&mut self) {
-        let state = self.state.get_mut();
+        let Ok(mut state) = self.state.try_lock() else {
+            return;
+        };
         let (Some(client), Some(id)) = (state.client.take(), state.container.take()) else {
             return;
         };
