@@ -1,2 +1,3 @@
 //! Integration suites, one module per area.
 mod docker;
+mod docker_lifecycle;

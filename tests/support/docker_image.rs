@@ -194,3 +194,18 @@ pub async fn stray_processes(client: &DockerClient, container: &str) -> Vec<Stri
         .filter(|p| !p.contains("docker-init") && p.trim() != "sleep 2147483647")
         .collect()
 }
+
+/// A request with a timeout in seconds and no live output.
+pub fn request(command: &str, timeout_secs: u64) -> harness::sandbox::ExecRequest {
+    harness::sandbox::ExecRequest {
+        command: command.to_string(),
+        timeout: std::time::Duration::from_secs(timeout_secs),
+        live_output: None,
+    }
+}
+
+/// Run `command` (30 s timeout); the sandbox must not fail.
+pub async fn run(sandbox: &DockerSandbox, command: &str) -> harness::sandbox::ExecOutput {
+    use harness::sandbox::Sandbox;
+    sandbox.exec(request(command, 30)).await.unwrap()
+}
