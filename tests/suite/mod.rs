@@ -12,3 +12,5 @@ mod providers_cli;
 mod providers_faults;
 mod providers_requests;
 mod providers_wire;
+mod docker;
+mod docker_lifecycle;

@@ -2,3 +2,4 @@
 pub mod home;
 
 pub mod fake_provider;
+pub mod docker_image;

@@ -1,1 +1,0 @@
-//! Docker backend (bollard): filled in by the sandbox issue.

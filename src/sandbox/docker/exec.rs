@@ -1,0 +1,559 @@
+//! One tool call = one exec. The command runs under `wrapper.sh`, which enforces the timeout
+//! inside the container (killing the host side of an exec would leave the command running),
+//! kills everything the command started when it ends, and reports exit status, timeout and the
+//! container's OOM-kill count on its own stderr (the command's stderr is merged into stdout).
+//! Output is kept in a [`CappedBuffer`] (constant memory however much is written) and copied to
+//! the live channel with `try_send`. If the future is dropped mid-call, a guard runs a second
+//! exec that kills every process carrying the call's marker, so nothing survives a cancel.
+
+use super::connect::DockerClient;
+use super::container::WORKSPACE_MOUNT;
+use super::orphans::request_error;
+use crate::sandbox::{ExecOutput, ExecRequest, SandboxError};
+use crate::tools::truncate::CappedBuffer;
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use futures::StreamExt;
+use std::time::Duration;
+
+/// `wrapper.sh` without its comments and blank lines (sent with every call, shown by `ps`).
+static WRAPPER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    include_str!("wrapper.sh")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+});
+/// Kills every process whose environment carries `HARNESS_EXEC=$1` (a call's marker) and removes
+/// the call's command file, if it had one.
+const REAP: &str = r#"n=$1 r=0
+while [ $r -lt 5 ]; do
+  r=$((r + 1)) k=0
+  for d in /proc/[0-9]*; do
+    if grep -qs "HARNESS_EXEC=$n" "$d/environ"; then kill -KILL "${d#/proc/}" 2>/dev/null && k=1; fi
+  done
+  [ $k = 0 ] && break
+done
+rm -f "/tmp/.harness-cmd-$n""#;
+/// Longer commands go over stdin: one argument may hold at most 128 KiB (MAX_ARG_STRLEN).
+const INLINE_COMMAND_MAX: usize = 64 * 1024;
+/// Timeouts are clamped to this (a larger one would overflow the clock or `sleep`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long after the timeout the host stops waiting for the in-container kill to be reported.
+const BACKSTOP_GRACE: Duration = Duration::from_secs(5);
+/// The wrapper's own stderr is a few status lines; anything beyond this is dropped.
+const STATUS_CAP: usize = 16 * 1024;
+const TIMEOUT_TAG: &str = "HARNESS-TIMEOUT";
+const STATUS_TAG: &str = "HARNESS-STATUS";
+
+/// Why an exec did not produce an [`ExecOutput`].
+#[derive(Debug)]
+pub enum ExecFailure {
+    /// The container is gone or stopped: make a new one and try again.
+    ContainerGone,
+    Sandbox(SandboxError),
+}
+
+impl From<SandboxError> for ExecFailure {
+    fn from(e: SandboxError) -> Self {
+        ExecFailure::Sandbox(e)
+    }
+}
+
+/// Run `request` in `container`; `cap` bounds the output kept for the model.
+pub async fn run(
+    client: &DockerClient,
+    container: &str,
+    request: &ExecRequest,
+    cap: usize,
+) -> Result<ExecOutput, ExecFailure> {
+    if request.command.contains('\0') {
+        return Err(SandboxError::Failed(
+            "the command contains a NUL byte, which no shell can run: remove it".into(),
+        )
+        .into());
+    }
+    let nonce = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let timeout = request.timeout.min(MAX_TIMEOUT);
+    let via_stdin = request.command.len() > INLINE_COMMAND_MAX;
+    let mut cmd = vec![
+        "/bin/sh".to_string(),
+        "-c".to_string(),
+        WRAPPER.clone(),
+        "harness-exec".to_string(),
+        nonce.clone(),
+        shell_duration(timeout),
+    ];
+    if via_stdin {
+        cmd.extend([String::new(), "stdin".to_string()]);
+    } else {
+        cmd.push(request.command.clone());
+    }
+    let options = CreateExecOptions {
+        attach_stdin: Some(via_stdin),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        tty: Some(false),
+        env: Some(vec![format!("HARNESS_EXEC={nonce}")]),
+        cmd: Some(cmd),
+        working_dir: Some(WORKSPACE_MOUNT.to_string()),
+        ..Default::default()
+    };
+    let created = client
+        .docker
+        .create_exec(container, options)
+        .await
+        .map_err(|e| exec_error(client, &e))?;
+    let mut guard = ReapGuard {
+        client: client.clone(),
+        container: container.to_string(),
+        nonce: nonce.clone(),
+        armed: true,
+    };
+    let start = StartExecOptions {
+        detach: false,
+        tty: false,
+        output_capacity: Some(64 * 1024),
+    };
+    let started = client
+        .docker
+        .start_exec(&created.id, Some(start))
+        .await
+        .map_err(|e| exec_error(client, &e))?;
+    let StartExecResults::Attached {
+        mut output,
+        mut input,
+    } = started
+    else {
+        return Err(SandboxError::Failed("docker started the exec detached".into()).into());
+    };
+    if via_stdin {
+        use tokio::io::AsyncWriteExt;
+        let sent = async {
+            input.write_all(request.command.as_bytes()).await?;
+            input.shutdown().await
+        };
+        sent.await.map_err(|e| {
+            SandboxError::Failed(format!(
+                "could not hand the command to the sandbox: {e}; try again, or put the long \
+                 command in a script file in the workspace and run that"
+            ))
+        })?;
+    }
+    drop(input);
+
+    let deadline = tokio::time::Instant::now() + timeout + BACKSTOP_GRACE;
+    let mut kept = CappedBuffer::new(cap);
+    let mut live = LiveDecoder::default();
+    let mut status = StatusLines::new(&nonce);
+    let mut backstop_fired = false;
+    loop {
+        match tokio::time::timeout_at(deadline, output.next()).await {
+            Err(_) => {
+                backstop_fired = true;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Ok(LogOutput::StdOut { message }))) => {
+                kept.push(&message);
+                if let Some(tx) = &request.live_output {
+                    let text = live.decode(&message);
+                    if !text.is_empty() {
+                        let _ = tx.try_send(text);
+                    }
+                }
+            }
+            Ok(Some(Ok(LogOutput::StdErr { message }))) => status.push(&message),
+            Ok(Some(Ok(_))) => {}
+            // Never `ContainerGone` here: the command has run (partly), so it must not be retried.
+            Ok(Some(Err(e))) => {
+                return Err(request_error(client, "stream the command's output", &e).into());
+            }
+        }
+    }
+    drop(output);
+
+    let report = status.finish();
+    if backstop_fired || report.exit.is_none() {
+        // The wrapper did not finish its own clean-up (killed, or the engine stalled): do it here.
+        reap(client, container, &nonce).await;
+    }
+    guard.armed = false;
+
+    if backstop_fired {
+        return Ok(ExecOutput {
+            output: kept.render(),
+            total_bytes: kept.total_bytes(),
+            exit_code: None,
+            timed_out: true,
+            out_of_memory: false,
+        });
+    }
+    let Some(exit) = report.exit else {
+        return wrapper_died(client, container, &created.id, kept, &report.other).await;
+    };
+    let out_of_memory = report.oom_after > report.oom_before;
+    let exit_code = if report.timed_out || (out_of_memory && exit == 137) {
+        None
+    } else {
+        Some(exit)
+    };
+    Ok(ExecOutput {
+        output: kept.render(),
+        total_bytes: kept.total_bytes(),
+        exit_code,
+        timed_out: report.timed_out,
+        out_of_memory,
+    })
+}
+
+/// The wrapper ended without its status line: the exec never ran (no shell in the image) or the
+/// command killed the wrapper. Ask the engine for the exit code.
+async fn wrapper_died(
+    client: &DockerClient,
+    container: &str,
+    exec_id: &str,
+    mut kept: CappedBuffer,
+    stderr: &str,
+) -> Result<ExecOutput, ExecFailure> {
+    let running = client
+        .docker
+        .inspect_container(container, None)
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.running);
+    if running == Some(false) {
+        // The container died under the exec (its keeper could not start, or it was stopped).
+        return Err(ExecFailure::ContainerGone);
+    }
+    let inspected = client.docker.inspect_exec(exec_id).await.ok();
+    let exit = inspected
+        .and_then(|i| i.exit_code)
+        .and_then(|c| i32::try_from(c).ok());
+    let rendered = kept.render();
+    let text = format!("{rendered}{stderr}");
+    if text.contains("OCI runtime exec failed") || (rendered.is_empty() && exit == Some(127)) {
+        return Err(SandboxError::Failed(format!(
+            "the sandbox image cannot run commands ({}): it needs /bin/sh; use an image with a \
+             shell ([sandbox] image or .harness/Dockerfile)",
+            text.trim()
+        ))
+        .into());
+    }
+    if !stderr.is_empty() {
+        kept.push(stderr.as_bytes());
+    }
+    Ok(ExecOutput {
+        output: kept.render(),
+        total_bytes: kept.total_bytes(),
+        exit_code: exit,
+        timed_out: false,
+        out_of_memory: false,
+    })
+}
+
+/// An error creating or starting the exec (the command has not run, so a retry is safe).
+fn exec_error(client: &DockerClient, error: &bollard::errors::Error) -> ExecFailure {
+    match error {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } if container_gone(*status_code, message) => ExecFailure::ContainerGone,
+        e => ExecFailure::Sandbox(request_error(client, "run the command", e)),
+    }
+}
+
+/// Whether the engine says the container is missing or not running (wording varies by status).
+fn container_gone(status: u16, message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    matches!(status, 404 | 409)
+        || message.contains("is not running")
+        || message.contains("no such container")
+        || message.contains("is restarting")
+        || message.contains("is paused")
+}
+
+/// Kill every process of the call marked `nonce`, waiting until the kill exec has finished.
+pub async fn reap(client: &DockerClient, container: &str, nonce: &str) {
+    let options = CreateExecOptions {
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        cmd: Some(vec![
+            "/bin/sh".to_string(),
+            "-c".to_string(),
+            REAP.to_string(),
+            "harness-reap".to_string(),
+            nonce.to_string(),
+        ]),
+        ..Default::default()
+    };
+    let result = async {
+        let created = client.docker.create_exec(container, options).await?;
+        if let StartExecResults::Attached { mut output, .. } =
+            client.docker.start_exec(&created.id, None).await?
+        {
+            while output.next().await.is_some() {}
+        }
+        Ok::<(), bollard::errors::Error>(())
+    };
+    if let Err(e) = tokio::time::timeout(Duration::from_secs(30), result).await {
+        tracing::warn!(container, "could not clean up a cancelled command: {e}");
+    }
+}
+
+/// Kills the call's processes when the exec future is dropped before it finished.
+struct ReapGuard {
+    client: DockerClient,
+    container: String,
+    nonce: String,
+    armed: bool,
+}
+
+impl Drop for ReapGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(container = %self.container, "no runtime to clean up a cancelled command");
+            return;
+        };
+        let client = self.client.clone();
+        let container = std::mem::take(&mut self.container);
+        let nonce = std::mem::take(&mut self.nonce);
+        runtime.spawn(async move { reap(&client, &container, &nonce).await });
+    }
+}
+
+/// A duration as `sleep` accepts it: whole seconds, or seconds with milliseconds.
+fn shell_duration(d: Duration) -> String {
+    let millis = d.subsec_millis();
+    if millis == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{}.{millis:03}", d.as_secs())
+    }
+}
+
+/// What the wrapper reported.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct StatusReport {
+    /// `None` when the status line never came.
+    exit: Option<i32>,
+    timed_out: bool,
+    oom_before: u64,
+    oom_after: u64,
+    /// Other text the wrapper's shell wrote (its own errors).
+    other: String,
+}
+
+/// The wrapper's stderr, bounded.
+struct StatusLines {
+    nonce: String,
+    bytes: Vec<u8>,
+}
+
+impl StatusLines {
+    fn new(nonce: &str) -> Self {
+        Self {
+            nonce: nonce.to_string(),
+            bytes: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) {
+        let room = STATUS_CAP.saturating_sub(self.bytes.len());
+        if room >= chunk.len() {
+            self.bytes.extend_from_slice(chunk);
+        } else {
+            // Keep the end: the status line is always written last.
+            self.bytes.extend_from_slice(chunk);
+            let excess = self.bytes.len() - STATUS_CAP;
+            self.bytes.drain(..excess);
+        }
+    }
+
+    /// Only the last status line counts: the wrapper writes it after everything else is dead,
+    /// so a line forged by the command cannot come after it.
+    fn finish(self) -> StatusReport {
+        let text = String::from_utf8_lossy(&self.bytes);
+        let mut report = StatusReport::default();
+        let mut other = Vec::new();
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            let tag = words.next();
+            let nonce_ok = words.next() == Some(self.nonce.as_str());
+            match tag {
+                Some(TIMEOUT_TAG) if nonce_ok => report.timed_out = true,
+                Some(STATUS_TAG) if nonce_ok => {
+                    let nums: Vec<Option<i64>> = words.map(|w| w.parse().ok()).collect();
+                    if let [Some(exit), Some(before), Some(after)] = nums[..] {
+                        report.exit = i32::try_from(exit).ok();
+                        report.oom_before = u64::try_from(before).unwrap_or(0);
+                        report.oom_after = u64::try_from(after).unwrap_or(0);
+                    }
+                }
+                // The wrapper's shell announcing the jobs it killed.
+                Some("Killed" | "Terminated") if line.split_whitespace().count() == 1 => {}
+                _ if !line.trim().is_empty() => other.push(line.to_string()),
+                _ => {}
+            }
+        }
+        if !other.is_empty() {
+            report.other = format!("\n{}", other.join("\n"));
+        }
+        report
+    }
+}
+
+/// Lossy UTF-8 decoding of a byte stream for display, without splitting characters that span
+/// chunk boundaries.
+#[derive(Debug, Default)]
+struct LiveDecoder {
+    carry: Vec<u8>,
+}
+
+impl LiveDecoder {
+    fn decode(&mut self, bytes: &[u8]) -> String {
+        self.carry.extend_from_slice(bytes);
+        let complete = self.carry.len() - incomplete_suffix_len(&self.carry);
+        let text = String::from_utf8_lossy(&self.carry[..complete]).into_owned();
+        self.carry.drain(..complete);
+        text
+    }
+}
+
+/// Length of a UTF-8 sequence cut short at the end of `bytes` (0 when the end is complete).
+fn incomplete_suffix_len(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0xC0 == 0x80 {
+            continue;
+        }
+        let needed = match byte {
+            0xF0.. => 4,
+            0xE0.. => 3,
+            0xC0.. => 2,
+            _ => 1,
+        };
+        return if needed > back { back } else { 0 };
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines_table() {
+        let n = "abc";
+        let cases: [(&str, StatusReport); 5] = [
+            (
+                "HARNESS-STATUS abc 3 0 0\n",
+                StatusReport {
+                    exit: Some(3),
+                    ..Default::default()
+                },
+            ),
+            (
+                "HARNESS-TIMEOUT abc\nKilled\nHARNESS-STATUS abc 137 2 2\n",
+                StatusReport {
+                    exit: Some(137),
+                    timed_out: true,
+                    oom_before: 2,
+                    oom_after: 2,
+                    ..Default::default()
+                },
+            ),
+            (
+                "HARNESS-STATUS abc 0 0 0\nHARNESS-STATUS abc 137 0 1\n",
+                StatusReport {
+                    exit: Some(137),
+                    oom_after: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "HARNESS-STATUS xyz 0 0 0\nHARNESS-TIMEOUT xyz\n",
+                StatusReport {
+                    other: "\nHARNESS-STATUS xyz 0 0 0\nHARNESS-TIMEOUT xyz".into(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "sh: setsid: oops\n",
+                StatusReport {
+                    other: "\nsh: setsid: oops".into(),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (input, expected) in cases {
+            let mut s = StatusLines::new(n);
+            for chunk in input.as_bytes().chunks(5) {
+                s.push(chunk);
+            }
+            assert_eq!(s.finish(), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn status_lines_stay_bounded_and_keep_the_end() {
+        let mut s = StatusLines::new("n");
+        for _ in 0..10_000 {
+            s.push(b"noise noise noise\n");
+        }
+        s.push(b"HARNESS-STATUS n 4 0 0\n");
+        assert!(s.bytes.len() <= STATUS_CAP);
+        assert_eq!(s.finish().exit, Some(4));
+    }
+
+    #[test]
+    fn live_decoder_never_splits_a_character() {
+        let text = "aé€😀z";
+        let bytes = text.as_bytes();
+        for split in 0..bytes.len() {
+            let mut d = LiveDecoder::default();
+            let joined = d.decode(&bytes[..split]) + &d.decode(&bytes[split..]);
+            assert_eq!(joined, text, "split at {split}");
+        }
+        let mut d = LiveDecoder::default();
+        assert_eq!(d.decode(b"\xffok"), "\u{FFFD}ok");
+    }
+
+    #[test]
+    fn container_gone_table() {
+        let cases = [
+            (404, "No such container: abc", true),
+            (409, "Container abc is paused, unpause the container", true),
+            (
+                500,
+                "Container abc is not running: Exited (127) 1 second ago",
+                true,
+            ),
+            (
+                500,
+                "Container abc is restarting, wait until it is running",
+                true,
+            ),
+            (500, "OCI runtime exec failed", false),
+            (400, "bad parameter", false),
+        ];
+        for (status, message, expected) in cases {
+            assert_eq!(
+                container_gone(status, message),
+                expected,
+                "{status} {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn shell_durations() {
+        assert_eq!(shell_duration(Duration::from_secs(120)), "120");
+        assert_eq!(shell_duration(Duration::from_millis(2500)), "2.500");
+        assert_eq!(shell_duration(Duration::from_millis(5)), "0.005");
+    }
+}

@@ -1,0 +1,337 @@
+//! Docker backend of [`Sandbox`]: one hardened container per conversation, created on the first
+//! tool call (or in the background by [`DockerSandbox::warm`]) and reused, removed by
+//! [`Sandbox::shutdown`]. Talks to the Engine API through bollard, never the docker CLI, and
+//! never falls back to running on the host. Submodules: `connect` (daemon address, version
+//! negotiation, error lines), `container` (the hardened configuration), `exec` (one call, with
+//! its in-container timeout and clean-up), `image` (configured image or `.harness/Dockerfile`),
+//! `orphans` (owner labels, `sandbox list|prune`, start-up clean-up).
+
+pub mod connect;
+pub mod container;
+pub mod exec;
+pub mod image;
+pub mod orphans;
+
+pub use connect::{DockerClient, DockerEndpoint};
+pub use orphans::{OwnerState, SandboxContainer, remove_orphans};
+
+use crate::config::SandboxConfig;
+use crate::message::ConversationId;
+use crate::sandbox::{ExecOutput, ExecRequest, Sandbox, SandboxBackend, SandboxError};
+use crate::tools::truncate::DEFAULT_MODEL_CAP;
+use exec::ExecFailure;
+use futures::future::BoxFuture;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// A conversation's docker sandbox. Cheap to create: nothing happens until the first call.
+pub struct DockerSandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    workspace: PathBuf,
+    conversation: ConversationId,
+    endpoint: DockerEndpoint,
+    output_cap: usize,
+    /// Shared so a container being created can outlive the call that asked for it.
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+struct State {
+    client: Option<DockerClient>,
+    container: Option<String>,
+}
+
+impl DockerSandbox {
+    pub fn new(config: &SandboxConfig, workspace: PathBuf, conversation: ConversationId) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                workspace,
+                conversation,
+                endpoint: DockerEndpoint::FromEnv,
+                output_cap: DEFAULT_MODEL_CAP,
+                state: Arc::new(Mutex::new(State::default())),
+            }),
+        }
+    }
+
+    /// Use this daemon address instead of `DOCKER_HOST` / the default socket.
+    pub fn with_endpoint(self, endpoint: DockerEndpoint) -> Self {
+        self.rebuild(|inner| inner.endpoint = endpoint)
+    }
+
+    /// Keep at most about `cap` bytes of each command's output (head + tail).
+    pub fn with_output_cap(self, cap: usize) -> Self {
+        self.rebuild(|inner| inner.output_cap = cap)
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
+            config: self.inner.config.clone(),
+            workspace: self.inner.workspace.clone(),
+            conversation: self.inner.conversation,
+            endpoint: self.inner.endpoint.clone(),
+            output_cap: self.inner.output_cap,
+            state: Arc::new(Mutex::new(State::default())),
+        };
+        change(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn conversation(&self) -> ConversationId {
+        self.inner.conversation
+    }
+
+    /// Start the container in the background so the first call does not wait for it. A failure
+    /// is logged; the first call then tries again and reports it.
+    pub fn warm(&self) {
+        let inner = Arc::clone(&self.inner);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Err(e) = inner.ensure().await {
+                tracing::warn!("sandbox warm start failed: {e}");
+            }
+        });
+    }
+
+    /// Create the container now (if not yet) and return its id.
+    pub async fn container_id(&self) -> Result<String, SandboxError> {
+        Ok(self.inner.ensure().await?.1)
+    }
+
+    /// The container's id if one exists, without creating one.
+    pub async fn current_container(&self) -> Option<String> {
+        self.inner.state.lock().await.container.clone()
+    }
+}
+
+impl Inner {
+    /// The client and container, connecting and creating as needed (one at a time: concurrent
+    /// first calls and a warm start share one container). Creation runs in its own task, so a
+    /// caller that gives up (a cancelled turn) cannot leave a container nobody records.
+    async fn ensure(self: &Arc<Self>) -> Result<(DockerClient, String), SandboxError> {
+        let mut state = Arc::clone(&self.state).lock_owned().await;
+        if let (Some(client), Some(id)) = (&state.client, &state.container) {
+            return Ok((client.clone(), id.clone()));
+        }
+        let inner = Arc::clone(self);
+        let creation = tokio::spawn(async move { inner.create(&mut state).await });
+        creation.await.map_err(|e| {
+            SandboxError::Failed(format!(
+                "starting the sandbox container was interrupted: {e}"
+            ))
+        })?
+    }
+
+    async fn create(&self, state: &mut State) -> Result<(DockerClient, String), SandboxError> {
+        let client = match &state.client {
+            Some(c) => c.clone(),
+            None => {
+                let c = connect::connect(&self.endpoint).await?;
+                state.client = Some(c.clone());
+                c
+            }
+        };
+        if let Some(id) = &state.container {
+            return Ok((client, id.clone()));
+        }
+        let workspace = canonical_workspace(&self.workspace)?;
+        let (image, info) = tokio::join!(
+            image::resolve_image(&client, &self.config.image, &workspace),
+            client.docker.info()
+        );
+        let image = image?;
+        let mode = match info {
+            Ok(info) => container::daemon_mode(&info.security_options.unwrap_or_default()),
+            Err(e) => return Err(orphans::request_error(&client, "describe itself", &e)),
+        };
+        let user = container::sandbox_user(
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+            owner_of(&workspace),
+            mode,
+        );
+        if user == container::FALLBACK_USER {
+            tracing::warn!(
+                workspace = %workspace.display(),
+                "harness runs as root and the workspace is root's: the sandbox runs as uid \
+                 65534 and cannot write the workspace (chown it to a regular user)"
+            );
+        }
+        let spec = container::container_config(
+            &self.config,
+            &image,
+            &workspace,
+            self.conversation,
+            user,
+            &orphans::OwnerIdentity::current(),
+        );
+        let id = container::create_and_start(&client, spec, self.conversation).await?;
+        tracing::debug!(container = %id, image, "sandbox container started");
+        state.container = Some(id.clone());
+        Ok((client, id))
+    }
+
+    /// Forget a container that vanished (removed behind our back, daemon restarted).
+    async fn forget(&self, id: &str) {
+        let mut state = self.state.lock().await;
+        if state.container.as_deref() == Some(id) {
+            state.container = None;
+        }
+    }
+
+    async fn exec(self: &Arc<Self>, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
+        let (client, id) = self.ensure().await?;
+        match exec::run(&client, &id, &request, self.output_cap).await {
+            Ok(out) => Ok(out),
+            Err(ExecFailure::Sandbox(e)) => Err(e),
+            Err(ExecFailure::ContainerGone) => {
+                tracing::info!(container = %id, "sandbox container is gone; starting a new one");
+                self.forget(&id).await;
+                let _ = orphans::force_remove(&client, &id).await;
+                let (client, id) = self.ensure().await?;
+                match exec::run(&client, &id, &request, self.output_cap).await {
+                    Ok(out) => Ok(out),
+                    Err(ExecFailure::Sandbox(e)) => Err(e),
+                    Err(ExecFailure::ContainerGone) => {
+                        let why = container::why_stopped(&client, &id).await;
+                        self.forget(&id).await;
+                        let _ = orphans::force_remove(&client, &id).await;
+                        Err(SandboxError::Failed(format!(
+                            "the sandbox container would not stay up ({why}): the image needs \
+                             `sleep` and `/bin/sh`; use another [sandbox] image or fix \
+                             .harness/Dockerfile"
+                        )))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn shutdown(&self) {
+        let mut state = self.state.lock().await;
+        let (Some(client), Some(id)) = (state.client.clone(), state.container.take()) else {
+            return;
+        };
+        if let Err(e) = orphans::force_remove(&client, &id).await {
+            tracing::warn!(container = %id, "cannot remove sandbox container: {e}");
+        }
+    }
+}
+
+impl Drop for Inner {
+    /// Best effort when a sandbox is dropped without `shutdown` (start-up clean-up catches the rest).
+    fn drop(&mut self) {
+        let Ok(mut state) = self.state.try_lock() else {
+            return;
+        };
+        let (Some(client), Some(id)) = (state.client.take(), state.container.take()) else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = orphans::force_remove(&client, &id).await;
+            });
+        }
+    }
+}
+
+impl Sandbox for DockerSandbox {
+    fn backend(&self) -> SandboxBackend {
+        SandboxBackend::Docker
+    }
+
+    fn workspace(&self) -> &Path {
+        &self.inner.workspace
+    }
+
+    fn exec(&self, request: ExecRequest) -> BoxFuture<'_, Result<ExecOutput, SandboxError>> {
+        Box::pin(self.inner.exec(request))
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.inner.shutdown())
+    }
+}
+
+fn canonical_workspace(workspace: &Path) -> Result<PathBuf, SandboxError> {
+    let path = workspace.canonicalize().map_err(|e| {
+        SandboxError::Failed(format!(
+            "the workspace {} cannot be mounted ({e}): start harness in an existing directory",
+            workspace.display()
+        ))
+    })?;
+    if !path.is_dir() {
+        return Err(SandboxError::Failed(format!(
+            "the workspace {} is not a directory: start harness in a directory",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+fn owner_of(path: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()))
+}
+
+/// For `harness doctor`: Ok = one line of what works (engine, image); Err = what is wrong and
+/// what to do. Checks the workspace's `.harness/Dockerfile` (the current directory) too.
+pub async fn doctor_check(config: &SandboxConfig) -> Result<String, String> {
+    if config.backend == SandboxBackend::Host {
+        return Ok(
+            "sandbox backend is `host`: commands run directly on this machine, docker is not used"
+                .into(),
+        );
+    }
+    let client = connect::connect(&DockerEndpoint::FromEnv)
+        .await
+        .map_err(|e| e.to_string())?;
+    let version = client
+        .docker
+        .version()
+        .await
+        .map_err(|e| connect::unavailable(&client.address, &e).to_string())?;
+    let engine = format!(
+        "docker {} (API {}) at {}",
+        version.version.unwrap_or_else(|| "?".into()),
+        version.api_version.unwrap_or_else(|| "?".into()),
+        client.address
+    );
+    let cwd = std::env::current_dir().ok();
+    let project = match &cwd {
+        Some(dir) => image::project_image(dir).map_err(|e| format!("{engine}; {e}"))?,
+        None => None,
+    };
+    if let Some(project) = project {
+        let present = image::image_present(&client, &project.tag)
+            .await
+            .map_err(|e| format!("{engine}; {e}"))?;
+        let state = if present {
+            "built"
+        } else {
+            "will be built on first use"
+        };
+        return Ok(format!(
+            "{engine}; workspace image {} from .harness/Dockerfile {state}",
+            project.tag
+        ));
+    }
+    match image::image_present(&client, &config.image).await {
+        Ok(true) => Ok(format!("{engine}; image {} present", config.image)),
+        Ok(false) => Err(format!(
+            "{engine} works, but {}",
+            image::missing_image_message(&config.image)
+        )),
+        Err(e) => Err(format!("{engine}; {e}")),
+    }
+}
