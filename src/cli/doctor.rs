@@ -15,14 +15,14 @@ pub struct Check {
 }
 
 impl Check {
-    fn pass(name: &'static str, detail: impl Into<String>) -> Self {
+    pub fn pass(name: &'static str, detail: impl Into<String>) -> Self {
         Self {
             name,
             ok: true,
             detail: detail.into(),
         }
     }
-    fn fail(name: &'static str, detail: impl Into<String>) -> Self {
+    pub fn fail(name: &'static str, detail: impl Into<String>) -> Self {
         Self {
             name,
             ok: false,

@@ -1,9 +1,47 @@
-//! Doctor checks contributed by later capabilities (providers reachable, Docker sandbox).
+//! Doctor checks contributed by later capabilities: each configured provider answers its
+//! model listing, and the sandbox backend works (Docker reachable, image present).
 
 use super::doctor::Check;
 use crate::config::Config;
+use crate::sandbox::SandboxBackend;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub async fn capability_checks(config: Option<&Config>) -> Vec<Check> {
-    let _ = config;
-    Vec::new()
+    let Some(config) = config else {
+        return Vec::new();
+    };
+    let mut checks = Vec::new();
+    let health = Arc::new(crate::router::health::HealthRegistry::default());
+    for (name, provider_config) in &config.providers {
+        let detail = match crate::providers::build_provider(provider_config, health.clone()) {
+            Err(e) => Err(e.to_string()),
+            Ok(provider) => match tokio::time::timeout(Duration::from_secs(20), provider.list_models()).await {
+                Ok(Ok(models)) => Ok(format!("{name} ({}): {} model(s) at {}", provider_config.kind.as_str(), models.len(), provider_config.base_url)),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("{name}: no answer from {} within 20 s", provider_config.base_url)),
+            },
+        };
+        checks.push(match detail {
+            Ok(d) => Check::pass("provider", d),
+            Err(e) => Check::fail("provider", e),
+        });
+    }
+    if config.providers.is_empty() {
+        checks.push(Check::fail(
+            "provider",
+            "no providers configured: add a [providers.NAME] block (see examples/config.toml)",
+        ));
+    }
+    checks.push(match config.sandbox.backend {
+        SandboxBackend::Docker => match crate::sandbox::docker::doctor_check(&config.sandbox).await {
+            Ok(d) => Check::pass("sandbox", format!("docker: {d}")),
+            Err(e) => Check::fail("sandbox", format!("docker: {e}")),
+        },
+        SandboxBackend::Host => Check::pass(
+            "sandbox",
+            "host backend: tool commands run directly on this machine, confined only to the workspace for file tools",
+        ),
+    });
+    checks
 }

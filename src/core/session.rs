@@ -80,6 +80,15 @@ pub async fn spawn(
             session.load(id, &options).await?;
         }
     }
+    if session.deps.config.sandbox.backend == crate::sandbox::SandboxBackend::Docker {
+        remove_orphans_once();
+        if session.deps.config.sandbox.warm {
+            // Start the container now so the first tool call does not wait for it.
+            if let Err(e) = session.tool_context(None, CancellationToken::new()) {
+                tracing::warn!("warm start: {e}");
+            }
+        }
+    }
     session.announce();
     let task = tokio::spawn(session.run(ops_rx));
     Ok(SessionHandle {
@@ -87,6 +96,23 @@ pub async fn spawn(
         events: events_rx,
         task,
     })
+}
+
+/// Remove containers left by harness processes that died (once per process, in the
+/// background; other containers are never touched).
+fn remove_orphans_once() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        tokio::spawn(async {
+            match crate::sandbox::docker::orphans::remove_orphans().await {
+                Ok(removed) if !removed.is_empty() => {
+                    tracing::info!("removed {} orphaned sandbox container(s)", removed.len());
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("orphan clean-up skipped: {e}"),
+            }
+        });
+    });
 }
 
 struct RunningTool {

@@ -85,14 +85,16 @@ pub struct Workspace {
     pub root: PathBuf,
 }
 
-/// The docker sandbox of one conversation.
+/// The docker sandbox of one conversation (its container is created at the first command, or
+/// now in the background with `[sandbox] warm = true`).
 pub fn docker_for(
     config: &crate::config::SandboxConfig,
     workspace: &std::path::Path,
     conversation: crate::message::ConversationId,
 ) -> Result<std::sync::Arc<dyn Sandbox>, SandboxError> {
-    let _ = (config, workspace, conversation);
-    Err(SandboxError::DockerUnavailable(
-        "the docker backend is not in this build: set [sandbox] backend = \"host\"".to_string(),
-    ))
+    let sandbox = docker::DockerSandbox::new(config, workspace.to_path_buf(), conversation);
+    if config.warm {
+        sandbox.warm();
+    }
+    Ok(std::sync::Arc::new(sandbox))
 }

@@ -196,37 +196,6 @@ async fn network_is_off_for_every_client_and_dns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn network_true_does_reach_the_host_so_the_off_test_can_fail() {
-    let Some(client) = engine("network_on").await else {
-        return;
-    };
-    let image = test_image(&client).await;
-    let Some(gateway) = bridge_gateway(&client).await else {
-        eprintln!("SKIPPED network_on: the engine has no bridge network");
-        return;
-    };
-    let listener = tokio::net::TcpListener::bind((gateway.as_str(), 0))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let ws = workspace();
-    let cfg = harness::config::SandboxConfig {
-        network: true,
-        ..config(&image)
-    };
-    let t = TestSandbox::new(&cfg, ws.path());
-    let command = format!("echo hi | nc -w 3 {gateway} {port}");
-    let (out, accepted) = tokio::join!(
-        run(&t.sandbox, &command),
-        tokio::time::timeout(Duration::from_secs(10), listener.accept())
-    );
-    assert!(
-        accepted.is_ok(),
-        "with network = true the host listener is reachable: {out:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_unprivileged_with_no_host_environment() {
     let Some(client) = engine("unprivileged").await else {
         return;
