@@ -186,3 +186,6 @@ fn unconditional(rule: &crate::config::RouteRule) -> bool {
         && rule.max_chars.is_none()
         && rule.agent.is_none()
 }
+
+#[cfg(test)]
+mod tests;
