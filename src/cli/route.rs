@@ -119,6 +119,7 @@ fn render(d: &RouteDecision, agent: &str) -> String {
         out.push_str("rules\n");
         for t in &d.trace {
             let outcome = match t.outcome {
+                Outcome::Pinned => "pinned",
                 Outcome::Matched => "matched",
                 Outcome::Skipped => "skipped",
                 Outcome::ModelSkipped => "model skipped",

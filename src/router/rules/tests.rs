@@ -407,7 +407,14 @@ fn pins_override_the_router_and_auto_hands_back() {
         assert_eq!(d.pinned, source);
         if source.is_some() {
             assert_eq!(d.candidates.len(), 1, "a pin has no silent fallback");
-            assert!(d.trace.iter().all(|t| t.outcome == Outcome::NotReached));
+            assert_eq!(d.trace[0].outcome, Outcome::Pinned);
+            assert_eq!(d.trace[0].why, format!("{model}: {reason}"));
+            assert!(
+                d.trace[1..]
+                    .iter()
+                    .all(|t| t.outcome == Outcome::NotReached)
+            );
+            assert_eq!(d.trace.len(), 7);
         }
     }
     let d = route(&RouteInput {
