@@ -6,7 +6,7 @@
 use super::agents::load_agent_set;
 use super::args::RouteArgs;
 use super::{CliContext, CliError, CliResult, print_json, print_out};
-use crate::config::{Config, Overrides};
+use crate::config::Overrides;
 use crate::router::{self, Outcome, RouteDecision, RouteInput};
 use serde::Serialize;
 use std::io::Read;
@@ -21,23 +21,6 @@ pub fn read_prompt(words: &[String]) -> Result<String, CliError> {
         return Ok(text);
     }
     Ok(words.join(" "))
-}
-
-/// `[router]` problems as `path:line: message` lines, the form `config check` prints too.
-pub fn format_problems(config: &Config, problems: &[router::ConfigProblem]) -> String {
-    let path = config
-        .source
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "config".to_string());
-    problems
-        .iter()
-        .map(|p| match p.line {
-            Some(line) => format!("{path}:{line}: {}", p.message),
-            None => format!("{path}: {}", p.message),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[derive(Serialize)]
@@ -61,7 +44,7 @@ pub async fn run(ctx: &CliContext, args: RouteArgs) -> CliResult {
     let agents = load_agent_set(ctx, &config)?;
     let problems = router::validate(&config, &agents);
     if !problems.is_empty() {
-        return Err(CliError::usage(format_problems(&config, &problems)));
+        return Err(CliError::usage(router::render_problems(&config, &problems)));
     }
     let agent_name = args.agent.as_deref().unwrap_or(&config.default_agent);
     let agent = agents
@@ -136,6 +119,7 @@ fn render(d: &RouteDecision, agent: &str) -> String {
         out.push_str("rules\n");
         for t in &d.trace {
             let outcome = match t.outcome {
+                Outcome::Pinned => "pinned",
                 Outcome::Matched => "matched",
                 Outcome::Skipped => "skipped",
                 Outcome::ModelSkipped => "model skipped",

@@ -32,4 +32,4 @@ pub use rules::{
     Candidate, Outcome, Pin, PinSource, RouteDecision, RouteError, RouteInput, Router, TraceStep,
     fallback_reason, route, unavailable_reason,
 };
-pub use validate::{ConfigProblem, validate};
+pub use validate::{ConfigProblem, render_problems, validate};

@@ -97,6 +97,8 @@ pub struct TraceStep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// A pin decided; the rules were not consulted.
+    Pinned,
     Matched,
     Skipped,
     /// A model of the chain was left out (provider unavailable or bad reference).
@@ -252,19 +254,18 @@ impl Router {
             })?;
             let mut reason = pin.source.to_string();
             if !(input.available)(&resolved.provider) {
-                let why = format!(
-                    "{}; kept because it is pinned",
+                reason.push_str(&format!(
+                    " ({}; kept because it is pinned)",
                     unavailable_reason(&resolved.provider)
-                );
-                reason.push_str(&format!(" ({why})"));
-                decision.trace.push(TraceStep {
-                    step: "pin".to_string(),
-                    priority: None,
-                    outcome: Outcome::ModelSkipped,
-                    why,
-                });
+                ));
             }
             let model = resolved.to_string();
+            decision.trace.push(TraceStep {
+                step: "pin".to_string(),
+                priority: None,
+                outcome: Outcome::Pinned,
+                why: format!("{model}: {reason}"),
+            });
             decision.candidates.push(Candidate {
                 alias: alias_of(&pin.model, &model),
                 model,

@@ -28,6 +28,24 @@ impl fmt::Display for ConfigProblem {
     }
 }
 
+/// Problems as `path:line: message` lines (`path: message` without a line), for
+/// `harness config check`, start-up and `harness route`.
+pub fn render_problems(config: &Config, problems: &[ConfigProblem]) -> String {
+    let path = config
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".to_string());
+    problems
+        .iter()
+        .map(|p| match p.line {
+            Some(line) => format!("{path}:{line}: {}", p.message),
+            None => format!("{path}: {}", p.message),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Every problem of the router config and the agents' pins, in config order.
 pub fn validate(config: &Config, agents: &AgentSet) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
@@ -186,3 +204,6 @@ fn unconditional(rule: &crate::config::RouteRule) -> bool {
         && rule.max_chars.is_none()
         && rule.agent.is_none()
 }
+
+#[cfg(test)]
+mod tests;

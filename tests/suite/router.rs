@@ -566,3 +566,32 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn route_honours_a_pinned_default_model_and_agent_pins_win_over_it() {
+    let env = Env::with_example_config();
+    let out = env
+        .cmd(&["route", "--json", "hello"])
+        .env("HARNESS_MODEL", "opus")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["model"], "anthropic/claude-opus-4-6");
+    assert_eq!(report["reason"], "pinned by default_model in config");
+    assert_eq!(report["pinned"]["by"], "config_default");
+    assert_eq!(report["rule"], Value::Null);
+
+    let out = env
+        .cmd(&["route", "--json", "-a", "quick", "hello"])
+        .env("HARNESS_MODEL", "opus")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["reason"], "pinned by agent quick");
+    assert_eq!(report["model"], "anthropic/claude-haiku-4-5");
+}

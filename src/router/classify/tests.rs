@@ -1,5 +1,6 @@
 use super::*;
 use Category::*;
+use std::borrow::Cow;
 
 fn cat(text: &str) -> Category {
     cat_as(text, "general", None)
@@ -367,7 +368,7 @@ fn signals_explain_the_decision() {
 
 #[test]
 fn deterministic_and_total_on_odd_input() {
-    let huge = "é".repeat(SCAN_LIMIT); // multi-byte chars straddle the scan limit
+    let huge = "é".repeat(SCAN_HEAD + SCAN_TAIL); // multi-byte chars straddle the cut
     let inputs = [
         "",
         "   ",
@@ -393,11 +394,29 @@ fn deterministic_and_total_on_odd_input() {
 }
 
 #[test]
-fn scan_slice_cuts_on_char_boundaries() {
-    let text = "aé".repeat(10);
-    for limit in 0..text.len() + 2 {
-        let s = scan_slice(&text, limit);
-        assert!(s.len() <= limit || s.len() == text.len());
-        assert!(text.starts_with(s));
+fn long_messages_are_scanned_at_both_ends() {
+    let short = "abc";
+    assert!(matches!(scan_text(short), Cow::Borrowed("abc")));
+    for filler in ["x", "é", "日本"] {
+        let text = format!("HEAD {} TAIL", filler.repeat(100_000));
+        let scanned = scan_text(&text);
+        assert!(scanned.len() <= SCAN_HEAD + SCAN_TAIL + 2);
+        assert!(scanned.starts_with("HEAD ") && scanned.ends_with(" TAIL"));
     }
+    // The instruction after a long paste still counts.
+    let paste = "The committee met on Tuesday and discussed the budget at length. ".repeat(2_000);
+    assert_eq!(
+        cat(&format!("{paste}\n\nSummarize the above.")),
+        Summarization
+    );
+    assert_eq!(cat(&format!("Summarize this:\n\n{paste}")), Summarization);
+}
+
+#[test]
+fn word_boundaries_work_next_to_non_ascii_text() {
+    assert_eq!(cat("Résumé: please summarize this für mich"), Summarization);
+    assert_eq!(
+        cat("¿Puedes hacer un refactor across the codebase of src/main.rs?"),
+        CodingComplex
+    );
 }
