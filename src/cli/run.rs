@@ -2,24 +2,24 @@
 //! the reply streamed to stdout. No tools, no store, no routing: `-m provider/model` (or an
 //! alias, or `default_model`) is required to name a real model.
 //!
-//! The output path is built for speed: deltas go into a buffer that is written out when the
-//! stream has nothing ready (so a burst of deltas becomes one write), when 50 ms passed since
-//! the last write (so a terminal sees steady progress), and at the end. `--json` prints the
-//! CONTRACT.md event lines instead.
+//! The output path is built for speed: deltas go into a buffer that is written out at most
+//! every 10 ms while the stream flows, as soon as 10 ms passed with nothing new arriving, and at
+//! the end. A burst of deltas thus becomes one write, and a slow stream still shows up within
+//! 10 ms. `--json` prints the CONTRACT.md event lines instead.
 
 use super::args::RunArgs;
 use super::{CliContext, CliError, CliResult};
 use crate::config::{Overrides, resolve_model_ref};
 use crate::message::{ConversationId, MessageStatus, Usage};
 use crate::protocol::Event;
-use crate::providers::{ChatMessage, ChatRequest, ProviderEvent, build_provider};
+use crate::providers::{ChatMessage, ChatRequest, ProviderEvent, ProviderStream, build_provider};
 use crate::router::health::HealthRegistry;
 use futures::{FutureExt, StreamExt};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const FLUSH_EVERY: Duration = Duration::from_millis(50);
+const FLUSH_EVERY: Duration = Duration::from_millis(10);
 
 pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     if args.continue_last || args.conversation.is_some() {
@@ -63,32 +63,51 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     let provider = build_provider(provider_cfg, Arc::new(HealthRegistry::default()))
         .map_err(|e| CliError::usage(e.to_string()))?;
 
-    let stdout = std::io::stdout();
-    let mut out = Output::new(stdout.lock(), args.json);
-    out.event(&Event::RouteChosen {
+    let json = args.json;
+    let route = Event::RouteChosen {
         model: model.to_string(),
         reason: format!("pinned by -m {reference}"),
-    });
-    let mut stream = provider.stream(request);
+    };
+    // Consume the stream in a spawned task: it then runs on the worker that drives the HTTP
+    // connection, instead of every chunk being handed across threads to `block_on`.
+    tokio::spawn(async move {
+        let mut out = Output::new(std::io::stdout(), json);
+        out.event(&route);
+        stream_reply(provider.stream(request), &mut out).await
+    })
+    .await
+    .map_err(|e| CliError::failed(format!("the streaming task failed: {e}")))?
+}
+
+async fn stream_reply<W: Write>(mut stream: ProviderStream, out: &mut Output<W>) -> CliResult {
     let mut usage = Usage::default();
     loop {
         let item = match stream.next().now_or_never() {
             Some(item) => item,
-            None => {
-                out.flush();
-                stream.next().await
+            // Nothing ready: write out what is buffered, at most every FLUSH_EVERY, so a burst
+            // of deltas becomes one write and a slow stream still shows up promptly.
+            None if out.has_pending() => {
+                let due = out.last_flush + FLUSH_EVERY;
+                match tokio::time::timeout_at(due.into(), stream.next()).await {
+                    Ok(item) => item,
+                    Err(_) => {
+                        out.flush();
+                        stream.next().await
+                    }
+                }
             }
+            None => stream.next().await,
         };
         match item {
             None => break,
             Some(Ok(ProviderEvent::TextDelta(t))) => out.text(t),
             Some(Ok(ProviderEvent::ReasoningDelta(t))) => {
-                if args.json {
+                if out.json {
                     out.event(&Event::ReasoningDelta { text: t });
                 }
             }
             Some(Ok(ProviderEvent::ToolCall(call))) => {
-                if args.json {
+                if out.json {
                     out.event(&Event::tool_call(&call));
                 } else {
                     out.note(&format!(
@@ -147,6 +166,8 @@ struct Output<W: Write> {
     out: std::io::BufWriter<W>,
     json: bool,
     last_flush: Instant,
+    /// Bytes written to the buffer since the last flush.
+    pending: bool,
     wrote_text: bool,
     ends_with_newline: bool,
     broken: bool,
@@ -158,6 +179,7 @@ impl<W: Write> Output<W> {
             out: std::io::BufWriter::with_capacity(64 * 1024, out),
             json,
             last_flush: Instant::now(),
+            pending: false,
             wrote_text: false,
             ends_with_newline: true,
             broken: false,
@@ -168,9 +190,14 @@ impl<W: Write> Output<W> {
         if !self.broken && self.out.write_all(bytes).is_err() {
             self.broken = true;
         }
+        self.pending = true;
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush();
         }
+    }
+
+    fn has_pending(&self) -> bool {
+        self.pending
     }
 
     fn text(&mut self, text: String) {
@@ -206,6 +233,7 @@ impl<W: Write> Output<W> {
         if !self.broken && self.out.flush().is_err() {
             self.broken = true;
         }
+        self.pending = false;
         self.last_flush = Instant::now();
     }
 
