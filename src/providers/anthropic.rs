@@ -18,6 +18,7 @@ use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -209,14 +210,18 @@ fn text_block(text: &str) -> Vec<Value> {
     }
 }
 
+// Type tags are borrowed from the input (they never contain escapes); text is owned because
+// it becomes an event.
 #[derive(Deserialize)]
-struct StreamEvent {
-    #[serde(rename = "type")]
-    kind: String,
+struct StreamEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
     index: Option<u32>,
     message: Option<MessageStart>,
-    content_block: Option<BlockStart>,
-    delta: Option<BlockDelta>,
+    #[serde(borrow)]
+    content_block: Option<BlockStart<'a>>,
+    #[serde(borrow)]
+    delta: Option<BlockDelta<'a>>,
     usage: Option<UsageJson>,
     error: Option<Value>,
 }
@@ -227,9 +232,9 @@ struct MessageStart {
 }
 
 #[derive(Deserialize)]
-struct BlockStart {
-    #[serde(rename = "type")]
-    kind: String,
+struct BlockStart<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
     id: Option<String>,
     name: Option<String>,
     text: Option<String>,
@@ -238,9 +243,9 @@ struct BlockStart {
 }
 
 #[derive(Deserialize)]
-struct BlockDelta {
-    #[serde(rename = "type")]
-    kind: Option<String>,
+struct BlockDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
     text: Option<String>,
     partial_json: Option<String>,
     thinking: Option<String>,
@@ -324,7 +329,7 @@ impl AnthropicDecoder {
                 provider: self.provider.clone(),
                 message: format!("a stream event is not valid JSON ({e})"),
             })?;
-        match ev.kind.as_str() {
+        match ev.kind.as_ref() {
             "message_start" => {
                 if let Some(u) = ev.message.and_then(|m| m.usage) {
                     self.take_usage(&u);
@@ -334,7 +339,7 @@ impl AnthropicDecoder {
                 let (Some(index), Some(block)) = (ev.index, ev.content_block) else {
                     return Ok(());
                 };
-                match block.kind.as_str() {
+                match block.kind.as_ref() {
                     "text" => {
                         if let Some(t) = block.text.filter(|t| !t.is_empty()) {
                             out.push(ProviderEvent::TextDelta(t));

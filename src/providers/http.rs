@@ -246,6 +246,14 @@ pub fn classify(
             retry_after,
         };
     }
+    // A moderation or guardrail block (OpenRouter sends 403) is about the content, not the key.
+    if has("content_policy")
+        || has("refusal")
+        || lower.contains("moderation")
+        || lower.contains("flagged")
+    {
+        return ProviderError::BadRequest { provider, message };
+    }
     if matches!(status, Some(401 | 403))
         || has("authentication")
         || has("permission")
@@ -449,6 +457,11 @@ mod tests {
                 "bad",
             ),
             (404, r#"{"error":"model 'x' not found"}"#, "notfound"),
+            (
+                403,
+                r#"{"error":{"code":403,"message":"Input was flagged by moderation","metadata":{"reasons":["x"]}}}"#,
+                "bad",
+            ),
             (
                 529,
                 r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,

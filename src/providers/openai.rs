@@ -380,8 +380,11 @@ impl OpenAiDecoder {
             }
             // OpenRouter repeats the finish chunk (the second one carries usage): act once.
             if let Some(reason) = choice.finish_reason.filter(|_| self.stop.is_none()) {
+                let had_calls = !self.calls.is_empty();
                 self.flush_calls(out);
                 self.stop = Some(match reason.as_str() {
+                    // Some compatible servers say "stop" after tool calls.
+                    "stop" if had_calls => StopReason::ToolUse,
                     "stop" => StopReason::EndTurn,
                     "tool_calls" | "function_call" => StopReason::ToolUse,
                     "length" => StopReason::MaxTokens,

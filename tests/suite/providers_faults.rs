@@ -230,3 +230,49 @@ async fn dropping_the_stream_cancels_and_nothing_is_sent_before_polling() {
     );
     drop(stream);
 }
+
+#[tokio::test]
+async fn connect_timeout_has_its_own_error() {
+    // A listener with a full accept queue: the kernel drops further SYNs, so connecting hangs.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    let mut queue_full = false;
+    for _ in 0..64 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => fillers.push(s),
+            Err(_) => {
+                queue_full = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        queue_full,
+        "could not fill the accept queue; the test cannot run here"
+    );
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let mut cfg = server.provider_config("fake");
+    cfg.base_url = format!("http://{addr}/v1");
+    cfg.connect_timeout_secs = 1;
+    let p = client_for(
+        &cfg,
+        RetryPolicy {
+            max_retries: 0,
+            ..fast_retry()
+        },
+    );
+    let (_, err) = collect(&p, request("hi")).await;
+    let err = err.unwrap();
+    assert_eq!(
+        err,
+        ProviderError::Timeout {
+            provider: "fake".into(),
+            phase: TimeoutPhase::Connect
+        }
+    );
+    assert!(err.to_string().contains("while connecting"), "{err}");
+    drop(listener);
+}

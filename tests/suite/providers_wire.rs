@@ -164,6 +164,43 @@ fn recorded_anthropic_stream_without_final_blank_line_decodes() {
 }
 
 #[test]
+fn recorded_zai_stream_with_whole_tool_call_decodes() {
+    // PROVIDERS.md §5.4 (middle elided): reasoning_content first, the tool call whole in one
+    // delta, finish_reason and usage in the same last chunk.
+    let stream = concat!(
+        "data: {\"id\":\"2026\",\"created\":1773349387,\"object\":\"chat.completion.chunk\",\"model\":\"glm-4.7-flash\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"The\"}}]}\n\n",
+        "data: {\"id\":\"2026\",\"created\":1773349387,\"object\":\"chat.completion.chunk\",\"model\":\"glm-4.7-flash\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\" user\"}}]}\n\n",
+        "data: {\"id\":\"2026\",\"created\":1773349387,\"object\":\"chat.completion.chunk\",\"model\":\"glm-4.7-flash\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\" you\"}}]}\n\n",
+        "data: {\"id\":\"2026\",\"created\":1773349387,\"object\":\"chat.completion.chunk\",\"model\":\"glm-4.7-flash\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"id\":\"call_3532\",\"index\":0,\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\"{\\\"location\\\":\\\"Florence,Italy\\\"}\"}}]}}]}\n\n",
+        "data: {\"id\":\"2026\",\"created\":1773349387,\"object\":\"chat.completion.chunk\",\"model\":\"glm-4.7-flash\",\"choices\":[{\"index\":0,\"finish_reason\":\"tool_calls\",\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],\"usage\":{\"prompt_tokens\":173,\"completion_tokens\":93,\"total_tokens\":266,\"prompt_tokens_details\":{\"cached_tokens\":172},\"completion_tokens_details\":{\"reasoning_tokens\":65}}}\n\n",
+        "data: [DONE]\n\n",
+    );
+    let events = decode(Flavor::Zai, &[stream.as_bytes()]).unwrap();
+    assert_eq!(
+        events,
+        vec![
+            ProviderEvent::ReasoningDelta("The".into()),
+            ProviderEvent::ReasoningDelta(" user".into()),
+            ProviderEvent::TextDelta(" you".into()),
+            ProviderEvent::ToolCall(harness::message::ToolCall {
+                id: "call_3532".into(),
+                name: "weather".into(),
+                arguments: json!({"location": "Florence,Italy"}),
+            }),
+            ProviderEvent::Usage(harness::message::Usage {
+                input_tokens: 173,
+                output_tokens: 93,
+                cached_input_tokens: 172,
+                reasoning_tokens: 65,
+            }),
+            ProviderEvent::Done {
+                stop_reason: StopReason::ToolUse
+            },
+        ]
+    );
+}
+
+#[test]
 fn unknown_events_and_fields_are_ignored() {
     let anthropic = "event: future_event\ndata: {\"type\":\"future_event\",\"x\":1}\n\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1}}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
     assert!(decode(Flavor::Anthropic, &[anthropic.as_bytes()]).is_ok());
