@@ -13,12 +13,12 @@ use crate::config::Overrides;
 use crate::core::{CoreDeps, SessionOptions, SessionStart};
 use crate::message::MessageStatus;
 use crate::protocol::{ApprovalMode, Event, Op};
-use futures::FutureExt;
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// Longest time written text waits in the buffer before it is flushed.
+const FLUSH_EVERY: Duration = Duration::from_millis(10);
 
 pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     let prompt = read_prompt(&args.prompt)?;
@@ -58,12 +58,19 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     let mut last_error: Option<String> = None;
     let mut routed = false;
     let status = loop {
-        let event = match session.events.recv().now_or_never() {
-            Some(event) => event,
-            None => {
-                out.flush();
+        let event = match session.events.try_recv() {
+            Ok(event) => Some(event),
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => None,
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                // Nothing ready: wait for more, but write what is buffered by its deadline, so
+                // a burst of deltas becomes one write and a slow stream still shows progress.
+                let deadline = out.flush_deadline();
                 tokio::select! {
                     event = session.events.recv() => event,
+                    _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into()), if deadline.is_some() => {
+                        out.flush();
+                        continue;
+                    }
                     _ = tokio::signal::ctrl_c() => {
                         interrupts += 1;
                         if interrupts > 1 {
@@ -186,7 +193,8 @@ fn read_prompt(parts: &[String]) -> Result<String, CliError> {
 struct Output<W: Write> {
     out: std::io::BufWriter<W>,
     json: bool,
-    last_flush: Instant,
+    /// When the oldest unflushed byte was written.
+    pending_since: Option<Instant>,
     wrote_text: bool,
     ends_with_newline: bool,
     broken: bool,
@@ -197,7 +205,7 @@ impl<W: Write> Output<W> {
         Self {
             out: std::io::BufWriter::with_capacity(64 * 1024, out),
             json,
-            last_flush: Instant::now(),
+            pending_since: None,
             wrote_text: false,
             ends_with_newline: true,
             broken: false,
@@ -208,9 +216,15 @@ impl<W: Write> Output<W> {
         if !self.broken && self.out.write_all(bytes).is_err() {
             self.broken = true;
         }
-        if self.last_flush.elapsed() >= FLUSH_EVERY {
+        let since = *self.pending_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= FLUSH_EVERY {
             self.flush();
         }
+    }
+
+    /// When buffered output must be written, if any is waiting.
+    fn flush_deadline(&self) -> Option<Instant> {
+        self.pending_since.map(|t| t + FLUSH_EVERY)
     }
 
     fn text(&mut self, text: &str) {
@@ -239,7 +253,7 @@ impl<W: Write> Output<W> {
         if !self.broken && self.out.flush().is_err() {
             self.broken = true;
         }
-        self.last_flush = Instant::now();
+        self.pending_since = None;
     }
 
     fn finish(&mut self) {
