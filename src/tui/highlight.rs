@@ -1,0 +1,112 @@
+//! Syntax highlighting of code blocks with syntect. The syntax and theme sets are loaded on
+//! first use (a reply without code never pays for them). Lines longer than
+//! [`MAX_HIGHLIGHT_LINE`] bytes stop highlighting for the rest of the block: regex highlighting
+//! of minified or generated lines is slow, and plain text is just as readable there.
+
+use super::theme::Theme;
+use ratatui::style::{Modifier, Style};
+use std::sync::OnceLock;
+use syntect::easy::HighlightLines;
+use syntect::highlighting::{FontStyle, ThemeSet};
+use syntect::parsing::SyntaxSet;
+
+/// Longest line (bytes) that is highlighted.
+pub const MAX_HIGHLIGHT_LINE: usize = 400;
+/// Larger blocks are shown plain.
+pub const MAX_HIGHLIGHT_LINES: usize = 2_000;
+
+fn syntaxes() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+fn themes() -> &'static ThemeSet {
+    static SET: OnceLock<ThemeSet> = OnceLock::new();
+    SET.get_or_init(ThemeSet::load_defaults)
+}
+
+/// One highlighted line: (style, text) runs.
+pub type StyledLine = Vec<(Style, String)>;
+
+/// Highlight `code` as language `lang` with the syntect theme `theme_name`. `None` when the
+/// language or theme is unknown, or the block is too large; the caller then renders it plain.
+/// Lines after an over-long line are returned unstyled.
+pub fn highlight(code: &str, lang: &str, theme_name: &str, base: Style) -> Option<Vec<StyledLine>> {
+    if lang.is_empty() || code.lines().count() > MAX_HIGHLIGHT_LINES {
+        return None;
+    }
+    let set = syntaxes();
+    let syntax = set
+        .find_syntax_by_token(lang)
+        .or_else(|| set.find_syntax_by_name(lang))?;
+    let theme = themes().themes.get(theme_name)?;
+    let mut highlighter = HighlightLines::new(syntax, theme);
+    let mut out = Vec::new();
+    let mut plain_from_here = false;
+    for line in syntect::util::LinesWithEndings::from(code) {
+        let text = line.trim_end_matches(['\n', '\r']);
+        if plain_from_here || line.len() > MAX_HIGHLIGHT_LINE {
+            plain_from_here = true;
+            out.push(vec![(base, text.to_string())]);
+            continue;
+        }
+        let Ok(ranges) = highlighter.highlight_line(line, set) else {
+            plain_from_here = true;
+            out.push(vec![(base, text.to_string())]);
+            continue;
+        };
+        let runs = ranges
+            .into_iter()
+            .filter_map(|(style, piece)| {
+                let piece = piece.trim_end_matches(['\n', '\r']);
+                (!piece.is_empty()).then(|| (convert(style), piece.to_string()))
+            })
+            .collect();
+        out.push(runs);
+    }
+    Some(out)
+}
+
+fn convert(style: syntect::highlighting::Style) -> Style {
+    let fg = style.foreground;
+    let mut out = Style::default().fg(Theme::syntax_colour(fg.r, fg.g, fg.b));
+    if style.font_style.contains(FontStyle::BOLD) {
+        out = out.add_modifier(Modifier::BOLD);
+    }
+    if style.font_style.contains(FontStyle::ITALIC) {
+        out = out.add_modifier(Modifier::ITALIC);
+    }
+    if style.font_style.contains(FontStyle::UNDERLINE) {
+        out = out.add_modifier(Modifier::UNDERLINED);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_known_languages_and_skips_long_lines() {
+        let code = format!(
+            "fn main() {{}}\nlet x = \"{}\";\nlet y = 1;\n",
+            "a".repeat(500)
+        );
+        let lines = highlight(&code, "rust", "base16-ocean.dark", Style::default()).unwrap();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].len() > 1, "first line has several coloured runs");
+        assert_eq!(lines[1].len(), 1, "the long line is plain");
+        assert_eq!(lines[2], vec![(Style::default(), "let y = 1;".to_string())]);
+        assert!(
+            highlight(
+                "x",
+                "no-such-language",
+                "base16-ocean.dark",
+                Style::default()
+            )
+            .is_none()
+        );
+        assert!(highlight("x", "rust", "no-such-theme", Style::default()).is_none());
+        assert!(highlight("x", "", "base16-ocean.dark", Style::default()).is_none());
+    }
+}
