@@ -5,7 +5,7 @@
 
 use super::highlight;
 use super::theme::Theme;
-use super::wrap::{line_width, wrap_line};
+use super::wrap::wrap_line;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -94,8 +94,9 @@ impl App {
         let s = &self.theme.styles;
         let lines = [
             Line::from(Span::styled("harness", s.status_accent)),
+            Line::from(Span::styled("Type a message, Enter to send.", s.dim)),
             Line::from(Span::styled(
-                "Type a message and press Enter. /help lists commands, /history opens earlier conversations.",
+                "/help lists commands · /history opens earlier conversations",
                 s.dim,
             )),
         ];

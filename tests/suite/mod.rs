@@ -1,1 +1,4 @@
 //! Integration suites, one module per area.
+mod tui_harness;
+mod tui_keys;
+mod tui_snapshots;
