@@ -219,6 +219,12 @@ impl App {
         self.dirty = true;
     }
 
+    /// Lay everything out again (the syntax highlighter became ready, or the theme changed).
+    pub fn relayout(&mut self) {
+        self.transcript.invalidate();
+        self.dirty = true;
+    }
+
     /// Show a one-line error above the composer (cleared by the next edit).
     pub fn show_inline_error(&mut self, message: String) {
         self.inline_error = Some(message);
@@ -542,7 +548,7 @@ impl App {
         ) {
             Ok(theme) => {
                 self.theme = theme;
-                self.transcript.invalidate();
+                self.relayout();
             }
             Err(e) => self.inline_error = Some(e.to_string()),
         }

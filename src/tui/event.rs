@@ -56,6 +56,7 @@ pub async fn run_app<B: Backend>(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut dirty = true;
+    let mut highlighter_pending = super::highlight::is_loading();
 
     loop {
         if app.should_quit() {
@@ -91,6 +92,10 @@ pub async fn run_app<B: Backend>(
             },
             _ = sleep_until(frame_due), if frame_due.is_some() => {}
             _ = spinner.tick(), if busy => app.tick(),
+            _ = super::highlight::ready().notified(), if highlighter_pending => {
+                highlighter_pending = false;
+                app.relayout();
+            }
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }

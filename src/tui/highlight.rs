@@ -1,28 +1,68 @@
 //! Syntax highlighting of code blocks with syntect. The syntax and theme sets are loaded on
-//! first use (a reply without code never pays for them). Lines longer than
+//! first use (a reply without code never pays for them), or on a thread at start-up in the
+//! interactive TUI so no frame waits for them. Lines longer than
 //! [`MAX_HIGHLIGHT_LINE`] bytes stop highlighting for the rest of the block: regex highlighting
 //! of minified or generated lines is slow, and plain text is just as readable there.
 
 use super::theme::Theme;
 use ratatui::style::{Modifier, Style};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{FontStyle, ThemeSet};
 use syntect::parsing::SyntaxSet;
+use tokio::sync::Notify;
 
 /// Longest line (bytes) that is highlighted.
 pub const MAX_HIGHLIGHT_LINE: usize = 400;
 /// Larger blocks are shown plain.
 pub const MAX_HIGHLIGHT_LINES: usize = 2_000;
 
-fn syntaxes() -> &'static SyntaxSet {
-    static SET: OnceLock<SyntaxSet> = OnceLock::new();
-    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+struct Sets {
+    syntaxes: SyntaxSet,
+    themes: ThemeSet,
 }
 
-fn themes() -> &'static ThemeSet {
-    static SET: OnceLock<ThemeSet> = OnceLock::new();
-    SET.get_or_init(ThemeSet::load_defaults)
+static SETS: OnceLock<Sets> = OnceLock::new();
+static BACKGROUND: AtomicBool = AtomicBool::new(false);
+
+fn load() -> Sets {
+    Sets {
+        syntaxes: SyntaxSet::load_defaults_newlines(),
+        themes: ThemeSet::load_defaults(),
+    }
+}
+
+/// Fired once when a background load (see [`load_in_background`]) has finished.
+pub fn ready() -> &'static Notify {
+    static READY: OnceLock<Notify> = OnceLock::new();
+    READY.get_or_init(Notify::new)
+}
+
+/// Load the highlighter on a thread instead of on first use, so the first frame never waits
+/// for it: until it is ready, code blocks are drawn plain; then [`ready`] fires and the caller
+/// re-lays out. Without this call, the first code block loads it synchronously (tests, benches).
+pub fn load_in_background() {
+    if BACKGROUND.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    std::thread::spawn(|| {
+        SETS.get_or_init(load);
+        ready().notify_one();
+    });
+}
+
+/// Whether code is being drawn plain while a background load runs.
+pub fn is_loading() -> bool {
+    BACKGROUND.load(Ordering::SeqCst) && SETS.get().is_none()
+}
+
+fn sets() -> Option<&'static Sets> {
+    match SETS.get() {
+        Some(sets) => Some(sets),
+        None if BACKGROUND.load(Ordering::SeqCst) => None,
+        None => Some(SETS.get_or_init(load)),
+    }
 }
 
 /// One highlighted line: (style, text) runs.
@@ -35,11 +75,12 @@ pub fn highlight(code: &str, lang: &str, theme_name: &str, base: Style) -> Optio
     if lang.is_empty() || code.lines().count() > MAX_HIGHLIGHT_LINES {
         return None;
     }
-    let set = syntaxes();
+    let sets = sets()?;
+    let set = &sets.syntaxes;
     let syntax = set
         .find_syntax_by_token(lang)
         .or_else(|| set.find_syntax_by_name(lang))?;
-    let theme = themes().themes.get(theme_name)?;
+    let theme = sets.themes.themes.get(theme_name)?;
     let mut highlighter = HighlightLines::new(syntax, theme);
     let mut out = Vec::new();
     let mut plain_from_here = false;

@@ -181,6 +181,13 @@ impl HistoryCell {
         })
     }
 
+    /// Drop any layout kept inside the cell (theme or highlighter changed).
+    pub fn invalidate(&mut self) {
+        if let HistoryCell::Assistant(a) = self {
+            a.stable_cache = None;
+        }
+    }
+
     /// Lines of this cell at `width`, ending with one blank separator line.
     pub fn render(&mut self, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         let s = &theme.styles;

@@ -75,6 +75,7 @@ pub async fn run_with_session(
     events: mpsc::Receiver<Event>,
 ) -> Result<Option<ConversationId>, CliError> {
     let mouse = config.mouse;
+    highlight::load_in_background();
     let mut app = App::new(ops, events, config);
     let (mut guard, mut terminal) = terminal::TerminalGuard::enter(mouse)
         .map_err(|e| CliError::failed(format!("cannot set up the terminal: {e}")))?;

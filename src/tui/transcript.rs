@@ -108,6 +108,7 @@ impl Transcript {
     pub fn invalidate(&mut self) {
         for c in &mut self.cells {
             c.cache = None;
+            c.cell.invalidate();
         }
     }
 
