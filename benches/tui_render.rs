@@ -102,5 +102,40 @@ fn render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render);
+/// A frame while a long reply streams: one delta applied, then a frame, with ~2,000 lines of
+/// the reply already on screen above (the per-frame cost of following a stream).
+fn streaming(c: &mut Criterion) {
+    let (mut app, _ops, _events) = loaded_app();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+    app.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('q'),
+    ));
+    app.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Enter,
+    ));
+    for i in 0..1_000 {
+        app.handle_event(Event::TextDelta {
+            text: format!("Paragraph {i} of a long answer, with `code` and **bold** words.\n\n"),
+        });
+    }
+    terminal.draw(|f| app.render(f)).expect("draw");
+    let mut i = 0u64;
+    c.bench_function(
+        "tui_frame_streaming_delta_into_2000_line_reply_200x50",
+        |b| {
+            b.iter(|| {
+                i += 1;
+                let text = if i % 50 == 0 {
+                    "\n\n".to_string()
+                } else {
+                    format!("word{i} ")
+                };
+                app.handle_event(Event::TextDelta { text });
+                terminal.draw(|f| app.render(f)).expect("draw");
+            })
+        },
+    );
+}
+
+criterion_group!(benches, render, streaming);
 criterion_main!(benches);

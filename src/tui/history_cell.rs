@@ -82,7 +82,10 @@ pub struct AssistantCell {
     pub status: Option<MessageStatus>,
     pub badge: Option<Badge>,
     split: StreamSplit,
-    stable_cache: Option<(usize, usize, Vec<Line<'static>>)>,
+    /// (body width, stable prefix length) of the layout whose first `stable_lines` lines are
+    /// the stable prefix.
+    stable_key: Option<(usize, usize)>,
+    stable_lines: usize,
 }
 
 impl AssistantCell {
@@ -105,34 +108,51 @@ impl AssistantCell {
         self.text.push_str(&sanitize(delta));
     }
 
-    fn body(&mut self, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    /// The reply's lines at `width` (prefixes included, no footer). While streaming, the lines
+    /// of the stable prefix are taken from `previous` (this cell's last layout at the same
+    /// width) when that prefix has not changed, so only the tail is parsed and wrapped again.
+    fn body(
+        &mut self,
+        width: usize,
+        theme: &Theme,
+        previous: Option<Vec<Line<'static>>>,
+    ) -> Vec<Line<'static>> {
+        let s = &theme.styles;
+        let body_w = width.saturating_sub(2).max(1);
         if !self.streaming {
-            return markdown::render(&self.text, width, theme);
+            return prefixed(markdown::render(&self.text, body_w, theme), true, s);
         }
         let stable = self.split.update(&self.text);
-        let cached =
-            matches!(&self.stable_cache, Some((w, len, _)) if *w == width && *len == stable);
-        if !cached {
-            let lines = markdown::render(&self.text[..stable], width, theme);
-            self.stable_cache = Some((width, stable, lines));
-        }
-        let mut lines = self
-            .stable_cache
-            .as_ref()
-            .map(|(_, _, l)| l.clone())
-            .unwrap_or_default();
-        let tail = markdown::render(&self.text[stable..], width, theme);
+        let key = (body_w, stable);
+        let mut lines = match previous {
+            Some(mut prev) if self.stable_key == Some(key) && prev.len() >= self.stable_lines => {
+                prev.truncate(self.stable_lines);
+                prev
+            }
+            _ => {
+                let lines = prefixed(
+                    markdown::render(&self.text[..stable], body_w, theme),
+                    true,
+                    s,
+                );
+                self.stable_key = Some(key);
+                self.stable_lines = lines.len();
+                lines
+            }
+        };
+        let tail = markdown::render(&self.text[stable..], body_w, theme);
         if !lines.is_empty() && !tail.is_empty() {
-            lines.push(Line::default());
+            lines.push(Line::from(Span::raw("  ")));
         }
-        lines.extend(tail);
+        let first = lines.is_empty();
+        lines.extend(prefixed(tail, first, s));
         lines
     }
 
     pub fn finish(&mut self, status: MessageStatus) {
         self.streaming = false;
         self.status = Some(status);
-        self.stable_cache = None;
+        self.stable_key = None;
     }
 }
 
@@ -184,12 +204,22 @@ impl HistoryCell {
     /// Drop any layout kept inside the cell (theme or highlighter changed).
     pub fn invalidate(&mut self) {
         if let HistoryCell::Assistant(a) = self {
-            a.stable_cache = None;
+            a.stable_key = None;
         }
     }
 
     /// Lines of this cell at `width`, ending with one blank separator line.
     pub fn render(&mut self, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+        self.render_reusing(width, theme, None)
+    }
+
+    /// [`Self::render`], given this cell's previous layout at the same width to reuse.
+    pub fn render_reusing(
+        &mut self,
+        width: usize,
+        theme: &Theme,
+        previous: Option<Vec<Line<'static>>>,
+    ) -> Vec<Line<'static>> {
         let s = &theme.styles;
         let width = width.max(4);
         let mut lines = match self {
@@ -201,19 +231,7 @@ impl HistoryCell {
                 &[Span::raw("  ")],
             ),
             HistoryCell::Assistant(cell) => {
-                let body = cell.body(width - 2, theme);
-                let mut lines: Vec<Line<'static>> = Vec::with_capacity(body.len() + 2);
-                for (i, line) in body.into_iter().enumerate() {
-                    let prefix = if i == 0 {
-                        Span::styled("◆ ", s.assistant_prefix)
-                    } else {
-                        Span::raw("  ")
-                    };
-                    let mut spans = Vec::with_capacity(line.spans.len() + 1);
-                    spans.push(prefix);
-                    spans.extend(line.spans);
-                    lines.push(Line::from(spans));
-                }
+                let mut lines = cell.body(width, theme, previous);
                 if lines.is_empty() {
                     let text = if cell.streaming { "…" } else { "(no text)" };
                     lines.push(Line::from(vec![
@@ -336,6 +354,24 @@ impl ToolCell {
     }
 }
 
+/// Indent reply lines under the `◆ ` marker (on the first line when `first`).
+fn prefixed(body: Vec<Line<'static>>, first: bool, s: &super::theme::Styles) -> Vec<Line<'static>> {
+    body.into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let prefix = if i == 0 && first {
+                Span::styled("◆ ", s.assistant_prefix)
+            } else {
+                Span::raw("  ")
+            };
+            let mut spans = Vec::with_capacity(line.spans.len() + 1);
+            spans.push(prefix);
+            spans.extend(line.spans);
+            Line::from(spans)
+        })
+        .collect()
+}
+
 /// A one-line summary of tool arguments: the command or path when there is one, else JSON.
 pub fn summarize_arguments(arguments: &serde_json::Value) -> String {
     const MAX: usize = 200;
@@ -406,15 +442,24 @@ mod tests {
 
     #[test]
     fn streaming_reply_matches_the_finished_rendering() {
-        let text = "Intro paragraph.\n\n```rust\nfn main() {}\n```\n\nSecond *part* of the reply.";
+        let theme = Theme::load("dark", None, true).unwrap_or_default();
+        let text = "Intro paragraph.\n\n```rust\nfn main() {}\n```\n\nSecond *part* of the reply.\n\n- a\n- b";
         let mut streaming = HistoryCell::Assistant(AssistantCell::streaming());
+        let mut previous = None;
         for chunk in text.as_bytes().chunks(5) {
             if let HistoryCell::Assistant(a) = &mut streaming {
                 a.push(std::str::from_utf8(chunk).unwrap());
             }
-            plain(&mut streaming, 30);
+            // Reuse the last layout the way the transcript does.
+            previous = Some(streaming.render_reusing(30, &theme, previous));
         }
-        let during = plain(&mut streaming, 30);
+        let texts = |lines: &[Line<'_>]| -> Vec<String> {
+            lines
+                .iter()
+                .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+                .collect()
+        };
+        let during = texts(&previous.unwrap());
         let mut done = HistoryCell::Assistant(AssistantCell::complete(text, None));
         assert_eq!(during, plain(&mut done, 30));
     }

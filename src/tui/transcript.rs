@@ -13,6 +13,9 @@ use ratatui::text::Line;
 struct Cell {
     cell: HistoryCell,
     cache: Option<(usize, Vec<Line<'static>>)>,
+    /// The cell changed since `cache` was made (the cache is kept so a streaming reply can
+    /// reuse its stable lines).
+    stale: bool,
 }
 
 /// Where the viewport is.
@@ -64,7 +67,11 @@ impl Transcript {
     }
 
     pub fn push(&mut self, cell: HistoryCell) {
-        self.cells.push(Cell { cell, cache: None });
+        self.cells.push(Cell {
+            cell,
+            cache: None,
+            stale: false,
+        });
     }
 
     /// Insert older cells at the front (a history page), keeping the view where it is.
@@ -72,7 +79,11 @@ impl Transcript {
         let n = cells.len();
         let mut new: Vec<Cell> = cells
             .into_iter()
-            .map(|cell| Cell { cell, cache: None })
+            .map(|cell| Cell {
+                cell,
+                cache: None,
+                stale: false,
+            })
             .collect();
         new.append(&mut self.cells);
         self.cells = new;
@@ -90,7 +101,7 @@ impl Transcript {
 
     pub fn get_mut(&mut self, index: usize) -> Option<&mut HistoryCell> {
         let c = self.cells.get_mut(index)?;
-        c.cache = None;
+        c.stale = true;
         Some(&mut c.cell)
     }
 
@@ -118,8 +129,11 @@ impl Transcript {
 
     fn lines(&mut self, index: usize, width: usize, theme: &Theme) -> &[Line<'static>] {
         let c = &mut self.cells[index];
-        if !matches!(&c.cache, Some((w, _)) if *w == width) {
-            c.cache = Some((width, c.cell.render(width, theme)));
+        let same_width = matches!(&c.cache, Some((w, _)) if *w == width);
+        if !same_width || c.stale {
+            let previous = c.cache.take().filter(|_| same_width).map(|(_, l)| l);
+            c.cache = Some((width, c.cell.render_reusing(width, theme, previous)));
+            c.stale = false;
         }
         c.cache.as_ref().map(|(_, l)| l.as_slice()).unwrap_or(&[])
     }
