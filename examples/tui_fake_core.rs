@@ -1,6 +1,10 @@
 //! Runs the TUI in this terminal over a scripted fake core (no providers, no store), to try
 //! the UI by hand or under tmux: every prompt is answered with a streamed markdown reply; a
 //! prompt containing "tool" also asks to approve a bash call. `cargo run --example tui_fake_core`
+//!
+//! For scripts/tui_stream.sh: `FAKE_STREAM_DELTAS=N` answers with N deltas `w0 w1 ...` then
+//! `THE-END`, one per `FAKE_DELTA_MS` ms (0 = as fast as the channel takes them), and writes the
+//! Unix time in ms at which the last delta was sent to `FAKE_FINISH_FILE`.
 #![allow(clippy::unwrap_used)]
 
 use harness::message::{ConversationId, MessageStatus, Usage};
@@ -18,6 +22,10 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    let stream_deltas: Option<usize> = std::env::var("FAKE_STREAM_DELTAS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let finish_file = std::env::var("FAKE_FINISH_FILE").ok();
     tokio::spawn(async move {
         let mut prompts: Vec<String> = Vec::new();
         while let Some(op) = ops_rx.recv().await {
@@ -30,6 +38,35 @@ async fn main() {
                             reason: "fake core".into(),
                         })
                         .await;
+                    if let Some(n) = stream_deltas {
+                        let mut tick = tokio::time::interval(Duration::from_millis(delay.max(1)));
+                        for i in 0..=n {
+                            let text = if i == n {
+                                "THE-END".to_string()
+                            } else {
+                                format!("w{i} ")
+                            };
+                            if delay > 0 {
+                                tick.tick().await;
+                            }
+                            let _ = ev_tx.send(Event::TextDelta { text }).await;
+                        }
+                        if let Some(path) = &finish_file {
+                            let ms = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .unwrap()
+                                .as_millis();
+                            std::fs::write(path, ms.to_string()).unwrap();
+                        }
+                        let _ = ev_tx
+                            .send(Event::TurnComplete {
+                                conversation_id: id,
+                                status: MessageStatus::Complete,
+                                usage: Usage::default(),
+                            })
+                            .await;
+                        continue;
+                    }
                     if text.contains("tool") {
                         let args = serde_json::json!({"command": "ls -la"});
                         let _ = ev_tx
