@@ -155,6 +155,14 @@ impl App {
         if let Some(sandbox) = &self.stats.sandbox {
             parts.push(sandbox.clone());
         }
+        // Drop the least important figures first when the line is too narrow.
+        let fixed: usize = spans.iter().map(|s| s.width()).sum();
+        while parts.len() > 1
+            && fixed + 3 * parts.len() + parts.iter().map(|p| p.chars().count()).sum::<usize>()
+                > area.width as usize
+        {
+            parts.pop();
+        }
         spans.push(Span::styled(
             format!(" · {}", parts.join(" · ")),
             s.status_bar,
