@@ -8,12 +8,24 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
+/// Smallest terminal the full UI is drawn in.
+const MIN_WIDTH: u16 = 20;
+const MIN_HEIGHT: u16 = 8;
+
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 impl App {
     /// Draw one frame.
     pub fn render(&mut self, frame: &mut Frame<'_>) {
         let area = frame.area();
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let text = format!("terminal too small: enlarge to at least {MIN_WIDTH}x{MIN_HEIGHT}");
+            let p = ratatui::widgets::Paragraph::new(text)
+                .style(self.theme.styles.error)
+                .wrap(ratatui::widgets::Wrap { trim: true });
+            frame.render_widget(p, area);
+            return;
+        }
         let extra = u16::from(self.inline_error.is_some() || !self.queued.is_empty());
         let composer_h = self
             .composer
@@ -101,7 +113,7 @@ impl App {
             )),
         ];
         for (i, line) in lines.iter().enumerate() {
-            if (i as u16) < area.height {
+            if (i as u16) + 1 < area.height {
                 buf.set_line(
                     area.x + 1,
                     area.y + 1 + i as u16,

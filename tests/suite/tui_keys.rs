@@ -443,3 +443,49 @@ fn no_color_theme_renders_without_colours() {
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
 }
+
+#[test]
+fn tiny_and_odd_sizes_never_panic() {
+    let scripts: Vec<(&str, Vec<Event>)> = vec![
+        ("", vec![]),
+        ("/", vec![]),
+        ("/status<Enter>", vec![]),
+        ("/model<Enter>", vec![]),
+        ("/history<Enter>", vec![]),
+        (
+            "x<Enter>",
+            vec![
+                Event::ToolCallBegin {
+                    id: "c".into(),
+                    name: "bash".into(),
+                    arguments: serde_json::json!({"command": "ls"}),
+                },
+                Event::ApprovalRequest {
+                    call_id: "c".into(),
+                    tool: "bash".into(),
+                    preview: (0..50).map(|i| format!("line {i}\n")).collect(),
+                },
+            ],
+        ),
+    ];
+    for (w, h) in [
+        (1, 1),
+        (5, 3),
+        (12, 4),
+        (20, 6),
+        (20, 8),
+        (24, 9),
+        (30, 12),
+        (200, 8),
+    ] {
+        for (script, events) in &scripts {
+            let mut harness = Harness::new(w, h);
+            harness.keys(script);
+            harness.events(events.clone());
+            harness.event(Event::TextDelta {
+                text: "漢字 and a long line ".repeat(20),
+            });
+            harness.screen();
+        }
+    }
+}

@@ -117,6 +117,9 @@ impl ApprovalDialog {
             ));
         let inner = block.inner(rect);
         block.render(rect, buf);
+        // Rows for the preview: everything but the footer (and the "more" line).
+        let room = inner.height.saturating_sub(2) as usize;
+        let shown = shown.min(room);
         for (row, line) in body.iter().skip(self.scroll).take(shown).enumerate() {
             buf.set_line(inner.x, inner.y + row as u16, line, inner.width);
         }

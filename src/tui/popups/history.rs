@@ -264,7 +264,7 @@ impl HistoryBrowser {
             inner.width,
         );
         let rows = inner.height.saturating_sub(2) as usize;
-        if !self.loading && self.rows.is_empty() {
+        if !self.loading && self.rows.is_empty() && rows > 0 {
             let text = if self.query.is_empty() {
                 "no conversations yet"
             } else {
