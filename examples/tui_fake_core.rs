@@ -4,7 +4,8 @@
 //!
 //! For scripts/tui_stream.sh: `FAKE_STREAM_DELTAS=N` answers with N deltas `w0 w1 ...` then
 //! `THE-END`, one per `FAKE_DELTA_MS` ms (0 = as fast as the channel takes them), and writes the
-//! Unix time in ms at which the last delta was sent to `FAKE_FINISH_FILE`.
+//! Unix time in ms at which the last delta was sent to `FAKE_FINISH_FILE`. With
+//! `FAKE_PARAGRAPH_WORDS=K` every K-th word ends a paragraph (else one huge paragraph).
 #![allow(clippy::unwrap_used)]
 
 use harness::message::{ConversationId, MessageStatus, Usage};
@@ -26,6 +27,10 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok());
     let finish_file = std::env::var("FAKE_FINISH_FILE").ok();
+    let paragraph_words: usize = std::env::var("FAKE_PARAGRAPH_WORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     tokio::spawn(async move {
         let mut prompts: Vec<String> = Vec::new();
         while let Some(op) = ops_rx.recv().await {
@@ -43,6 +48,10 @@ async fn main() {
                         for i in 0..=n {
                             let text = if i == n {
                                 "THE-END".to_string()
+                            } else if paragraph_words > 0
+                                && i % paragraph_words == paragraph_words - 1
+                            {
+                                format!("w{i}\n\n")
                             } else {
                                 format!("w{i} ")
                             };

@@ -1,7 +1,8 @@
 //! The run loop: one `select!` over terminal input, the core's events, the frame deadline and
 //! (only while a turn runs) the spinner tick. Handlers change state; a frame is drawn only when
-//! something changed, at most once per [`FRAME`] (60 fps), after every queued core event has
-//! been applied. Idle means no wake-ups at all.
+//! something changed, at most once per [`FRAME`] (60 fps) after input and once per
+//! [`STREAM_FRAME`] (30 fps) for streamed output, after every queued core event has been
+//! applied. Idle means no wake-ups at all.
 
 use super::app::{App, HostAction};
 use crate::protocol::Event;
@@ -14,8 +15,11 @@ use std::pin::Pin;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Minimum time between two frames.
+/// Minimum time between two frames after user input (60 fps).
 pub const FRAME: Duration = Duration::from_micros(16_667);
+/// Minimum time between two frames when only the core's events changed the screen (30 fps):
+/// smooth for streaming text at half the drawing cost.
+pub const STREAM_FRAME: Duration = Duration::from_micros(33_333);
 /// Spinner period while a turn runs.
 const SPINNER_TICK: Duration = Duration::from_millis(100);
 /// Longest time spent applying queued core events before input gets a turn.
@@ -49,13 +53,17 @@ pub async fn run_app<B: Backend>(
         ));
     };
     let mut events_open = true;
-    let mut next_frame = Instant::now();
     let mut spinner = tokio::time::interval(SPINNER_TICK);
     spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut dirty = true;
+    // As if the last frame was long ago: the first one is drawn at once.
+    let mut last_frame = Instant::now()
+        .checked_sub(STREAM_FRAME)
+        .unwrap_or_else(Instant::now);
+    let mut input_since_frame = true;
     let mut highlighter_pending = super::highlight::is_loading();
 
     loop {
@@ -63,21 +71,37 @@ pub async fn run_app<B: Backend>(
             break;
         }
         dirty |= app.take_dirty();
+        let gap = if input_since_frame {
+            FRAME
+        } else {
+            STREAM_FRAME
+        };
+        let next_frame = last_frame + gap;
         if dirty && Instant::now() >= next_frame {
+            // Everything the core has queued until now lands in this frame.
+            if events_open {
+                drain(&mut events, app);
+            }
             terminal.draw(|f| app.render(f))?;
             dirty = false;
-            next_frame = Instant::now() + FRAME;
+            input_since_frame = false;
+            last_frame = Instant::now();
         }
         let frame_due = dirty.then_some(next_frame);
         let busy = app.is_busy();
         tokio::select! {
             biased;
             input = host.input().next() => match input {
-                Some(Ok(event)) => apply_terminal_event(app, event),
+                Some(Ok(event)) => {
+                    apply_terminal_event(app, event);
+                    input_since_frame = true;
+                }
                 Some(Err(e)) => return Err(e),
                 None => break,
             },
-            event = events.recv(), if events_open => match event {
+            // While a frame is pending, events wait in the channel and are drained just before
+            // it is drawn: one wake-up per frame instead of one per delta.
+            event = events.recv(), if events_open && !dirty => match event {
                 Some(event) => {
                     app.handle_event(event);
                     drain(&mut events, app);
@@ -102,6 +126,7 @@ pub async fn run_app<B: Backend>(
         for action in app.take_actions() {
             host.perform(terminal, action, app)?;
             dirty = true;
+            input_since_frame = true;
         }
     }
     Ok(())

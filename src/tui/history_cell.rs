@@ -124,22 +124,33 @@ impl AssistantCell {
         }
         let stable = self.split.update(&self.text);
         let key = (body_w, stable);
-        let mut lines = match previous {
-            Some(mut prev) if self.stable_key == Some(key) && prev.len() >= self.stable_lines => {
+        let reusable = previous.filter(|prev| {
+            matches!(self.stable_key, Some((w, len)) if w == body_w && len <= stable)
+                && prev.len() >= self.stable_lines
+        });
+        let mut lines = match reusable {
+            Some(mut prev) => {
                 prev.truncate(self.stable_lines);
+                let old = self.stable_key.map(|(_, len)| len).unwrap_or(0);
+                if stable > old {
+                    // Only the newly stable blocks are parsed and wrapped.
+                    let chunk = markdown::render(&self.text[old..stable], body_w, theme);
+                    if !prev.is_empty() && !chunk.is_empty() {
+                        prev.push(Line::from(Span::raw("  ")));
+                    }
+                    let first = prev.is_empty();
+                    prev.extend(prefixed(chunk, first, s));
+                }
                 prev
             }
-            _ => {
-                let lines = prefixed(
-                    markdown::render(&self.text[..stable], body_w, theme),
-                    true,
-                    s,
-                );
-                self.stable_key = Some(key);
-                self.stable_lines = lines.len();
-                lines
-            }
+            None => prefixed(
+                markdown::render(&self.text[..stable], body_w, theme),
+                true,
+                s,
+            ),
         };
+        self.stable_key = Some(key);
+        self.stable_lines = lines.len();
         let tail = markdown::render(&self.text[stable..], body_w, theme);
         if !lines.is_empty() && !tail.is_empty() {
             lines.push(Line::from(Span::raw("  ")));
@@ -199,6 +210,11 @@ impl HistoryCell {
             output: String::new(),
             state: ToolState::Requested,
         })
+    }
+
+    /// A reply still receiving text.
+    pub fn is_streaming(&self) -> bool {
+        matches!(self, HistoryCell::Assistant(a) if a.streaming)
     }
 
     /// Drop any layout kept inside the cell (theme or highlighter changed).

@@ -9,6 +9,7 @@ use super::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
+use std::time::{Duration, Instant};
 
 struct Cell {
     cell: HistoryCell,
@@ -16,7 +17,13 @@ struct Cell {
     /// The cell changed since `cache` was made (the cache is kept so a streaming reply can
     /// reuse its stable lines).
     stale: bool,
+    laid_out_at: Instant,
+    layout_cost: Duration,
 }
+
+/// See [`Transcript::lines`].
+const RELAYOUT_COST_RATIO: u32 = 100;
+const MAX_RELAYOUT_DELAY: Duration = Duration::from_millis(250);
 
 /// Where the viewport is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +78,8 @@ impl Transcript {
             cell,
             cache: None,
             stale: false,
+            laid_out_at: Instant::now(),
+            layout_cost: Duration::ZERO,
         });
     }
 
@@ -83,6 +92,8 @@ impl Transcript {
                 cell,
                 cache: None,
                 stale: false,
+                laid_out_at: Instant::now(),
+                layout_cost: Duration::ZERO,
             })
             .collect();
         new.append(&mut self.cells);
@@ -130,10 +141,21 @@ impl Transcript {
     fn lines(&mut self, index: usize, width: usize, theme: &Theme) -> &[Line<'static>] {
         let c = &mut self.cells[index];
         let same_width = matches!(&c.cache, Some((w, _)) if *w == width);
-        if !same_width || c.stale {
+        // A reply streaming into one huge paragraph costs O(paragraph) to lay out again; keep
+        // showing the last layout until RELAYOUT_COST_RATIO times that cost has passed, so
+        // re-layout never takes more than a few percent of the time.
+        let throttled = same_width
+            && c.stale
+            && c.cell.is_streaming()
+            && c.laid_out_at.elapsed()
+                < (c.layout_cost * RELAYOUT_COST_RATIO).min(MAX_RELAYOUT_DELAY);
+        if !same_width || (c.stale && !throttled) {
+            let start = Instant::now();
             let previous = c.cache.take().filter(|_| same_width).map(|(_, l)| l);
             c.cache = Some((width, c.cell.render_reusing(width, theme, previous)));
             c.stale = false;
+            c.laid_out_at = Instant::now();
+            c.layout_cost = c.laid_out_at - start;
         }
         c.cache.as_ref().map(|(_, l)| l.as_slice()).unwrap_or(&[])
     }
