@@ -17,7 +17,7 @@ BIN="${CARGO_TARGET_DIR:-target}/release/examples/tui_fake_core"
 command -v tmux >/dev/null || { echo "tmux is not installed (apt-get install tmux)"; exit 1; }
 WORK=$(mktemp -d)
 SESSION="tui-stream-$$"
-trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; tmux kill-session -t "$SESSION-floor" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 now_ms() { date +%s%3N; }
 
 # The floor: the same launch and polling for a shell printf.
@@ -25,7 +25,6 @@ start=$(now_ms)
 tmux new-session -d -s "$SESSION-floor" -x 120 -y 40 "printf 'Ask anything\\n'; sleep 60"
 until tmux capture-pane -p -t "$SESSION-floor" | grep -q "Ask anything"; do sleep 0.005; done
 floor=$(( $(now_ms) - start ))
-tmux kill-session -t "$SESSION-floor"
 
 start=$(now_ms)
 tmux new-session -d -s "$SESSION" -x 120 -y 40 \
