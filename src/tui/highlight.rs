@@ -6,8 +6,10 @@
 
 use super::theme::Theme;
 use ratatui::style::{Modifier, Style};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{FontStyle, ThemeSet};
 use syntect::parsing::SyntaxSet;
@@ -71,10 +73,48 @@ pub type StyledLine = Vec<(Style, String)>;
 /// Highlight `code` as language `lang` with the syntect theme `theme_name`. `None` when the
 /// language or theme is unknown, or the block is too large; the caller then renders it plain.
 /// Lines after an over-long line are returned unstyled.
-pub fn highlight(code: &str, lang: &str, theme_name: &str, base: Style) -> Option<Vec<StyledLine>> {
+pub fn highlight(
+    code: &str,
+    lang: &str,
+    theme_name: &str,
+    base: Style,
+) -> Option<Arc<Vec<StyledLine>>> {
     if lang.is_empty() || code.lines().count() > MAX_HIGHLIGHT_LINES {
         return None;
     }
+    // The result does not depend on the width: a resize or re-layout reuses it.
+    let key = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (code, lang, theme_name, format!("{base:?}")).hash(&mut h);
+        h.finish()
+    };
+    if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Some(hit);
+    }
+    let lines = Arc::new(highlight_uncached(code, lang, theme_name, base)?);
+    if let Ok(mut c) = cache().lock() {
+        if c.len() >= CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(key, lines.clone());
+    }
+    Some(lines)
+}
+
+/// Highlighted blocks kept (cleared when full; a block costs far more to highlight than to keep).
+const CACHE_ENTRIES: usize = 512;
+
+fn cache() -> &'static Mutex<HashMap<u64, Arc<Vec<StyledLine>>>> {
+    static CACHE: OnceLock<Mutex<HashMap<u64, Arc<Vec<StyledLine>>>>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+fn highlight_uncached(
+    code: &str,
+    lang: &str,
+    theme_name: &str,
+    base: Style,
+) -> Option<Vec<StyledLine>> {
     let sets = sets()?;
     let set = &sets.syntaxes;
     let syntax = set
@@ -138,6 +178,11 @@ mod tests {
         assert!(lines[0].len() > 1, "first line has several coloured runs");
         assert_eq!(lines[1].len(), 1, "the long line is plain");
         assert_eq!(lines[2], vec![(Style::default(), "let y = 1;".to_string())]);
+        let again = highlight(&code, "rust", "base16-ocean.dark", Style::default()).unwrap();
+        assert!(
+            Arc::ptr_eq(&lines, &again),
+            "a second request is served from the cache"
+        );
         assert!(
             highlight(
                 "x",

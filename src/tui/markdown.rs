@@ -398,7 +398,8 @@ impl<'t> Renderer<'t> {
             .and_then(|syntax| highlight::highlight(code, &lang, syntax, base));
         let styled: Vec<Vec<Span<'static>>> = match highlighted {
             Some(lines) => lines
-                .into_iter()
+                .iter()
+                .cloned()
                 .map(|runs| {
                     runs.into_iter()
                         .map(|(st, t)| Span::styled(t, st))
