@@ -2,7 +2,9 @@
 //! [`Op`]s go in, [`Event`]s come out. Both are serde-serialisable; `harness run --json` prints
 //! events in the shape documented in CONTRACT.md (`type` tag, snake_case).
 
-use crate::message::{ConversationId, MessageId, MessageStatus, ToolCall, Usage};
+use crate::message::{
+    ConversationId, ConversationSummary, MessageId, MessageStatus, Role, ToolCall, Usage,
+};
 use serde::{Deserialize, Serialize};
 
 /// How the user answered an approval request.
@@ -73,6 +75,41 @@ pub enum Op {
         title: String,
     },
     Shutdown,
+    /// List conversations for the /history browser, newest first. `query` is a full-text search;
+    /// answered by `ConversationList`.
+    ListConversations {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+        offset: usize,
+        limit: usize,
+        #[serde(default)]
+        include_deleted: bool,
+    },
+    /// Soft-delete a conversation; answered by `ConversationDeleted`.
+    DeleteConversation {
+        conversation_id: ConversationId,
+    },
+    /// Undo a soft delete; answered by `ConversationDeleted { deleted: false }`.
+    RestoreConversation {
+        conversation_id: ConversationId,
+    },
+    /// Page in stored messages of the current conversation: the `limit` messages before index
+    /// `before` (0-based, oldest first). Answered by `HistoryPage`.
+    LoadHistory {
+        before: usize,
+        limit: usize,
+    },
+    /// The user's most recent prompts across conversations (for Up/Down recall and Ctrl+R);
+    /// answered by `PromptHistory`.
+    LoadPromptHistory {
+        limit: usize,
+    },
+    /// Write the current conversation to a file (`/export`); answered by `Notice` or `Error`.
+    Export {
+        format: ExportFormat,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
 }
 
 /// Everything the core tells a front end.
@@ -148,6 +185,74 @@ pub enum Event {
         status: MessageStatus,
         usage: Usage,
     },
+    /// Answer to `ListConversations`; `total` counts every match, not just this page.
+    ConversationList {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+        offset: usize,
+        total: usize,
+        conversations: Vec<ConversationSummary>,
+    },
+    /// A conversation was soft-deleted (`deleted: true`) or restored (`false`).
+    ConversationDeleted {
+        conversation_id: ConversationId,
+        deleted: bool,
+    },
+    /// Answer to `LoadHistory`: stored messages `start..start + messages.len()` of `total`.
+    HistoryPage {
+        conversation_id: ConversationId,
+        start: usize,
+        total: usize,
+        messages: Vec<HistoryMessage>,
+    },
+    /// Answer to `LoadPromptHistory`: prompts oldest first.
+    PromptHistory {
+        prompts: Vec<String>,
+    },
+    /// Figures for the status line, sent whenever they change.
+    SessionStats {
+        /// Tokens the next request will carry (the context in use).
+        context_tokens: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context_window: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
+        /// `docker` or `host`.
+        sandbox: String,
+    },
+    /// A one-line informational message for the user (e.g. "exported to PATH").
+    Notice {
+        message: String,
+    },
+}
+
+/// `/export` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+/// One stored message as a front end shows it when paging in history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryMessage {
+    pub role: Role,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// Tool calls an assistant message made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// For a `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    #[serde(default)]
+    pub is_error: bool,
+    /// For an assistant message: the model that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub status: MessageStatus,
 }
 
 impl Event {

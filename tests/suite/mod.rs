@@ -14,3 +14,8 @@ mod providers_requests;
 mod providers_wire;
 mod docker;
 mod docker_lifecycle;
+mod tmux_e2e;
+mod tui_harness;
+mod tui_keys;
+mod tui_loop;
+mod tui_snapshots;

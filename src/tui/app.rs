@@ -1,0 +1,1003 @@
+//! The App: all TUI state and how it changes. It is driven by three inputs, each a plain method
+//! so tests can drive it without a terminal: [`App::handle_key`] / [`App::handle_paste`] /
+//! [`App::handle_mouse`] (the user), [`App::handle_event`] (the core's [`Event`]s). It talks back
+//! to the core only by sending [`Op`]s on its channel, and asks the terminal host for the few
+//! things only it can do ([`HostAction`]: clipboard, external editor, suspend). Handlers only
+//! change state and mark the App dirty; `event::run_app` decides when to draw.
+
+use super::commands::{self, CommandContext, ModelChoice, SlashCommand};
+use super::composer::{Composer, ComposerOutcome};
+use super::history_cell::{AssistantCell, Badge, HistoryCell, ToolState};
+use super::popups::approval::{ApprovalDialog, ApprovalOutcome};
+use super::popups::history::{HistoryBrowser, HistoryOutcome};
+use super::popups::picker::{Picker, PickerItem, PickerKind, PickerOutcome};
+use super::popups::slash::SlashPopup;
+use super::theme::Theme;
+use super::transcript::Transcript;
+use crate::message::{ConversationId, MessageStatus, Role, Usage};
+use crate::protocol::{ApprovalDecision, Event, HistoryMessage, Op};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Stored messages requested per history page.
+pub const HISTORY_PAGE: usize = 100;
+/// Lines the mouse wheel scrolls.
+const WHEEL_LINES: usize = 3;
+/// Page in older history when the view comes this close (in cells) to the oldest loaded one.
+const PREFETCH_CELLS: usize = 20;
+
+/// An agent as the pickers and /tools show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentInfo {
+    pub name: String,
+    pub description: String,
+    /// `None`: every built-in tool.
+    pub tools: Option<Vec<String>>,
+}
+
+/// What the App knows before the core says anything: names to complete and pick from, and UI
+/// settings.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Model references and aliases offered by /model.
+    pub models: Vec<String>,
+    pub agents: Vec<AgentInfo>,
+    pub agent: String,
+    /// Pinned model; `None` = auto.
+    pub model: Option<String>,
+    pub theme: Theme,
+    pub themes_dir: Option<PathBuf>,
+    pub no_color: bool,
+    /// Capture the mouse for wheel scrolling (`[ui] mouse`).
+    pub mouse: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            agents: Vec::new(),
+            agent: "general".into(),
+            model: None,
+            theme: Theme::default(),
+            themes_dir: None,
+            no_color: false,
+            mouse: true,
+        }
+    }
+}
+
+/// Work only the terminal host can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAction {
+    /// Put this text on the clipboard (OSC 52, works over SSH).
+    Copy(String),
+    /// Edit the draft in $VISUAL/$EDITOR and put the result back.
+    OpenEditor(String),
+    /// Ctrl+Z: restore the terminal and stop the process until resumed.
+    Suspend,
+}
+
+pub(super) enum Modal {
+    Picker(Picker),
+    History(HistoryBrowser),
+    Status,
+}
+
+pub(super) struct Turn {
+    pub started: Instant,
+    pub route: Option<(String, String)>,
+    /// The reply cell receiving text now.
+    pub assistant: Option<usize>,
+    pub reasoning: Option<usize>,
+}
+
+/// Figures for the status line.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Stats {
+    pub context_tokens: u64,
+    pub context_window: Option<u64>,
+    pub cost_usd: Option<f64>,
+    pub sandbox: Option<String>,
+}
+
+pub struct App {
+    pub(super) config: AppConfig,
+    ops: mpsc::Sender<Op>,
+    events: Option<mpsc::Receiver<Event>>,
+    pub(super) theme: Theme,
+    pub(super) transcript: Transcript,
+    pub(super) composer: Composer,
+    pub(super) slash: SlashPopup,
+    pub(super) modal: Option<Modal>,
+    pub(super) approvals: VecDeque<ApprovalDialog>,
+    pub(super) conversation: Option<ConversationId>,
+    pub(super) agent: String,
+    pub(super) model: Option<String>,
+    pub(super) last_route: Option<(String, String)>,
+    pub(super) usage: Usage,
+    pub(super) stats: Stats,
+    pub(super) turn: Option<Turn>,
+    pub(super) queued: VecDeque<String>,
+    /// Stored index of the oldest message shown; > 0 means older pages exist.
+    history_start: usize,
+    history_loading: bool,
+    pub(super) inline_error: Option<String>,
+    pub(super) hint: Option<String>,
+    ctrl_c_armed: bool,
+    pub(super) spinner: usize,
+    quit: bool,
+    dirty: bool,
+    actions: Vec<HostAction>,
+}
+
+impl App {
+    pub fn new(ops: mpsc::Sender<Op>, events: mpsc::Receiver<Event>, config: AppConfig) -> Self {
+        let app = Self {
+            theme: config.theme.clone(),
+            agent: config.agent.clone(),
+            model: config.model.clone(),
+            config,
+            ops,
+            events: Some(events),
+            transcript: Transcript::new(),
+            composer: Composer::new(),
+            slash: SlashPopup::default(),
+            modal: None,
+            approvals: VecDeque::new(),
+            conversation: None,
+            last_route: None,
+            usage: Usage::default(),
+            stats: Stats::default(),
+            turn: None,
+            queued: VecDeque::new(),
+            history_start: 0,
+            history_loading: false,
+            inline_error: None,
+            hint: None,
+            ctrl_c_armed: false,
+            spinner: 0,
+            quit: false,
+            dirty: true,
+            actions: Vec::new(),
+        };
+        app.send(Op::LoadPromptHistory { limit: 1_000 });
+        app
+    }
+
+    /// The event receiver, for the run loop (once).
+    pub fn take_events(&mut self) -> Option<mpsc::Receiver<Event>> {
+        self.events.take()
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.turn.is_some()
+    }
+
+    pub fn conversation_id(&self) -> Option<ConversationId> {
+        self.conversation
+    }
+
+    pub fn mouse_enabled(&self) -> bool {
+        self.config.mouse
+    }
+
+    /// Whether something changed since the last draw (and clear the flag).
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    pub fn take_actions(&mut self) -> Vec<HostAction> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Advance the spinner (the run loop ticks it only while a turn runs).
+    pub fn tick(&mut self) {
+        if self.turn.is_some() {
+            self.spinner = self.spinner.wrapping_add(1);
+            self.dirty = true;
+        }
+    }
+
+    pub fn draft(&self) -> String {
+        self.composer.text()
+    }
+
+    pub fn set_draft(&mut self, text: &str) {
+        self.composer.set_text(text);
+        self.dirty = true;
+    }
+
+    /// Lay everything out again (the syntax highlighter became ready, or the theme changed).
+    pub fn relayout(&mut self) {
+        self.transcript.invalidate();
+        self.dirty = true;
+    }
+
+    /// Show a one-line error above the composer (cleared by the next edit).
+    pub fn show_inline_error(&mut self, message: String) {
+        self.inline_error = Some(message);
+        self.dirty = true;
+    }
+
+    fn send(&self, op: Op) -> bool {
+        self.ops.try_send(op).is_ok()
+    }
+
+    fn send_or_report(&mut self, op: Op) {
+        if !self.send(op) {
+            self.transcript.push(HistoryCell::error(
+                "the session is not answering (its queue is full or it stopped): wait a moment, or quit and resume",
+            ));
+        }
+    }
+
+    pub(super) fn command_context(&self) -> CommandContext {
+        CommandContext {
+            models: self.config.models.clone(),
+            agents: self.config.agents.iter().map(|a| a.name.clone()).collect(),
+            themes: super::theme::available_names(self.config.themes_dir.as_deref()),
+        }
+    }
+
+    pub(super) fn candidates(&self) -> Vec<commands::Candidate> {
+        if self.composer.is_searching() || self.modal.is_some() {
+            return Vec::new();
+        }
+        let text = self.composer.text();
+        let c = commands::complete(&text, &self.command_context());
+        // Nothing left to complete once the text is exactly the only candidate.
+        if c.len() == 1 && c[0].replacement == text {
+            return Vec::new();
+        }
+        c
+    }
+
+    // ---- user input -------------------------------------------------------------------------
+
+    pub fn handle_paste(&mut self, text: &str) {
+        self.dirty = true;
+        if let Some(dialog) = self.approvals.front_mut() {
+            let _ = dialog;
+            return;
+        }
+        if self.modal.is_none() {
+            self.composer.paste(text);
+            self.inline_error = None;
+        }
+    }
+
+    pub fn handle_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::ScrollUp => self.scroll_up(WHEEL_LINES),
+            MouseEventKind::ScrollDown => self.transcript.scroll_down(WHEEL_LINES, &self.theme),
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        self.dirty = true;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if !(ctrl && key.code == KeyCode::Char('c')) {
+            self.ctrl_c_armed = false;
+            self.hint = None;
+        }
+        if ctrl && key.code == KeyCode::Char('c') {
+            self.ctrl_c();
+            return;
+        }
+        if ctrl && key.code == KeyCode::Char('z') {
+            self.actions.push(HostAction::Suspend);
+            return;
+        }
+        if let Some(dialog) = self.approvals.front_mut() {
+            if let ApprovalOutcome::Decided(decision) = dialog.handle_key(key) {
+                self.answer_approval(decision);
+            }
+            return;
+        }
+        if self.modal.is_some() {
+            self.modal_key(key);
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => {
+                if self.turn.is_some() {
+                    self.interrupt();
+                } else if !self.candidates().is_empty() {
+                    self.composer.clear();
+                }
+                return;
+            }
+            KeyCode::Char('d') if ctrl && self.composer.is_empty() => {
+                self.request_quit();
+                return;
+            }
+            KeyCode::Char('x') if ctrl => {
+                self.actions
+                    .push(HostAction::OpenEditor(self.composer.text()));
+                return;
+            }
+            KeyCode::PageUp => {
+                let page = self.transcript.page();
+                self.scroll_up(page);
+                return;
+            }
+            KeyCode::PageDown => {
+                let page = self.transcript.page();
+                self.transcript.scroll_down(page, &self.theme);
+                return;
+            }
+            KeyCode::Home if ctrl || self.composer.is_empty() => {
+                self.transcript.scroll_to_top(&self.theme);
+                self.maybe_page_history();
+                return;
+            }
+            KeyCode::End if ctrl || self.composer.is_empty() => {
+                self.transcript.scroll_to_bottom();
+                return;
+            }
+            _ => {}
+        }
+        let candidates = self.candidates();
+        if !candidates.is_empty() {
+            self.slash.clamp(candidates.len());
+            match key.code {
+                KeyCode::Up => return self.slash.up(candidates.len()),
+                KeyCode::Down => return self.slash.down(candidates.len()),
+                KeyCode::Tab => {
+                    let pick = &candidates[self.slash.selected];
+                    self.composer.set_text(&pick.replacement);
+                    self.slash.selected = 0;
+                    return;
+                }
+                KeyCode::Enter if key.modifiers.is_empty() => {
+                    let pick = candidates[self.slash.selected].clone();
+                    self.slash.selected = 0;
+                    if pick.label.contains("TEXT") {
+                        self.composer.set_text(&pick.replacement);
+                    } else {
+                        self.submit(pick.replacement.trim_end().to_string());
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let before = self.composer.text();
+        if let ComposerOutcome::Submit(text) = self.composer.handle_key(key) {
+            self.submit(text);
+        } else if self.composer.text() != before {
+            self.inline_error = None;
+            self.slash.selected = 0;
+        }
+    }
+
+    fn ctrl_c(&mut self) {
+        if self.turn.is_some() {
+            self.interrupt();
+        } else if !self.approvals.is_empty() {
+            self.answer_approval(ApprovalDecision::Deny { reason: None });
+        } else if self.modal.is_some() {
+            self.modal = None;
+        } else if !self.composer.is_empty() {
+            self.composer.clear();
+            self.inline_error = None;
+        } else if self.ctrl_c_armed {
+            self.request_quit();
+        } else {
+            self.ctrl_c_armed = true;
+            self.hint = Some("press Ctrl+C again to quit".into());
+        }
+    }
+
+    fn interrupt(&mut self) {
+        self.send(Op::Interrupt);
+        self.queued.clear();
+        self.hint = Some("interrupting…".into());
+    }
+
+    fn request_quit(&mut self) {
+        self.send(Op::Shutdown);
+        self.quit = true;
+    }
+
+    fn scroll_up(&mut self, lines: usize) {
+        self.transcript.scroll_up(lines, &self.theme);
+        self.maybe_page_history();
+    }
+
+    fn maybe_page_history(&mut self) {
+        if self.history_start == 0 || self.history_loading {
+            return;
+        }
+        if self.transcript.first_visible_cell(&self.theme) < PREFETCH_CELLS {
+            self.history_loading = true;
+            self.send(Op::LoadHistory {
+                before: self.history_start,
+                limit: HISTORY_PAGE,
+            });
+        }
+    }
+
+    fn answer_approval(&mut self, decision: ApprovalDecision) {
+        let Some(dialog) = self.approvals.pop_front() else {
+            return;
+        };
+        if let Some(i) = self.find_tool(&dialog.call_id) {
+            if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
+                t.state = ToolState::Requested;
+            }
+        }
+        self.send_or_report(Op::Approve {
+            call_id: dialog.call_id,
+            decision,
+        });
+    }
+
+    fn modal_key(&mut self, key: KeyEvent) {
+        let Some(modal) = self.modal.as_mut() else {
+            return;
+        };
+        match modal {
+            Modal::Status => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.modal = None;
+                }
+            }
+            Modal::Picker(picker) => match picker.handle_key(key) {
+                PickerOutcome::Pending => {}
+                PickerOutcome::Cancel => self.modal = None,
+                PickerOutcome::Chosen(value) => {
+                    let kind = picker.kind;
+                    self.modal = None;
+                    match kind {
+                        PickerKind::Model => self.set_model(if value == "auto" {
+                            ModelChoice::Auto
+                        } else {
+                            ModelChoice::Ref(value)
+                        }),
+                        PickerKind::Agent => self.send_or_report(Op::SetAgent { agent: value }),
+                        PickerKind::Theme => self.set_theme(&value),
+                    }
+                }
+            },
+            Modal::History(browser) => match browser.handle_key(key) {
+                HistoryOutcome::Pending => {}
+                HistoryOutcome::Close => self.modal = None,
+                HistoryOutcome::Send(op) => self.send_or_report(op),
+                HistoryOutcome::Open(id) => {
+                    self.modal = None;
+                    self.send_or_report(Op::Resume {
+                        conversation_id: id,
+                    });
+                }
+            },
+        }
+    }
+
+    // ---- commands ---------------------------------------------------------------------------
+
+    fn submit(&mut self, text: String) {
+        self.inline_error = None;
+        if commands::is_command(&text) {
+            match commands::parse(&text, &self.command_context()) {
+                Ok(cmd) => {
+                    self.composer.record(text.trim());
+                    self.composer.clear();
+                    self.execute(cmd);
+                }
+                Err(e) => self.inline_error = Some(e.0),
+            }
+            return;
+        }
+        self.composer.record(&text);
+        self.composer.clear();
+        if self.turn.is_some() {
+            self.queued.push_back(text);
+            return;
+        }
+        self.start_turn(text);
+    }
+
+    fn start_turn(&mut self, text: String) {
+        self.transcript.push(HistoryCell::user(&text));
+        self.transcript.scroll_to_bottom();
+        if self.send(Op::UserTurn { text }) {
+            self.turn = Some(Turn {
+                started: Instant::now(),
+                route: None,
+                assistant: None,
+                reasoning: None,
+            });
+        } else {
+            self.transcript.push(HistoryCell::error(
+                "the session is not answering, so the message was not sent: quit and resume the conversation",
+            ));
+        }
+    }
+
+    fn set_model(&mut self, choice: ModelChoice) {
+        let model = match choice {
+            ModelChoice::Auto => None,
+            ModelChoice::Ref(r) => Some(r),
+        };
+        self.send_or_report(Op::SetModel { model });
+    }
+
+    fn set_theme(&mut self, name: &str) {
+        match Theme::load(
+            name,
+            self.config.themes_dir.as_deref(),
+            self.config.no_color,
+        ) {
+            Ok(theme) => {
+                self.theme = theme;
+                self.relayout();
+            }
+            Err(e) => self.inline_error = Some(e.to_string()),
+        }
+    }
+
+    fn execute(&mut self, cmd: SlashCommand) {
+        match cmd {
+            SlashCommand::Help => self
+                .transcript
+                .push(HistoryCell::notice(&commands::help_text())),
+            SlashCommand::Model(Some(choice)) => self.set_model(choice),
+            SlashCommand::Model(None) => {
+                let mut items = vec![PickerItem {
+                    value: "auto".into(),
+                    description: "let the router choose per message".into(),
+                    current: self.model.is_none(),
+                }];
+                items.extend(self.config.models.iter().map(|m| PickerItem {
+                    value: m.clone(),
+                    description: String::new(),
+                    current: self.model.as_deref() == Some(m.as_str()),
+                }));
+                self.modal = Some(Modal::Picker(Picker::new(PickerKind::Model, items)));
+            }
+            SlashCommand::Agent(Some(agent)) => self.send_or_report(Op::SetAgent { agent }),
+            SlashCommand::Agent(None) => {
+                let items = self
+                    .config
+                    .agents
+                    .iter()
+                    .map(|a| PickerItem {
+                        value: a.name.clone(),
+                        description: a.description.clone(),
+                        current: a.name == self.agent,
+                    })
+                    .collect();
+                self.modal = Some(Modal::Picker(Picker::new(PickerKind::Agent, items)));
+            }
+            SlashCommand::History | SlashCommand::Resume(None) => {
+                let browser = HistoryBrowser::new();
+                self.send_or_report(browser.request());
+                self.modal = Some(Modal::History(browser));
+            }
+            SlashCommand::Resume(Some(id)) => self.send_or_report(Op::Resume {
+                conversation_id: id,
+            }),
+            SlashCommand::New => {
+                self.send_or_report(Op::NewConversation);
+                self.reset_conversation(None);
+            }
+            SlashCommand::Title(title) => self.send_or_report(Op::SetTitle { title }),
+            SlashCommand::Compact => self.send_or_report(Op::Compact),
+            SlashCommand::Tools => {
+                let text = match self.config.agents.iter().find(|a| a.name == self.agent) {
+                    Some(AgentInfo {
+                        tools: Some(tools), ..
+                    }) if tools.is_empty() => format!("agent {} has no tools", self.agent),
+                    Some(AgentInfo {
+                        tools: Some(tools), ..
+                    }) => format!("tools of agent {}: {}", self.agent, tools.join(", ")),
+                    _ => format!(
+                        "tools of agent {}: bash, read, write, edit, glob, grep (all built-in tools)",
+                        self.agent
+                    ),
+                };
+                self.transcript.push(HistoryCell::notice(&text));
+            }
+            SlashCommand::Status => self.modal = Some(Modal::Status),
+            SlashCommand::Export { format, path } => {
+                self.send_or_report(Op::Export { format, path })
+            }
+            SlashCommand::Copy(n) => self.copy(n),
+            SlashCommand::Theme(Some(name)) => self.set_theme(&name),
+            SlashCommand::Theme(None) => {
+                let items = super::theme::available_names(self.config.themes_dir.as_deref())
+                    .into_iter()
+                    .map(|t| PickerItem {
+                        current: t == self.theme.name,
+                        value: t,
+                        description: String::new(),
+                    })
+                    .collect();
+                self.modal = Some(Modal::Picker(Picker::new(PickerKind::Theme, items)));
+            }
+            SlashCommand::Quit => self.request_quit(),
+        }
+        self.transcript.scroll_to_bottom();
+    }
+
+    fn copy(&mut self, block: Option<usize>) {
+        let last = self.transcript.cells().rev().find_map(|c| match c {
+            HistoryCell::Assistant(a) if !a.text.is_empty() => Some(a.text.clone()),
+            _ => None,
+        });
+        let Some(reply) = last else {
+            self.inline_error = Some("nothing to copy yet: /copy copies the last reply".into());
+            return;
+        };
+        let text = match block {
+            None => reply,
+            Some(n) => {
+                let blocks = super::markdown::code_blocks(&reply);
+                match blocks.get(n - 1) {
+                    Some(b) => b.clone(),
+                    None => {
+                        self.inline_error = Some(format!(
+                            "the last reply has {} code block{}: use /copy 1..{}",
+                            blocks.len(),
+                            if blocks.len() == 1 { "" } else { "s" },
+                            blocks.len().max(1)
+                        ));
+                        return;
+                    }
+                }
+            }
+        };
+        self.hint = Some(format!("copied {} characters", text.chars().count()));
+        self.actions.push(HostAction::Copy(text));
+    }
+
+    fn reset_conversation(&mut self, id: Option<ConversationId>) {
+        self.transcript.clear();
+        self.conversation = id;
+        self.history_start = 0;
+        self.history_loading = false;
+        self.usage = Usage::default();
+        self.approvals.clear();
+    }
+
+    // ---- core events ------------------------------------------------------------------------
+
+    fn find_tool(&self, id: &str) -> Option<usize> {
+        self.transcript
+            .rposition(|c| matches!(c, HistoryCell::Tool(t) if t.id == id))
+    }
+
+    fn end_assistant(&mut self, status: MessageStatus) {
+        if let Some(i) = self.turn.as_mut().and_then(|t| t.assistant.take()) {
+            if let Some(HistoryCell::Assistant(a)) = self.transcript.get_mut(i) {
+                a.finish(status);
+            }
+        }
+    }
+
+    pub fn handle_event(&mut self, event: Event) {
+        self.dirty = true;
+        match event {
+            Event::SessionConfigured {
+                conversation_id,
+                agent,
+                model,
+                message_count,
+            } => {
+                if self.conversation != Some(conversation_id) {
+                    self.reset_conversation(Some(conversation_id));
+                    self.history_start = message_count;
+                    if message_count > 0 {
+                        self.history_loading = true;
+                        self.send(Op::LoadHistory {
+                            before: message_count,
+                            limit: HISTORY_PAGE,
+                        });
+                    }
+                }
+                self.agent = agent;
+                self.model = model;
+            }
+            Event::RouteChosen { model, reason } => {
+                self.last_route = Some((model.clone(), reason.clone()));
+                if let Some(t) = self.turn.as_mut() {
+                    t.route = Some((model, reason));
+                }
+                self.end_assistant(MessageStatus::Complete);
+            }
+            Event::TextDelta { text } => {
+                let turn = self.turn.get_or_insert_with(|| Turn {
+                    started: Instant::now(),
+                    route: None,
+                    assistant: None,
+                    reasoning: None,
+                });
+                turn.reasoning = None;
+                let index = match turn.assistant {
+                    Some(i) => i,
+                    None => {
+                        let mut cell = AssistantCell::streaming();
+                        cell.badge = turn.route.as_ref().map(|(m, r)| Badge {
+                            model: m.clone(),
+                            reason: r.clone(),
+                            ..Badge::default()
+                        });
+                        self.transcript.push(HistoryCell::Assistant(cell));
+                        let i = self.transcript.len() - 1;
+                        turn.assistant = Some(i);
+                        i
+                    }
+                };
+                if let Some(HistoryCell::Assistant(a)) = self.transcript.get_mut(index) {
+                    a.push(&text);
+                }
+            }
+            Event::ReasoningDelta { text } => {
+                let index = self.turn.as_ref().and_then(|t| t.reasoning);
+                match index {
+                    Some(i) => {
+                        if let Some(HistoryCell::Reasoning { text: t }) = self.transcript.get_mut(i)
+                        {
+                            t.push_str(&super::sanitize::sanitize(&text));
+                        }
+                    }
+                    None => {
+                        self.transcript.push(HistoryCell::reasoning(&text));
+                        let i = self.transcript.len() - 1;
+                        if let Some(t) = self.turn.as_mut() {
+                            t.reasoning = Some(i);
+                        }
+                    }
+                }
+            }
+            Event::ToolCallBegin {
+                id,
+                name,
+                arguments,
+            } => {
+                self.end_assistant(MessageStatus::Complete);
+                if let Some(t) = self.turn.as_mut() {
+                    t.reasoning = None;
+                }
+                self.transcript
+                    .push(HistoryCell::tool(&id, &name, &arguments));
+            }
+            Event::ToolOutputDelta { id, chunk } => {
+                if let Some(i) = self.find_tool(&id) {
+                    if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
+                        t.append_output(&chunk);
+                    }
+                }
+            }
+            Event::ToolCallEnd {
+                id,
+                output,
+                is_error,
+            } => {
+                self.approvals.retain(|d| d.call_id != id);
+                match self.find_tool(&id) {
+                    Some(i) => {
+                        if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
+                            t.set_output(&output);
+                            t.state = ToolState::Done { is_error };
+                        }
+                    }
+                    None => {
+                        let mut cell = HistoryCell::tool(&id, "tool", &serde_json::Value::Null);
+                        if let HistoryCell::Tool(t) = &mut cell {
+                            t.set_output(&output);
+                            t.state = ToolState::Done { is_error };
+                        }
+                        self.transcript.push(cell);
+                    }
+                }
+            }
+            Event::ApprovalRequest {
+                call_id,
+                tool,
+                preview,
+            } => {
+                if let Some(i) = self.find_tool(&call_id) {
+                    if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
+                        t.state = ToolState::AwaitingApproval;
+                    }
+                }
+                self.approvals
+                    .push_back(ApprovalDialog::new(&call_id, &tool, &preview));
+            }
+            Event::Usage { usage } => self.usage.add(&usage),
+            Event::MessageStored { status, .. } => self.end_assistant(status),
+            Event::Error { message, retryable } => {
+                let text = if retryable {
+                    format!("{message} (temporary: send again to retry)")
+                } else {
+                    message
+                };
+                self.transcript.push(HistoryCell::error(&text));
+            }
+            Event::SettingsChanged { agent, model } => {
+                let text = format!(
+                    "agent {agent} · model {}",
+                    model.as_deref().unwrap_or("auto")
+                );
+                self.agent = agent;
+                self.model = model;
+                self.transcript.push(HistoryCell::notice(&text));
+            }
+            Event::Compacted {
+                summarized_messages,
+            } => self.transcript.push(HistoryCell::notice(&format!(
+                "compacted: {summarized_messages} older messages summarised"
+            ))),
+            Event::TurnComplete {
+                conversation_id,
+                status,
+                usage,
+            } => self.turn_complete(conversation_id, status, usage),
+            Event::ConversationList {
+                query,
+                offset,
+                total,
+                conversations,
+            } => {
+                if let Some(Modal::History(b)) = self.modal.as_mut() {
+                    b.apply_list(query.as_deref(), offset, total, conversations);
+                }
+            }
+            Event::ConversationDeleted {
+                conversation_id,
+                deleted,
+            } => {
+                if let Some(Modal::History(b)) = self.modal.as_mut() {
+                    b.apply_deleted(conversation_id, deleted);
+                }
+            }
+            Event::HistoryPage {
+                conversation_id,
+                start,
+                messages,
+                ..
+            } => {
+                if Some(conversation_id) == self.conversation {
+                    self.history_loading = false;
+                    if start < self.history_start {
+                        let keep = (self.history_start - start).min(messages.len());
+                        let cells = history_cells(&messages[..keep]);
+                        let n = cells.len();
+                        self.transcript.prepend(cells);
+                        if let Some(t) = self.turn.as_mut() {
+                            t.assistant = t.assistant.map(|i| i + n);
+                            t.reasoning = t.reasoning.map(|i| i + n);
+                        }
+                        self.history_start = start;
+                    }
+                }
+            }
+            Event::PromptHistory { prompts } => self.composer.set_history(prompts),
+            Event::SessionStats {
+                context_tokens,
+                context_window,
+                cost_usd,
+                sandbox,
+            } => {
+                self.stats = Stats {
+                    context_tokens,
+                    context_window,
+                    cost_usd,
+                    sandbox: Some(sandbox),
+                }
+            }
+            Event::Notice { message } => self.transcript.push(HistoryCell::notice(&message)),
+        }
+    }
+
+    fn turn_complete(&mut self, id: ConversationId, status: MessageStatus, usage: Usage) {
+        self.conversation = Some(id);
+        let elapsed = self.turn.as_ref().map(|t| t.started.elapsed());
+        self.end_assistant(status);
+        let route = self.turn.as_ref().and_then(|t| t.route.clone());
+        if let Some(i) = self
+            .transcript
+            .rposition(|c| matches!(c, HistoryCell::Assistant(_) | HistoryCell::User { .. }))
+        {
+            if let Some(HistoryCell::Assistant(a)) = self.transcript.get_mut(i) {
+                let badge = a.badge.get_or_insert_with(Badge::default);
+                if let Some((m, r)) = route {
+                    badge.model = m;
+                    badge.reason = r;
+                }
+                badge.usage = Some(usage);
+                badge.elapsed = elapsed;
+                if a.status.is_none() || status != MessageStatus::Complete {
+                    a.status = Some(status);
+                }
+            }
+        }
+        self.turn = None;
+        self.approvals.clear();
+        self.hint = None;
+        if let Some(next) = self.queued.pop_front() {
+            self.start_turn(next);
+        }
+    }
+}
+
+/// Transcript cells for stored messages (oldest first). Tool results are attached to their
+/// call when both are on the page.
+pub fn history_cells(messages: &[HistoryMessage]) -> Vec<HistoryCell> {
+    let mut cells: Vec<HistoryCell> = Vec::with_capacity(messages.len());
+    for m in messages {
+        match m.role {
+            Role::User => cells.push(HistoryCell::user(&m.text)),
+            Role::Assistant => {
+                if let Some(r) = m.reasoning.as_deref().filter(|r| !r.is_empty()) {
+                    cells.push(HistoryCell::reasoning(r));
+                }
+                if !m.text.is_empty() || m.tool_calls.is_empty() {
+                    let badge = m.model.as_ref().map(|model| Badge {
+                        model: model.clone(),
+                        ..Badge::default()
+                    });
+                    let mut cell = AssistantCell::complete(&m.text, badge);
+                    if m.status != MessageStatus::Complete {
+                        cell.status = Some(m.status);
+                    }
+                    cells.push(HistoryCell::Assistant(cell));
+                }
+                for call in &m.tool_calls {
+                    cells.push(HistoryCell::tool(&call.id, &call.name, &call.arguments));
+                }
+            }
+            Role::Tool => {
+                let id = m.tool_call_id.clone().unwrap_or_default();
+                let existing = cells.iter_mut().rev().find_map(|c| match c {
+                    HistoryCell::Tool(t) if t.id == id => Some(t),
+                    _ => None,
+                });
+                match existing {
+                    Some(t) => {
+                        t.set_output(&m.text);
+                        t.state = ToolState::Done {
+                            is_error: m.is_error,
+                        };
+                    }
+                    None => {
+                        let mut cell =
+                            HistoryCell::tool(&id, "tool result", &serde_json::Value::Null);
+                        if let HistoryCell::Tool(t) = &mut cell {
+                            t.set_output(&m.text);
+                            t.state = ToolState::Done {
+                                is_error: m.is_error,
+                            };
+                        }
+                        cells.push(cell);
+                    }
+                }
+            }
+            Role::Summary => cells.push(HistoryCell::notice(&format!(
+                "summary of earlier messages:\n{}",
+                m.text
+            ))),
+            Role::System => {}
+        }
+    }
+    cells
+}

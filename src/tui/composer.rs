@@ -1,0 +1,369 @@
+//! The prompt editor (tui-textarea): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a
+//! newline, pastes are inserted whole, Up/Down on the first/last line recall earlier prompts
+//! (the list is loaded from the core, so it persists across sessions), Ctrl+R searches them.
+
+use super::theme::Theme;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Widget};
+use tui_textarea::{CursorMove, TextArea};
+
+/// Most lines the composer grows to before it scrolls.
+const MAX_VISIBLE_LINES: u16 = 10;
+/// Prompts kept for recall.
+const MAX_HISTORY: usize = 1_000;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ComposerOutcome {
+    /// The key changed the draft (or was consumed).
+    Handled,
+    /// Enter on a non-blank draft: send this text. The draft is left for the caller to clear.
+    Submit(String),
+}
+
+struct PromptSearch {
+    query: String,
+    /// Index into `history` of the shown match.
+    hit: Option<usize>,
+    /// The draft before the search started (restored on Esc).
+    original: String,
+}
+
+pub struct Composer {
+    textarea: TextArea<'static>,
+    history: Vec<String>,
+    recall: Option<usize>,
+    saved_draft: String,
+    search: Option<PromptSearch>,
+}
+
+impl Default for Composer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Composer {
+    pub fn new() -> Self {
+        Self {
+            textarea: new_textarea(""),
+            history: Vec::new(),
+            recall: None,
+            saved_draft: String::new(),
+            search: None,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.textarea.is_empty() || self.textarea.lines().iter().all(|l| l.is_empty())
+    }
+
+    pub fn is_searching(&self) -> bool {
+        self.search.is_some()
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        self.textarea = new_textarea(text);
+        self.textarea.move_cursor(CursorMove::Bottom);
+        self.textarea.move_cursor(CursorMove::End);
+    }
+
+    pub fn clear(&mut self) {
+        self.set_text("");
+        self.recall = None;
+        self.search = None;
+    }
+
+    /// Replace the recall list (oldest first), keeping prompts recorded this session.
+    pub fn set_history(&mut self, prompts: Vec<String>) {
+        let session = std::mem::take(&mut self.history);
+        self.history = prompts;
+        for p in session {
+            self.record(&p);
+        }
+        self.recall = None;
+    }
+
+    /// Remember a sent prompt for recall.
+    pub fn record(&mut self, prompt: &str) {
+        if prompt.trim().is_empty() || self.history.last().is_some_and(|l| l == prompt) {
+            return;
+        }
+        self.history.push(prompt.to_string());
+        if self.history.len() > MAX_HISTORY {
+            let extra = self.history.len() - MAX_HISTORY;
+            self.history.drain(..extra);
+        }
+        self.recall = None;
+    }
+
+    /// Insert pasted text at the cursor, whole (newlines kept, `\r\n` normalised).
+    pub fn paste(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        self.textarea.insert_str(text);
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> ComposerOutcome {
+        if self.search.is_some() {
+            return self.handle_search_key(key);
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let shift_or_alt = key
+            .modifiers
+            .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Enter if shift_or_alt => self.textarea.insert_newline(),
+            KeyCode::Char('j') if ctrl => self.textarea.insert_newline(),
+            KeyCode::Enter => {
+                let text = self.text();
+                if !text.trim().is_empty() {
+                    return ComposerOutcome::Submit(text);
+                }
+            }
+            KeyCode::Up if self.textarea.cursor().0 == 0 && !self.history.is_empty() => {
+                self.recall_older();
+            }
+            KeyCode::Down
+                if self.recall.is_some()
+                    && self.textarea.cursor().0 + 1 >= self.textarea.lines().len() =>
+            {
+                self.recall_newer();
+            }
+            KeyCode::Char('r') if ctrl => {
+                self.search = Some(PromptSearch {
+                    query: String::new(),
+                    hit: None,
+                    original: self.text(),
+                });
+            }
+            _ => {
+                self.textarea.input(key);
+            }
+        }
+        ComposerOutcome::Handled
+    }
+
+    fn recall_older(&mut self) {
+        let next = match self.recall {
+            None => {
+                self.saved_draft = self.text();
+                self.history.len().checked_sub(1)
+            }
+            Some(0) => Some(0),
+            Some(i) => Some(i - 1),
+        };
+        if let Some(i) = next {
+            self.recall = Some(i);
+            let text = self.history[i].clone();
+            self.set_text(&text);
+        }
+    }
+
+    fn recall_newer(&mut self) {
+        match self.recall {
+            Some(i) if i + 1 < self.history.len() => {
+                self.recall = Some(i + 1);
+                let text = self.history[i + 1].clone();
+                self.set_text(&text);
+            }
+            Some(_) => {
+                self.recall = None;
+                let draft = std::mem::take(&mut self.saved_draft);
+                self.set_text(&draft);
+            }
+            None => {}
+        }
+    }
+
+    fn handle_search_key(&mut self, key: KeyEvent) -> ComposerOutcome {
+        let Some(search) = self.search.as_mut() else {
+            return ComposerOutcome::Handled;
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('g') if key.code == KeyCode::Esc || ctrl => {
+                let original = std::mem::take(&mut search.original);
+                self.search = None;
+                self.set_text(&original);
+                return ComposerOutcome::Handled;
+            }
+            KeyCode::Char('r') if ctrl => {
+                let before = search.hit.unwrap_or(self.history.len());
+                search.hit = find_before(&self.history, &search.query, before).or(search.hit);
+            }
+            KeyCode::Backspace => {
+                search.query.pop();
+                search.hit = find_before(&self.history, &search.query, self.history.len());
+            }
+            KeyCode::Char(c) if !ctrl => {
+                search.query.push(c);
+                search.hit = find_before(&self.history, &search.query, self.history.len());
+            }
+            KeyCode::Enter | KeyCode::Tab | KeyCode::Right | KeyCode::Left => {
+                self.search = None;
+                return ComposerOutcome::Handled;
+            }
+            _ => {}
+        }
+        let shown = search
+            .hit
+            .and_then(|i| self.history.get(i).cloned())
+            .unwrap_or_default();
+        self.textarea = new_textarea(&shown);
+        self.textarea.move_cursor(CursorMove::Bottom);
+        self.textarea.move_cursor(CursorMove::End);
+        ComposerOutcome::Handled
+    }
+
+    /// Rows the composer wants (text lines plus its top border).
+    pub fn height(&self) -> u16 {
+        let lines = self.textarea.lines().len().max(1) as u16;
+        lines.min(MAX_VISIBLE_LINES) + 1
+    }
+
+    pub fn render(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme, busy: bool) {
+        let s = &theme.styles;
+        let border = if busy {
+            s.composer_busy_border
+        } else {
+            s.composer_border
+        };
+        let title = match &self.search {
+            Some(search) => Line::from(vec![
+                Span::styled(" reverse search: ", s.key_hint),
+                Span::styled(search.query.clone(), s.search_match),
+                Span::styled(
+                    if search.hit.is_none() && !search.query.is_empty() {
+                        " (no match) "
+                    } else {
+                        " "
+                    },
+                    s.dim,
+                ),
+            ]),
+            None => Line::default(),
+        };
+        self.textarea.set_block(
+            Block::default()
+                .borders(Borders::TOP)
+                .border_style(border)
+                .title(title),
+        );
+        self.textarea.set_style(s.text);
+        self.textarea.set_placeholder_style(s.placeholder);
+        (&self.textarea).render(area, buf);
+    }
+}
+
+fn new_textarea(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let mut textarea = TextArea::new(lines);
+    textarea.set_cursor_line_style(ratatui::style::Style::default());
+    textarea.set_placeholder_text("Ask anything · / for commands · Ctrl+R search prompts");
+    textarea
+}
+
+fn find_before(history: &[String], query: &str, before: usize) -> Option<usize> {
+    if query.is_empty() {
+        return None;
+    }
+    let query = query.to_lowercase();
+    history[..before.min(history.len())]
+        .iter()
+        .rposition(|p| p.to_lowercase().contains(&query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn with(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    fn typed(c: &mut Composer, text: &str) {
+        for ch in text.chars() {
+            c.handle_key(key(KeyCode::Char(ch)));
+        }
+    }
+
+    #[test]
+    fn enter_sends_and_modified_enter_inserts_newlines() {
+        let mut c = Composer::new();
+        typed(&mut c, "a");
+        c.handle_key(with(KeyCode::Enter, KeyModifiers::SHIFT));
+        typed(&mut c, "b");
+        c.handle_key(with(KeyCode::Enter, KeyModifiers::ALT));
+        typed(&mut c, "c");
+        c.handle_key(with(KeyCode::Char('j'), KeyModifiers::CONTROL));
+        typed(&mut c, "d");
+        assert_eq!(
+            c.handle_key(key(KeyCode::Enter)),
+            ComposerOutcome::Submit("a\nb\nc\nd".into())
+        );
+        c.clear();
+        assert_eq!(
+            c.handle_key(key(KeyCode::Enter)),
+            ComposerOutcome::Handled,
+            "blank drafts are not sent"
+        );
+    }
+
+    #[test]
+    fn paste_keeps_every_line() {
+        let mut c = Composer::new();
+        let big: String = (0..5000).map(|i| format!("line {i}\r\n")).collect();
+        c.paste(&big);
+        assert_eq!(c.text(), big.replace("\r\n", "\n"));
+    }
+
+    #[test]
+    fn up_and_down_recall_prompts_and_restore_the_draft() {
+        let mut c = Composer::new();
+        c.set_history(vec!["first".into(), "second".into()]);
+        typed(&mut c, "draft");
+        c.handle_key(key(KeyCode::Up));
+        assert_eq!(c.text(), "second");
+        c.handle_key(key(KeyCode::Up));
+        assert_eq!(c.text(), "first");
+        c.handle_key(key(KeyCode::Up));
+        assert_eq!(c.text(), "first", "stops at the oldest");
+        c.handle_key(key(KeyCode::Down));
+        assert_eq!(c.text(), "second");
+        c.handle_key(key(KeyCode::Down));
+        assert_eq!(c.text(), "draft");
+    }
+
+    #[test]
+    fn ctrl_r_searches_backwards_and_esc_restores() {
+        let mut c = Composer::new();
+        c.set_history(vec![
+            "cargo build".into(),
+            "git status".into(),
+            "cargo test".into(),
+        ]);
+        typed(&mut c, "mine");
+        c.handle_key(with(KeyCode::Char('r'), KeyModifiers::CONTROL));
+        typed(&mut c, "cargo");
+        assert_eq!(c.text(), "cargo test");
+        c.handle_key(with(KeyCode::Char('r'), KeyModifiers::CONTROL));
+        assert_eq!(c.text(), "cargo build");
+        c.handle_key(key(KeyCode::Enter));
+        assert!(!c.is_searching());
+        assert_eq!(c.text(), "cargo build");
+        c.handle_key(with(KeyCode::Char('r'), KeyModifiers::CONTROL));
+        typed(&mut c, "git");
+        c.handle_key(key(KeyCode::Esc));
+        assert_eq!(c.text(), "cargo build");
+    }
+}

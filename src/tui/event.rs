@@ -1,0 +1,160 @@
+//! The run loop: one `select!` over terminal input, the core's events, the frame deadline and
+//! (only while a turn runs) the spinner tick. Handlers change state; a frame is drawn only when
+//! something changed, at most once per [`FRAME`] (60 fps) after input and once per
+//! [`STREAM_FRAME`] (30 fps) for streamed output, after every queued core event has been
+//! applied. Idle means no wake-ups at all.
+
+use super::app::{App, HostAction};
+use crate::protocol::Event;
+use crossterm::event::Event as TermEvent;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::io;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Minimum time between two frames after user input (60 fps).
+pub const FRAME: Duration = Duration::from_micros(16_667);
+/// Minimum time between two frames when only the core's events changed the screen (30 fps):
+/// smooth for streaming text at half the drawing cost.
+pub const STREAM_FRAME: Duration = Duration::from_micros(33_333);
+/// Spinner period while a turn runs.
+const SPINNER_TICK: Duration = Duration::from_millis(100);
+/// Longest time spent applying queued core events before input gets a turn.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+/// Terminal input as a stream (crossterm's `EventStream`, or a script in tests).
+pub type InputStream = Pin<Box<dyn Stream<Item = io::Result<TermEvent>> + Send>>;
+
+/// What the run loop needs from the terminal it runs in.
+pub trait Host<B: Backend> {
+    /// The input stream (a host may replace it, e.g. around an external editor).
+    fn input(&mut self) -> &mut InputStream;
+    /// Carry out an action only the terminal host can do.
+    fn perform(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        action: HostAction,
+        app: &mut App,
+    ) -> io::Result<()>;
+}
+
+/// Run until the App quits, terminal input ends, or SIGTERM/SIGHUP arrives.
+pub async fn run_app<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    host: &mut dyn Host<B>,
+) -> io::Result<()> {
+    let Some(mut events) = app.take_events() else {
+        return Err(io::Error::other(
+            "the App's event receiver was already taken",
+        ));
+    };
+    let mut events_open = true;
+    let mut spinner = tokio::time::interval(SPINNER_TICK);
+    spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut dirty = true;
+    // As if the last frame was long ago: the first one is drawn at once.
+    let mut last_frame = Instant::now()
+        .checked_sub(STREAM_FRAME)
+        .unwrap_or_else(Instant::now);
+    let mut input_since_frame = true;
+    let mut highlighter_pending = super::highlight::is_loading();
+
+    loop {
+        if app.should_quit() {
+            break;
+        }
+        dirty |= app.take_dirty();
+        let gap = if input_since_frame {
+            FRAME
+        } else {
+            STREAM_FRAME
+        };
+        let next_frame = last_frame + gap;
+        if dirty && Instant::now() >= next_frame {
+            // Everything the core has queued until now lands in this frame.
+            if events_open {
+                drain(&mut events, app);
+            }
+            terminal.draw(|f| app.render(f))?;
+            dirty = false;
+            input_since_frame = false;
+            last_frame = Instant::now();
+        }
+        let frame_due = dirty.then_some(next_frame);
+        let busy = app.is_busy();
+        tokio::select! {
+            biased;
+            input = host.input().next() => match input {
+                Some(Ok(event)) => {
+                    apply_terminal_event(app, event);
+                    input_since_frame = true;
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            // While a frame is pending, events wait in the channel and are drained just before
+            // it is drawn: one wake-up per frame instead of one per delta.
+            event = events.recv(), if events_open && !dirty => match event {
+                Some(event) => {
+                    app.handle_event(event);
+                    drain(&mut events, app);
+                }
+                None => {
+                    events_open = false;
+                    app.handle_event(Event::Error {
+                        message: "the session stopped: quit (Ctrl+C twice) and start harness again to resume".into(),
+                        retryable: false,
+                    });
+                }
+            },
+            _ = sleep_until(frame_due), if frame_due.is_some() => {}
+            _ = spinner.tick(), if busy => app.tick(),
+            _ = super::highlight::ready().notified(), if highlighter_pending => {
+                highlighter_pending = false;
+                app.relayout();
+            }
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+        for action in app.take_actions() {
+            host.perform(terminal, action, app)?;
+            dirty = true;
+            input_since_frame = true;
+        }
+    }
+    Ok(())
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(d) = deadline {
+        tokio::time::sleep_until(d).await;
+    }
+}
+
+/// Apply every event already queued (bounded in time so keys stay responsive).
+fn drain(events: &mut tokio::sync::mpsc::Receiver<Event>, app: &mut App) {
+    let start = std::time::Instant::now();
+    while let Ok(event) = events.try_recv() {
+        app.handle_event(event);
+        if start.elapsed() > DRAIN_BUDGET {
+            break;
+        }
+    }
+}
+
+pub fn apply_terminal_event(app: &mut App, event: TermEvent) {
+    match event {
+        TermEvent::Key(key) => app.handle_key(key),
+        TermEvent::Paste(text) => app.handle_paste(&text),
+        TermEvent::Mouse(mouse) => app.handle_mouse(mouse),
+        TermEvent::Resize(_, _) => app.mark_dirty(),
+        TermEvent::FocusGained | TermEvent::FocusLost => {}
+    }
+}

@@ -1,0 +1,230 @@
+//! Snapshots of the TUI's screens (ratatui TestBackend) at 80x24 and 120x40.
+
+use super::tui_harness::Harness;
+use harness::message::{ConversationId, ConversationSummary, MessageStatus, Role, ToolCall, Usage};
+use harness::protocol::{Event, HistoryMessage, Op};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn conversation_id() -> ConversationId {
+    "0190a0b0-0000-7000-8000-000000000001".parse().unwrap()
+}
+
+fn snapshot_both(name: &str, setup: impl Fn(&mut Harness)) {
+    for (w, h) in SIZES {
+        let mut harness = Harness::new(w, h);
+        setup(&mut harness);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), harness.frame());
+    }
+}
+
+fn route() -> Event {
+    Event::RouteChosen {
+        model: "anthropic/claude-sonnet-4-6".into(),
+        reason: "coding-moderate".into(),
+    }
+}
+
+#[test]
+fn empty_screen() {
+    snapshot_both("empty", |_| {});
+}
+
+#[test]
+fn streaming_reply() {
+    snapshot_both("streaming", |h| {
+        h.keys("How do I read a file in Rust?<Enter>");
+        h.event(route());
+        let reply = "Use `std::fs::read_to_string`:\n\n```rust\nlet text = std::fs::read_to_string(\"notes.txt\")?;\n```\n\nIt returns an `io::Result<String>`, so the `?` passes errors up to the cal";
+        for chunk in reply.as_bytes().chunks(7) {
+            h.event(Event::TextDelta {
+                text: String::from_utf8_lossy(chunk).into_owned(),
+            });
+        }
+    });
+}
+
+fn markdown_page() -> Vec<Event> {
+    let text = "## Plan\n\nThree steps, **in order**:\n\n1. Parse the input with `serde_json`.\n2. Validate every field.\n3. Write the result.\n\n```rust\nfn main() -> anyhow::Result<()> {\n    let value: serde_json::Value = serde_json::from_str(\"{}\")?;\n    println!(\"{value}\");\n    Ok(())\n}\n```\n\n> Keep errors one line long.\n\n| step | file |\n|------|------|\n| parse | src/parse.rs |\n| write | src/write.rs |";
+    vec![
+        Event::SessionConfigured {
+            conversation_id: conversation_id(),
+            agent: "coder".into(),
+            model: None,
+            message_count: 2,
+        },
+        Event::HistoryPage {
+            conversation_id: conversation_id(),
+            start: 0,
+            total: 2,
+            messages: vec![
+                HistoryMessage {
+                    role: Role::User,
+                    text: "Plan the JSON tool".into(),
+                    reasoning: None,
+                    tool_calls: vec![],
+                    tool_call_id: None,
+                    is_error: false,
+                    model: None,
+                    status: MessageStatus::Complete,
+                },
+                HistoryMessage {
+                    role: Role::Assistant,
+                    text: text.into(),
+                    reasoning: Some("The user wants a plan.".into()),
+                    tool_calls: vec![],
+                    tool_call_id: None,
+                    is_error: false,
+                    model: Some("anthropic/claude-opus-4-6".into()),
+                    status: MessageStatus::Complete,
+                },
+            ],
+        },
+    ]
+}
+
+#[test]
+fn markdown_with_code() {
+    snapshot_both("markdown", |h| {
+        h.events(markdown_page());
+        assert_eq!(
+            h.take_ops(),
+            [Op::LoadHistory {
+                before: 2,
+                limit: harness::tui::app::HISTORY_PAGE
+            }]
+        );
+    });
+}
+
+#[test]
+fn tool_call_awaiting_approval() {
+    snapshot_both("approval", |h| {
+        h.keys("Fix the failing test<Enter>");
+        h.event(route());
+        h.event(Event::TextDelta {
+            text: "I'll patch the assertion.".into(),
+        });
+        let call = ToolCall {
+            id: "call_1".into(),
+            name: "edit".into(),
+            arguments: serde_json::json!({"path": "src/lib.rs", "old": "2", "new": "4"}),
+        };
+        h.event(Event::tool_call(&call));
+        h.event(Event::ApprovalRequest {
+            call_id: "call_1".into(),
+            tool: "edit".into(),
+            preview: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n fn two() -> u32 {\n-    2\n+    4\n }".into(),
+        });
+    });
+}
+
+#[test]
+fn slash_popup() {
+    snapshot_both("slash_popup", |h| h.keys("/"));
+    snapshot_both("slash_popup_model_args", |h| h.keys("/model o"));
+}
+
+fn conversations() -> Vec<ConversationSummary> {
+    let base = chrono::DateTime::from_timestamp(1_760_000_000, 0).unwrap();
+    let titles = [
+        (
+            "Refactor the store layer",
+            "coder",
+            Some("anthropic/claude-opus-4-6"),
+            42,
+            false,
+        ),
+        ("Why is CI slow?", "general", None, 8, false),
+        (
+            "Draft release notes",
+            "general",
+            Some("openai/gpt-5"),
+            12,
+            true,
+        ),
+        ("Sandbox network policy", "coder", None, 30, false),
+    ];
+    titles
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (title, agent, model, count, deleted))| ConversationSummary {
+                id: ConversationId(uuid::Uuid::from_u128(i as u128 + 1)),
+                title: title.to_string(),
+                agent: agent.to_string(),
+                model: model.map(str::to_string),
+                created_at: base,
+                updated_at: base - chrono::Duration::hours(i as i64 * 5),
+                message_count: *count,
+                deleted: *deleted,
+            },
+        )
+        .collect()
+}
+
+#[test]
+fn history_browser() {
+    snapshot_both("history", |h| {
+        h.keys("/history<Enter>");
+        assert_eq!(
+            h.take_ops(),
+            [Op::ListConversations {
+                query: None,
+                offset: 0,
+                limit: 50,
+                include_deleted: true
+            }]
+        );
+        h.event(Event::ConversationList {
+            query: None,
+            offset: 0,
+            total: 4,
+            conversations: conversations(),
+        });
+        h.keys("<Down>");
+    });
+}
+
+#[test]
+fn status_panel() {
+    snapshot_both("status", |h| {
+        h.event(Event::SessionConfigured {
+            conversation_id: conversation_id(),
+            agent: "general".into(),
+            model: None,
+            message_count: 0,
+        });
+        h.event(route());
+        h.event(Event::Usage {
+            usage: Usage {
+                input_tokens: 12_400,
+                output_tokens: 900,
+                cached_input_tokens: 8_000,
+                reasoning_tokens: 0,
+            },
+        });
+        h.event(Event::SessionStats {
+            context_tokens: 13_300,
+            context_window: Some(200_000),
+            cost_usd: Some(0.0421),
+            sandbox: "docker".into(),
+        });
+        h.keys("/status<Enter>");
+    });
+}
+
+#[test]
+fn error_cells_and_inline_errors() {
+    snapshot_both("error", |h| {
+        h.keys("hello<Enter>");
+        h.event(route());
+        h.event(Event::Error {
+            message:
+                "anthropic: 401 Unauthorized: the API key was rejected; check ANTHROPIC_API_KEY"
+                    .into(),
+            retryable: false,
+        });
+        h.keys("/modle opus<Enter>");
+    });
+}
