@@ -25,6 +25,7 @@ pub async fn run(ctx: &CliContext, cmd: HistoryCommand) -> CliResult {
                     query,
                     agent,
                     deleted,
+                    include_deleted: false,
                 })
                 .await?;
             if json {

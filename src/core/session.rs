@@ -26,6 +26,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+#[path = "queries.rs"]
+mod queries;
+
 /// How often a streaming reply's text is saved, so a crash loses at most this much.
 const SAVE_EVERY: Duration = Duration::from_millis(300);
 
@@ -124,7 +127,15 @@ struct RunningTool {
 struct Session {
     deps: Arc<CoreDeps>,
     events: mpsc::UnboundedSender<Event>,
+    /// The conversation's row exists once this is set.
     conversation: Option<ConversationId>,
+    /// The id a new conversation will get when its first message is stored.
+    pending_id: ConversationId,
+    /// Stored messages of the conversation (what the front end pages through).
+    stored_count: usize,
+    cost_total: f64,
+    /// The model of the latest request, for the context window shown.
+    last_model: Option<ModelRef>,
     agent: Agent,
     tools: ToolRegistry,
     pin: Option<Pin>,
@@ -178,6 +189,10 @@ impl Session {
             deps,
             events,
             conversation: None,
+            pending_id: ConversationId::new(),
+            stored_count: 0,
+            cost_total: 0.0,
+            last_model: None,
             agent,
             tools,
             pin,
@@ -204,11 +219,12 @@ impl Session {
 
     fn announce(&self) {
         self.emit(Event::SessionConfigured {
-            conversation_id: self.conversation.unwrap_or_default(),
+            conversation_id: self.conversation.unwrap_or(self.pending_id),
             agent: self.agent.name.clone(),
             model: self.pin.as_ref().map(|p| p.model.clone()),
-            message_count: self.history.len(),
+            message_count: self.stored_count,
         });
+        self.emit_stats();
     }
 
     /// Open a stored conversation: its agent and pinned model (unless flags say otherwise) and
@@ -232,6 +248,12 @@ impl Session {
                 .and_then(|m| check_pin(&self.deps, m, PinSource::Command).ok());
         }
         self.history = request_history(&rows);
+        self.stored_count = rows.len();
+        self.cost_total = queries::total_cost(&rows);
+        self.last_model = rows
+            .iter()
+            .rev()
+            .find_map(|m| m.model.as_deref().and_then(ModelRef::parse));
         self.last_input_tokens = None;
         self.added_since = 0;
         self.conversation = Some(id);
@@ -316,6 +338,9 @@ impl Session {
                     sandbox.shutdown().await;
                 }
                 self.conversation = None;
+                self.pending_id = ConversationId::new();
+                self.stored_count = 0;
+                self.cost_total = 0.0;
                 self.history.clear();
                 self.last_input_tokens = None;
                 self.added_since = 0;
@@ -361,9 +386,18 @@ impl Session {
                 }
                 None => self.error("nothing to title yet: send a message first".to_string()),
             },
+            Op::ListConversations {
+                query,
+                offset,
+                limit,
+                include_deleted,
+            } => self.list_conversations(query, offset, limit, include_deleted).await,
+            Op::DeleteConversation { conversation_id } => self.set_deleted(conversation_id, true).await,
+            Op::RestoreConversation { conversation_id } => self.set_deleted(conversation_id, false).await,
+            Op::LoadHistory { before, limit } => self.history_page(before, limit).await,
+            Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
+            Op::Export { format, path } => self.export(format, path).await,
             Op::Shutdown => {}
-            #[allow(unreachable_patterns)]
-            _ => {}
         }
     }
 
@@ -381,7 +415,7 @@ impl Session {
     fn refuse(&self, message: String) {
         self.error(message);
         self.emit(Event::TurnComplete {
-            conversation_id: self.conversation.unwrap_or_default(),
+            conversation_id: self.conversation.unwrap_or(self.pending_id),
             status: MessageStatus::Error,
             usage: Default::default(),
         });
@@ -443,7 +477,7 @@ impl Session {
         let created = self
             .deps
             .store
-            .create_conversation(&self.agent.name, model.as_deref(), None)
+            .create_conversation_with_id(self.pending_id, &self.agent.name, model.as_deref())
             .await
             .map_err(|e| e.to_string())?;
         self.conversation = Some(created.id);
@@ -563,6 +597,7 @@ impl Session {
                 m.route_reason = Some(reason);
                 match self.deps.store.append_message(m).await {
                     Ok(stored) => {
+                        self.stored_count += 1;
                         self.assistant = Some(stored.id);
                         self.saved_len = 0;
                     }
@@ -640,8 +675,9 @@ impl Session {
                 m.tool_call_id = Some(call_id.clone());
                 m.is_error = is_error;
                 m.agent = Some(self.agent.name.clone());
-                if let Err(e) = self.deps.store.append_message(m).await {
-                    self.error(format!("could not save a tool result: {e}"));
+                match self.deps.store.append_message(m).await {
+                    Ok(_) => self.stored_count += 1,
+                    Err(e) => self.error(format!("could not save a tool result: {e}")),
                 }
                 self.push_history(ChatMessage::tool_result(call_id, content, is_error));
             }
@@ -651,8 +687,9 @@ impl Session {
                 }
                 self.stream = None;
                 self.assistant = None;
+                self.emit_stats();
                 self.emit(Event::TurnComplete {
-                    conversation_id: self.conversation.unwrap_or_default(),
+                    conversation_id: self.conversation.unwrap_or(self.pending_id),
                     status,
                     usage,
                 });
@@ -728,6 +765,7 @@ impl Session {
             context_window: u32::try_from(window).ok(),
         };
         self.stream = Some(SyncWrapper::new(provider.stream(request)));
+        self.last_model = Some(model.clone());
         self.stream_model = Some(model);
         None
     }
@@ -797,6 +835,7 @@ impl Session {
             return;
         };
         let cost = self.deps.cost(&reply.model, &reply.usage);
+        self.cost_total += cost.unwrap_or(0.0);
         let stored_id = match self.assistant.take() {
             Some(id) => {
                 let finish = Finish {
@@ -836,7 +875,10 @@ impl Session {
                     m.usage = Some(reply.usage);
                     m.cost_usd = cost;
                     match self.deps.store.append_message(m).await {
-                        Ok(stored) => Some(stored.id),
+                        Ok(stored) => {
+                            self.stored_count += 1;
+                            Some(stored.id)
+                        }
                         Err(e) => {
                             self.error(format!("could not save the reply: {e}"));
                             None

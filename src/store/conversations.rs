@@ -15,6 +15,8 @@ pub struct ListQuery {
     pub agent: Option<String>,
     /// List deleted conversations instead of live ones.
     pub deleted: bool,
+    /// List live and deleted conversations together (newest first); beats `deleted`.
+    pub include_deleted: bool,
 }
 
 const COLUMNS: &str =
@@ -42,7 +44,18 @@ pub fn create(
     model: Option<&str>,
     parent: Option<ConversationId>,
 ) -> Result<ConversationSummary, StoreError> {
-    let id = ConversationId::new();
+    create_with_id(conn, ConversationId::new(), agent, model, parent)
+}
+
+/// Create a conversation under an id chosen beforehand (a session shows its id before the
+/// first message makes the row).
+pub fn create_with_id(
+    conn: &Connection,
+    id: ConversationId,
+    agent: &str,
+    model: Option<&str>,
+    parent: Option<ConversationId>,
+) -> Result<ConversationSummary, StoreError> {
     let now = now_ms();
     conn.execute(
         "INSERT INTO conversations (id, title, agent, model, parent_id, created_at, updated_at)
@@ -69,13 +82,44 @@ pub fn get(conn: &Connection, id: ConversationId) -> Result<ConversationSummary,
 }
 
 pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<ConversationSummary>, StoreError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM conversations WHERE ");
-    sql.push_str(if q.deleted {
+    let (sql, mut args) = filtered(&format!("SELECT {COLUMNS} FROM conversations WHERE "), q);
+    let mut sql = sql;
+    sql.push_str(if q.deleted && !q.include_deleted {
+        " ORDER BY deleted_at DESC"
+    } else {
+        " ORDER BY updated_at DESC"
+    });
+    args.push(Box::new(i64::from(q.limit.max(1))));
+    sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    args.push(Box::new(i64::from(q.offset)));
+    sql.push_str(&format!(" OFFSET ?{}", args.len()));
+
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), summary)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many conversations match `q` (ignoring its paging).
+pub fn count(conn: &Connection, q: &ListQuery) -> Result<u64, StoreError> {
+    let (sql, args) = filtered("SELECT COUNT(*) FROM conversations WHERE ", q);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let n: i64 = stmt.query_row(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+type SqlArgs = Vec<Box<dyn rusqlite::ToSql>>;
+
+/// The WHERE clause (and its arguments) of a listing.
+fn filtered(select: &str, q: &ListQuery) -> (String, SqlArgs) {
+    let mut sql = select.to_string();
+    sql.push_str(if q.include_deleted {
+        "1"
+    } else if q.deleted {
         "deleted_at IS NOT NULL"
     } else {
         "deleted_at IS NULL"
     });
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    let mut args: SqlArgs = Vec::new();
     if let Some(agent) = &q.agent {
         args.push(Box::new(agent.clone()));
         sql.push_str(&format!(" AND agent = ?{}", args.len()));
@@ -96,22 +140,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<ConversationSummary>
             None => sql.push_str(&format!(" AND title LIKE ?{like} ESCAPE '\\'")),
         }
     }
-    sql.push_str(if q.deleted {
-        " ORDER BY deleted_at DESC"
-    } else {
-        " ORDER BY updated_at DESC"
-    });
-    args.push(Box::new(i64::from(q.limit.max(1))));
-    sql.push_str(&format!(" LIMIT ?{}", args.len()));
-    args.push(Box::new(i64::from(q.offset)));
-    sql.push_str(&format!(" OFFSET ?{}", args.len()));
-
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
-        summary,
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    (sql, args)
 }
 
 fn escape_like(text: &str) -> String {

@@ -178,6 +178,24 @@ impl Store {
             .await
     }
 
+    /// Create a conversation under a given id.
+    pub async fn create_conversation_with_id(
+        &self,
+        id: ConversationId,
+        agent: &str,
+        model: Option<&str>,
+    ) -> Result<ConversationSummary, StoreError> {
+        let (agent, model) = (agent.to_string(), model.map(str::to_string));
+        self.call(move |c| conversations::create_with_id(c, id, &agent, model.as_deref(), None))
+            .await
+    }
+
+    /// A page of conversations and the number of all that match.
+    pub async fn list_with_total(&self, query: ListQuery) -> Result<(Vec<ConversationSummary>, u64), StoreError> {
+        self.call(move |c| Ok((conversations::list(c, &query)?, conversations::count(c, &query)?)))
+            .await
+    }
+
     pub async fn list_conversations(
         &self,
         query: ListQuery,

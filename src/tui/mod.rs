@@ -94,24 +94,70 @@ pub fn print_resume_hint(id: Option<ConversationId>) {
     }
 }
 
+/// `harness` with no subcommand: start the core session (new, `--continue` or `--resume`),
+/// run the TUI over it, and print how to resume when the user quits.
 pub async fn run(
     ctx: CliContext,
-    _continue_last: bool,
-    _resume: Option<String>,
+    continue_last: bool,
+    resume: Option<String>,
     model: Option<String>,
     agent: Option<String>,
 ) -> CliResult {
-    // Validates config and theme now so errors surface before the session exists. The core
-    // wires its session here: spawn it, then `run_with_session(config, ops, events)` and
-    // `print_resume_hint`.
-    let overrides = crate::config::Overrides {
-        model,
-        agent,
-        ..Default::default()
+    use crate::core::{SessionOptions, SessionStart};
+    let config = ctx.load_config(&crate::config::Overrides::default())?;
+    let mut app_config = app_config(&config, &ctx)?;
+    let deps = crate::cli::run::build_core(&ctx, config)?;
+    app_config.agents = deps
+        .agents
+        .iter()
+        .map(|a| AgentInfo {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            tools: Some(a.tools.clone()),
+        })
+        .collect();
+    let start = match (resume, continue_last) {
+        (Some(id), _) => SessionStart::Resume(id),
+        (None, true) => SessionStart::ContinueLast,
+        (None, false) => SessionStart::New,
     };
-    let config = ctx.load_config(&overrides)?;
-    let _app_config = app_config(&config, &ctx)?;
-    Err(CliError::usage(
-        "the TUI is not available in this build yet; use `harness run`",
-    ))
+    let mut session = crate::core::spawn(
+        deps,
+        SessionOptions {
+            start,
+            model,
+            agent,
+            approval: None,
+            headless: false,
+        },
+    )
+    .await
+    .map_err(|e| CliError::usage(e.to_string()))?;
+
+    // The App speaks bounded channels; the core's are unbounded (it never waits on the UI).
+    let (ops_tx, mut ops_rx) = mpsc::channel::<Op>(256);
+    let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
+    let core_ops = session.ops.clone();
+    let ops_forward = tokio::spawn(async move {
+        while let Some(op) = ops_rx.recv().await {
+            if core_ops.send(op).is_err() {
+                break;
+            }
+        }
+    });
+    let events_forward = tokio::spawn(async move {
+        while let Some(event) = session.events.recv().await {
+            if events_tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    });
+    let result = run_with_session(app_config, ops_tx, events_rx).await;
+    let _ = session.ops.send(Op::Shutdown);
+    // Give the session a moment to stop its sandbox; never hang the exit on it.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.task).await;
+    ops_forward.abort();
+    events_forward.abort();
+    print_resume_hint(result?);
+    Ok(())
 }

@@ -1,0 +1,148 @@
+//! The session's answers to front-end questions that are not part of a turn: the /history
+//! browser's listing, delete and restore, paging in older messages, prompt recall, /export and
+//! the status-line figures. (A child module of `session`, so it works on the session's state.)
+
+use super::Session;
+use crate::message::ConversationId;
+use crate::protocol::{Event, ExportFormat, HistoryMessage};
+use crate::store::{ListQuery, StoredMessage};
+
+impl Session {
+    pub(super) async fn list_conversations(
+        &self,
+        query: Option<String>,
+        offset: usize,
+        limit: usize,
+        include_deleted: bool,
+    ) {
+        let q = ListQuery {
+            limit: u32::try_from(limit.clamp(1, 1000)).unwrap_or(50),
+            offset: u32::try_from(offset).unwrap_or(u32::MAX),
+            query: query.clone(),
+            agent: None,
+            deleted: false,
+            include_deleted,
+        };
+        match self.deps.store.list_with_total(q).await {
+            Ok((conversations, total)) => self.emit(Event::ConversationList {
+                query,
+                offset,
+                total: total as usize,
+                conversations,
+            }),
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    pub(super) async fn set_deleted(&self, id: ConversationId, deleted: bool) {
+        let result = if deleted {
+            self.deps.store.delete(id).await
+        } else {
+            self.deps.store.restore(id).await
+        };
+        match result {
+            Ok(()) => self.emit(Event::ConversationDeleted {
+                conversation_id: id,
+                deleted,
+            }),
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    /// Stored messages `[before - limit, before)` of the current conversation (0-based).
+    pub(super) async fn history_page(&self, before: usize, limit: usize) {
+        let Some(id) = self.conversation else {
+            return;
+        };
+        let limit = u32::try_from(limit.clamp(1, 2000)).unwrap_or(200);
+        let ordinal_bound = i64::try_from(before).unwrap_or(i64::MAX).saturating_add(1);
+        match self.deps.store.messages_page(id, Some(ordinal_bound), limit).await {
+            Ok(rows) => {
+                let start = rows
+                    .first()
+                    .map_or(before, |m| usize::try_from(m.ordinal - 1).unwrap_or(0));
+                self.emit(Event::HistoryPage {
+                    conversation_id: id,
+                    start,
+                    total: self.stored_count,
+                    messages: rows.into_iter().map(history_message).collect(),
+                });
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    pub(super) async fn prompt_history(&self, limit: usize) {
+        let limit = u32::try_from(limit.clamp(1, 10_000)).unwrap_or(1000);
+        match self.deps.store.recent_prompts(limit).await {
+            Ok(mut prompts) => {
+                prompts.reverse();
+                self.emit(Event::PromptHistory { prompts });
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    pub(super) async fn export(&self, format: ExportFormat, path: Option<String>) {
+        let Some(id) = self.conversation.filter(|_| self.stored_count > 0) else {
+            return self.error("nothing to export yet: send a message first".to_string());
+        };
+        let doc = match self.deps.store.export(id).await {
+            Ok(doc) => doc,
+            Err(e) => return self.error(e.to_string()),
+        };
+        let (text, ext) = match format {
+            ExportFormat::Markdown => (crate::store::export::to_markdown(&doc), "md"),
+            ExportFormat::Json => match serde_json::to_string_pretty(&doc) {
+                Ok(t) => (t, "json"),
+                Err(e) => return self.error(format!("cannot encode the export: {e}")),
+            },
+        };
+        let short: String = id.to_string().chars().take(8).collect();
+        let target = match path.filter(|p| !p.trim().is_empty()) {
+            Some(p) => {
+                let p = std::path::PathBuf::from(p.trim());
+                if p.is_absolute() { p } else { self.deps.workspace.join(p) }
+            }
+            None => self.deps.workspace.join(format!("harness-{short}.{ext}")),
+        };
+        let written = tokio::fs::write(&target, text).await;
+        match written {
+            Ok(()) => self.emit(Event::Notice {
+                message: format!("exported to {}", target.display()),
+            }),
+            Err(e) => self.error(format!("cannot write {}: {e}", target.display())),
+        }
+    }
+
+    /// The status-line figures: context in use, window of the model in use, cost so far.
+    pub(super) fn emit_stats(&self) {
+        let system = self.system_prompt();
+        let tools = self.tools.specs();
+        let window = self.last_model.as_ref().map(|m| self.deps.context_window(m));
+        self.emit(Event::SessionStats {
+            context_tokens: self.estimate(&system, &tools),
+            context_window: window,
+            cost_usd: (self.cost_total > 0.0).then_some(self.cost_total),
+            sandbox: self.deps.config.sandbox.backend.as_str().to_string(),
+        });
+    }
+}
+
+fn history_message(m: StoredMessage) -> HistoryMessage {
+    HistoryMessage {
+        role: m.role,
+        text: m.content,
+        reasoning: m.reasoning,
+        tool_calls: m.tool_calls,
+        tool_call_id: m.tool_call_id,
+        is_error: m.is_error,
+        model: m.model,
+        status: m.status,
+    }
+}
+
+/// Total cost of stored messages that have one.
+pub(super) fn total_cost(rows: &[StoredMessage]) -> f64 {
+    rows.iter().filter_map(|m| m.cost_usd).sum()
+}
