@@ -16,11 +16,21 @@ pub async fn capability_checks(config: Option<&Config>) -> Vec<Check> {
     for (name, provider_config) in &config.providers {
         let detail = match crate::providers::build_provider(provider_config, health.clone()) {
             Err(e) => Err(e.to_string()),
-            Ok(provider) => match tokio::time::timeout(Duration::from_secs(20), provider.list_models()).await {
-                Ok(Ok(models)) => Ok(format!("{name} ({}): {} model(s) at {}", provider_config.kind.as_str(), models.len(), provider_config.base_url)),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("{name}: no answer from {} within 20 s", provider_config.base_url)),
-            },
+            Ok(provider) => {
+                match tokio::time::timeout(Duration::from_secs(20), provider.list_models()).await {
+                    Ok(Ok(models)) => Ok(format!(
+                        "{name} ({}): {} model(s) at {}",
+                        provider_config.kind.as_str(),
+                        models.len(),
+                        provider_config.base_url
+                    )),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!(
+                        "{name}: no answer from {} within 20 s",
+                        provider_config.base_url
+                    )),
+                }
+            }
         };
         checks.push(match detail {
             Ok(d) => Check::pass("provider", d),

@@ -267,19 +267,19 @@ impl TurnMachine {
                     }
                 }
             }
+            // While waiting for approval a result means the preview failed (e.g. an edit whose
+            // old_string does not match): it goes back to the model without asking.
             (
-                Phase::RunningTool,
+                Phase::RunningTool | Phase::AwaitingApproval,
                 Input::ToolFinished {
                     call_id,
                     content,
                     is_error,
                 },
-            ) => {
-                if self.current.as_ref().is_some_and(|c| c.id == call_id) {
-                    self.current = None;
-                    self.result(&mut fx, call_id, content, is_error);
-                    self.next_tool(&mut fx);
-                }
+            ) if self.current.as_ref().is_some_and(|c| c.id == call_id) => {
+                self.current = None;
+                self.result(&mut fx, call_id, content, is_error);
+                self.next_tool(&mut fx);
             }
             (Phase::AwaitingApproval | Phase::RunningTool, Input::Interrupt) => {
                 if self.phase == Phase::RunningTool {

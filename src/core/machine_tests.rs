@@ -539,3 +539,34 @@ fn usage_adds_up_over_steps_and_max_tokens_is_reported() {
     assert!(got.iter().any(|e| e.contains("output token limit")));
     assert_eq!(got.last().unwrap(), "done complete 10");
 }
+
+#[test]
+fn a_failed_preview_answers_the_model_without_asking() {
+    let got = run(
+        ApprovalMode::Ask,
+        false,
+        10,
+        vec![
+            start(&["a/m"]),
+            tool(call("c1", "edit")),
+            done(StopReason::ToolUse),
+            Input::ToolFinished {
+                call_id: "c1".into(),
+                content: "old_string not found".into(),
+                is_error: true,
+            },
+        ],
+    );
+    let tail: Vec<&str> = got.iter().map(String::as_str).skip(6).collect();
+    assert_eq!(
+        tail,
+        vec![
+            "tool_call c1",
+            "ask c1",
+            "result c1 err=true old_string not found",
+            "tool_result c1",
+            "route a/m | rule r (a/m) (step 2)",
+            "stream a/m #2",
+        ]
+    );
+}

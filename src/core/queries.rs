@@ -56,7 +56,12 @@ impl Session {
         };
         let limit = u32::try_from(limit.clamp(1, 2000)).unwrap_or(200);
         let ordinal_bound = i64::try_from(before).unwrap_or(i64::MAX).saturating_add(1);
-        match self.deps.store.messages_page(id, Some(ordinal_bound), limit).await {
+        match self
+            .deps
+            .store
+            .messages_page(id, Some(ordinal_bound), limit)
+            .await
+        {
             Ok(rows) => {
                 let start = rows
                     .first()
@@ -102,7 +107,11 @@ impl Session {
         let target = match path.filter(|p| !p.trim().is_empty()) {
             Some(p) => {
                 let p = std::path::PathBuf::from(p.trim());
-                if p.is_absolute() { p } else { self.deps.workspace.join(p) }
+                if p.is_absolute() {
+                    p
+                } else {
+                    self.deps.workspace.join(p)
+                }
             }
             None => self.deps.workspace.join(format!("harness-{short}.{ext}")),
         };
@@ -119,7 +128,10 @@ impl Session {
     pub(super) fn emit_stats(&self) {
         let system = self.system_prompt();
         let tools = self.tools.specs();
-        let window = self.last_model.as_ref().map(|m| self.deps.context_window(m));
+        let window = self
+            .last_model
+            .as_ref()
+            .map(|m| self.deps.context_window(m));
         self.emit(Event::SessionStats {
             context_tokens: self.estimate(&system, &tools),
             context_window: window,

@@ -391,9 +391,16 @@ impl Session {
                 offset,
                 limit,
                 include_deleted,
-            } => self.list_conversations(query, offset, limit, include_deleted).await,
-            Op::DeleteConversation { conversation_id } => self.set_deleted(conversation_id, true).await,
-            Op::RestoreConversation { conversation_id } => self.set_deleted(conversation_id, false).await,
+            } => {
+                self.list_conversations(query, offset, limit, include_deleted)
+                    .await
+            }
+            Op::DeleteConversation { conversation_id } => {
+                self.set_deleted(conversation_id, true).await
+            }
+            Op::RestoreConversation { conversation_id } => {
+                self.set_deleted(conversation_id, false).await
+            }
             Op::LoadHistory { before, limit } => self.history_page(before, limit).await,
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,

@@ -95,7 +95,10 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<ConversationSummary>
     sql.push_str(&format!(" OFFSET ?{}", args.len()));
 
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), summary)?;
+    let rows = stmt.query_map(
+        rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
+        summary,
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -103,7 +106,10 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<ConversationSummary>
 pub fn count(conn: &Connection, q: &ListQuery) -> Result<u64, StoreError> {
     let (sql, args) = filtered("SELECT COUNT(*) FROM conversations WHERE ", q);
     let mut stmt = conn.prepare_cached(&sql)?;
-    let n: i64 = stmt.query_row(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), |r| r.get(0))?;
+    let n: i64 = stmt.query_row(
+        rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
+        |r| r.get(0),
+    )?;
     Ok(n.max(0) as u64)
 }
 

@@ -191,9 +191,17 @@ impl Store {
     }
 
     /// A page of conversations and the number of all that match.
-    pub async fn list_with_total(&self, query: ListQuery) -> Result<(Vec<ConversationSummary>, u64), StoreError> {
-        self.call(move |c| Ok((conversations::list(c, &query)?, conversations::count(c, &query)?)))
-            .await
+    pub async fn list_with_total(
+        &self,
+        query: ListQuery,
+    ) -> Result<(Vec<ConversationSummary>, u64), StoreError> {
+        self.call(move |c| {
+            Ok((
+                conversations::list(c, &query)?,
+                conversations::count(c, &query)?,
+            ))
+        })
+        .await
     }
 
     pub async fn list_conversations(

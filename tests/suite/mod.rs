@@ -7,15 +7,16 @@ mod store;
 mod tools;
 
 mod core_run;
+mod docker;
+mod docker_lifecycle;
 mod providers;
 mod providers_cli;
 mod providers_faults;
 mod providers_requests;
 mod providers_wire;
-mod docker;
-mod docker_lifecycle;
 mod tmux_e2e;
 mod tui_harness;
 mod tui_keys;
 mod tui_loop;
 mod tui_snapshots;
+mod tui_tmux;

@@ -1,5 +1,5 @@
 //! Shared test helpers: fake provider server, temporary homes, images.
 pub mod home;
 
-pub mod fake_provider;
 pub mod docker_image;
+pub mod fake_provider;

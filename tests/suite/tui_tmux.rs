@@ -1,0 +1,163 @@
+//! The built binary's TUI under tmux, against the fake provider: chat, `/model` switch, `/quit`
+//! (which prints the id to resume), restart with `--continue`, the earlier messages on screen
+//! and sent to the model. Skipped, with a printed reason, only where tmux is not installed.
+
+use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
+use crate::support::home::TempHome;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(home: &TempHome, args: &str) -> Self {
+        let session = format!("harness-e2e-{}", uuid::Uuid::now_v7().simple());
+        let bin = env!("CARGO_BIN_EXE_harness");
+        let ws = home.path().join("ws");
+        std::fs::create_dir_all(&ws).unwrap();
+        let command = format!(
+            "cd {} && HARNESS_HOME={} NO_COLOR=1 {bin} {args}; echo EXITED $?; sleep 30",
+            ws.display(),
+            home.path().display()
+        );
+        let ok = std::process::Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "110",
+                "-y",
+                "32",
+                &command,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session");
+        Self { session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        assert!(
+            std::process::Command::new("tmux")
+                .args(&args)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    fn type_line(&self, text: &str) {
+        self.keys(&["-l", text]);
+        std::thread::sleep(Duration::from_millis(100));
+        self.keys(&["Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    async fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "`{needle}` never appeared:\n{screen}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn tmux_available() -> bool {
+    std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_switch_model_quit_and_continue() {
+    if !tmux_available() {
+        eprintln!("SKIPPED tui tmux e2e: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = TempHome::new();
+    home.write_config(&format!(
+        "default_model = \"fake/first-model\"\n{}\n[sandbox]\nbackend = \"host\"\n",
+        server.config_toml("fake")
+    ));
+
+    server.push(Reply::text("Hello from the first model."));
+    server.push(Reply::text("Now the second model speaks."));
+    let tui = Tmux::start(&home, "");
+    tui.wait_for("Ask anything").await;
+    tui.type_line("hi there");
+    tui.wait_for("Hello from the first model.").await;
+    tui.type_line("/model fake/second-model");
+    tui.wait_for("second-model").await;
+    tui.type_line("and now?");
+    tui.wait_for("Now the second model speaks.").await;
+    let requests = server.chat_requests();
+    assert_eq!(requests[0].body["model"], "first-model");
+    assert_eq!(requests[1].body["model"], "second-model");
+    tui.type_line("/quit");
+    let screen = tui.wait_for("EXITED 0").await;
+    assert!(screen.contains("harness --resume "), "{screen}");
+    drop(tui);
+
+    server.push(Reply::text("I remember everything."));
+    let tui = Tmux::start(&home, "--continue");
+    let screen = tui.wait_for("Now the second model speaks.").await;
+    assert!(
+        screen.contains("hi there") && screen.contains("Hello from the first model."),
+        "{screen}"
+    );
+    tui.type_line("what did I say first?");
+    tui.wait_for("I remember everything.").await;
+    let last = server.chat_requests().pop().unwrap();
+    let contents: Vec<String> = last.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        contents[1..],
+        [
+            "hi there",
+            "Hello from the first model.",
+            "and now?",
+            "Now the second model speaks.",
+            "what did I say first?"
+        ]
+    );
+    assert_eq!(
+        last.body["model"], "second-model",
+        "the /model pin is remembered with the conversation"
+    );
+    tui.keys(&["C-d"]);
+    tui.wait_for("EXITED 0").await;
+}
