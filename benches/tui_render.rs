@@ -1,8 +1,9 @@
 //! One TUI frame of a 10,000-message conversation at 200x50 (target: under 2 ms).
 //!
-//! `warm`: the steady state (layouts cached, e.g. while a reply streams in elsewhere or the
-//! status line ticks). `cold_width`: every frame at a new width, so each visible message is
-//! re-wrapped and re-highlighted (the cost of a resize). `scrolled`: a frame after a PgUp.
+//! `warm`: the steady state (layouts cached, e.g. the status line ticks). `new_width`: every
+//! frame at a new width, so each visible message is wrapped again (a resize; highlighting is
+//! cached per block). `first_frame_uncached`: the first frame of a freshly loaded conversation,
+//! nothing laid out or highlighted yet (`--continue`). `streaming`: one delta then a frame.
 //! Run: `cargo bench --bench tui_render`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -81,7 +82,7 @@ fn render(c: &mut Criterion) {
     let mut wide = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
     let mut narrow = Terminal::new(TestBackend::new(199, 50)).expect("test terminal");
     let mut flip = false;
-    c.bench_function("tui_frame_10k_messages_200x50_cold_width", |b| {
+    c.bench_function("tui_frame_10k_messages_200x50_new_width", |b| {
         b.iter(|| {
             flip = !flip;
             let t = if flip { &mut wide } else { &mut narrow };
@@ -89,16 +90,20 @@ fn render(c: &mut Criterion) {
         })
     });
 
-    let (mut app, _ops3, _events3) = loaded_app();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
-    terminal.draw(|f| app.render(f)).expect("draw");
-    c.bench_function("tui_frame_10k_messages_200x50_pgup", |b| {
-        b.iter(|| {
-            app.handle_key(crossterm::event::KeyEvent::from(
-                crossterm::event::KeyCode::PageUp,
-            ));
-            terminal.draw(|f| app.render(f)).expect("draw");
-        })
+    c.bench_function("tui_first_frame_10k_messages_200x50_uncached", |b| {
+        b.iter_batched(
+            || {
+                harness::tui::highlight::clear_cache();
+                loaded_app()
+            },
+            |(mut app, ops, events)| {
+                terminal.draw(|f| app.render(f)).expect("draw");
+                // Returned so dropping 10,000 messages is not timed.
+                (app, ops, events)
+            },
+            criterion::BatchSize::LargeInput,
+        )
     });
 }
 

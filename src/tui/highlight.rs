@@ -101,6 +101,13 @@ pub fn highlight(
     Some(lines)
 }
 
+/// Forget every highlighted block (benchmarks of the uncached path).
+pub fn clear_cache() {
+    if let Ok(mut c) = cache().lock() {
+        c.clear();
+    }
+}
+
 /// Highlighted blocks kept (cleared when full; a block costs far more to highlight than to keep).
 const CACHE_ENTRIES: usize = 512;
 
