@@ -14,7 +14,6 @@ mod providers_cli;
 mod providers_faults;
 mod providers_requests;
 mod providers_wire;
-mod tmux_e2e;
 mod tui_harness;
 mod tui_keys;
 mod tui_loop;
