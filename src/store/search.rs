@@ -1,5 +1,6 @@
 //! Full-text search over every message (FTS5, `unicode61` with diacritics folded), newest
-//! first, skipping deleted conversations. User text is never passed to FTS5 as query syntax:
+//! first, skipping deleted conversations. Ordering by the FTS rowid (= message seq) lets FTS5
+//! walk its index newest-first and stop at the limit, instead of sorting every match. User text is never passed to FTS5 as query syntax:
 //! each word is quoted, so `foo-bar`, `"` or `AND` are searched as text.
 
 use super::{StoreError, from_ms};
@@ -48,7 +49,7 @@ pub fn search(conn: &Connection, text: &str, limit: u32) -> Result<Vec<SearchHit
            JOIN messages m ON m.seq = messages_fts.rowid
            JOIN conversations c ON c.id = m.conversation_id
           WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL
-          ORDER BY m.seq DESC
+          ORDER BY messages_fts.rowid DESC
           LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![query, i64::from(limit.max(1))], |r| {

@@ -14,6 +14,7 @@ mod providers_cli;
 mod providers_faults;
 mod providers_requests;
 mod providers_wire;
+mod routing_e2e;
 mod tui_harness;
 mod tui_keys;
 mod tui_loop;

@@ -547,7 +547,10 @@ fn every_example_file_parses_and_validates() {
 
     let mut on_disk: Vec<String> = Vec::new();
     // Configuration examples (cargo's example programs, `*.rs`, are built, not parsed).
-    for entry in walk(&dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+    for entry in walk(&dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    {
         on_disk.push(entry.strip_prefix(&dir).unwrap().display().to_string());
     }
     on_disk.sort();

@@ -1,0 +1,379 @@
+//! How the session performs the turn machine's effects: store writes, starting and reading
+//! provider streams, running tools, saving partial replies, finishing replies. (A child module
+//! of `session`, working on the session's state.)
+
+use super::*;
+
+impl Session {
+    pub(super) async fn perform(&mut self, effect: Effect) -> Option<Input> {
+        match effect {
+            Effect::Emit(event) => self.emit(event),
+            Effect::PersistUser { text } => {
+                let id = self.conversation?;
+                if let Err(e) = self
+                    .deps
+                    .store
+                    .append_message(NewMessage::new(id, Role::User, text.clone()))
+                    .await
+                {
+                    self.error(format!("could not save the message: {e}"));
+                }
+                if let Err(e) = self.deps.store.add_prompt(&text).await {
+                    tracing::warn!("prompt history: {e}");
+                }
+                self.push_history(ChatMessage::user(text));
+            }
+            Effect::StartStream { model, step } => return self.start_stream(model, step).await,
+            Effect::CancelStream => {
+                self.stream = None;
+            }
+            Effect::BeginAssistant { model, reason } => {
+                let id = self.conversation?;
+                let mut m = NewMessage::new(id, Role::Assistant, "");
+                m.status = MessageStatus::Streaming;
+                m.provider = Some(model.provider.clone());
+                m.model = Some(model.to_string());
+                m.agent = Some(self.agent.name.clone());
+                m.route_reason = Some(reason);
+                match self.deps.store.append_message(m).await {
+                    Ok(stored) => {
+                        self.stored_count += 1;
+                        self.assistant = Some(stored.id);
+                        self.saved_len = 0;
+                    }
+                    Err(e) => self.error(format!("could not save the reply: {e}")),
+                }
+            }
+            Effect::FinishAssistant(reply) => self.finish_reply(reply).await,
+            Effect::AskApproval { call } => {
+                let ctx = match self.tool_context(None, CancellationToken::new()) {
+                    Ok(ctx) => ctx,
+                    Err(e) => {
+                        return Some(Input::ToolFinished {
+                            call_id: call.id,
+                            content: e,
+                            is_error: true,
+                        });
+                    }
+                };
+                match self.tools.preview(&call, &ctx) {
+                    Ok(preview) => self.emit(Event::ApprovalRequest {
+                        call_id: call.id,
+                        tool: call.name,
+                        preview: match preview {
+                            ApprovalPreview::Command(c) => c,
+                            ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
+                        },
+                    }),
+                    Err(e) => {
+                        return Some(Input::ToolFinished {
+                            call_id: call.id,
+                            content: e,
+                            is_error: true,
+                        });
+                    }
+                }
+            }
+            Effect::RunTool { call } => {
+                let cancel = CancellationToken::new();
+                let (live_tx, live_rx) = mpsc::channel(256);
+                let ctx = match self.tool_context(Some(live_tx), cancel.clone()) {
+                    Ok(ctx) => ctx,
+                    Err(e) => {
+                        return Some(Input::ToolFinished {
+                            call_id: call.id,
+                            content: e,
+                            is_error: true,
+                        });
+                    }
+                };
+                let tools = self.tools.clone();
+                let call_id = call.id.clone();
+                let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
+                self.tool = Some(RunningTool {
+                    call_id,
+                    handle,
+                    cancel,
+                });
+                self.live = Some(live_rx);
+            }
+            Effect::CancelTool => {
+                if let Some(t) = self.tool.take() {
+                    t.cancel.cancel();
+                    // Dropping the exec future kills the process group.
+                    t.handle.abort();
+                }
+                self.live = None;
+            }
+            Effect::PersistToolResult {
+                call_id,
+                content,
+                is_error,
+            } => {
+                let id = self.conversation?;
+                let mut m = NewMessage::new(id, Role::Tool, content.clone());
+                m.tool_call_id = Some(call_id.clone());
+                m.is_error = is_error;
+                m.agent = Some(self.agent.name.clone());
+                match self.deps.store.append_message(m).await {
+                    Ok(_) => self.stored_count += 1,
+                    Err(e) => self.error(format!("could not save a tool result: {e}")),
+                }
+                self.push_history(ChatMessage::tool_result(call_id, content, is_error));
+            }
+            Effect::TurnDone { status, usage } => {
+                if let Some(machine) = self.machine.take() {
+                    self.permissions = machine.into_permissions();
+                }
+                self.stream = None;
+                self.assistant = None;
+                self.emit_stats();
+                self.emit(Event::TurnComplete {
+                    conversation_id: self.conversation.unwrap_or(self.pending_id),
+                    status,
+                    usage,
+                });
+            }
+        }
+        None
+    }
+
+    pub(super) fn push_history(&mut self, message: ChatMessage) {
+        self.added_since += context::estimate_message(&message);
+        self.history.push(message);
+    }
+
+    pub(super) fn tool_context(
+        &mut self,
+        live: Option<mpsc::Sender<String>>,
+        cancel: CancellationToken,
+    ) -> Result<ToolContext, String> {
+        let sandbox = match &self.sandbox {
+            Some(s) => s.clone(),
+            None => {
+                let id = self.conversation.unwrap_or_default();
+                let s = (self.deps.sandbox)(id).map_err(|e| e.to_string())?;
+                self.sandbox = Some(s.clone());
+                s
+            }
+        };
+        Ok(ToolContext {
+            sandbox,
+            live_output: live,
+            cancel,
+            default_timeout: Duration::from_secs(self.deps.config.sandbox.timeout_secs),
+        })
+    }
+
+    pub(super) fn system_prompt(&self) -> String {
+        build_system_prompt(
+            &self.agent,
+            self.deps.instructions.as_ref(),
+            &WorkspaceFacts::now(&self.deps.workspace),
+        )
+    }
+
+    pub(super) async fn start_stream(&mut self, model: ModelRef, step: u32) -> Option<Input> {
+        let Some(provider) = self.deps.providers.get(&model.provider).cloned() else {
+            return Some(Input::StreamFailed(ProviderError::ModelNotFound {
+                provider: model.provider.clone(),
+                message: format!("provider `{}` is not configured", model.provider),
+            }));
+        };
+        let system = self.system_prompt();
+        let tools = self.tools.specs();
+        let window = self.deps.context_window(&model);
+        // Compact before a request that would pass the threshold (only at a turn's first step:
+        // mid-loop the tool pairs of the current step must stay verbatim).
+        if step == 1 {
+            let estimate = self.estimate(&system, &tools);
+            if estimate as f64 > self.deps.config.session.compact_threshold * window as f64 {
+                if let Err(e) = self.compact(&model).await {
+                    self.error(format!(
+                        "could not compact the conversation ({e}); sending it whole"
+                    ));
+                }
+            }
+        }
+        let request = ChatRequest {
+            model: model.model.clone(),
+            system: Some(system),
+            messages: self.history.clone(),
+            tools,
+            max_tokens: None,
+            temperature: None,
+            context_window: u32::try_from(window).ok(),
+        };
+        self.stream = Some(SyncWrapper::new(provider.stream(request)));
+        self.last_model = Some(model.clone());
+        self.stream_model = Some(model);
+        None
+    }
+
+    pub(super) fn estimate(&self, system: &str, tools: &[crate::providers::ToolSpec]) -> u64 {
+        let estimate = context::estimate_request(Some(system), &self.history, tools);
+        match self.last_input_tokens {
+            Some(reported) => estimate.max(reported + self.added_since),
+            None => estimate,
+        }
+    }
+
+    pub(super) async fn on_stream_item(
+        &mut self,
+        item: Option<Result<ProviderEvent, ProviderError>>,
+    ) {
+        let input = match item {
+            Some(Ok(event)) => {
+                match &event {
+                    ProviderEvent::Done { .. } => self.stream = None,
+                    ProviderEvent::Usage(u) => {
+                        self.last_input_tokens = Some(u.input_tokens + u.cached_input_tokens);
+                        self.added_since = 0;
+                    }
+                    _ => {}
+                }
+                Input::Provider(event)
+            }
+            Some(Err(e)) => {
+                self.stream = None;
+                Input::StreamFailed(e)
+            }
+            None => {
+                self.stream = None;
+                Input::StreamFailed(ProviderError::StreamIncomplete {
+                    provider: self
+                        .stream_model
+                        .as_ref()
+                        .map(|m| m.provider.clone())
+                        .unwrap_or_default(),
+                })
+            }
+        };
+        self.feed(input).await;
+    }
+
+    pub(super) async fn save_partial(&mut self) {
+        let (Some(id), Some(machine)) = (self.assistant, self.machine.as_ref()) else {
+            return;
+        };
+        let (text, reasoning) = machine.partial();
+        let len = text.len() + reasoning.len();
+        if len == self.saved_len {
+            return;
+        }
+        self.saved_len = len;
+        let reasoning = (!reasoning.is_empty()).then(|| reasoning.to_string());
+        if let Err(e) = self
+            .deps
+            .store
+            .update_streaming(id, text.to_string(), reasoning)
+            .await
+        {
+            tracing::warn!("saving partial reply: {e}");
+        }
+    }
+
+    pub(super) async fn finish_reply(&mut self, reply: FinishedReply) {
+        let Some(conversation) = self.conversation else {
+            return;
+        };
+        let cost = self.deps.cost(&reply.model, &reply.usage);
+        self.cost_total += cost.unwrap_or(0.0);
+        let stored_id = match self.assistant.take() {
+            Some(id) => {
+                let finish = Finish {
+                    content: reply.text.clone(),
+                    reasoning: reply.reasoning.clone(),
+                    tool_calls: reply.tool_calls.clone(),
+                    status: Some(reply.status),
+                    usage: Some(reply.usage),
+                    cost_usd: cost,
+                    model: Some(reply.model.to_string()),
+                    provider: Some(reply.model.provider.clone()),
+                    route_reason: Some(reply.reason.clone()),
+                };
+                match self.deps.store.finish_message(id, finish).await {
+                    Ok(()) => Some(id),
+                    Err(e) => {
+                        self.error(format!("could not save the reply: {e}"));
+                        None
+                    }
+                }
+            }
+            None => {
+                if reply.text.is_empty()
+                    && reply.tool_calls.is_empty()
+                    && reply.status == MessageStatus::Cancelled
+                {
+                    None
+                } else {
+                    let mut m = NewMessage::new(conversation, Role::Assistant, reply.text.clone());
+                    m.reasoning = reply.reasoning.clone();
+                    m.tool_calls = reply.tool_calls.clone();
+                    m.status = reply.status;
+                    m.model = Some(reply.model.to_string());
+                    m.provider = Some(reply.model.provider.clone());
+                    m.agent = Some(self.agent.name.clone());
+                    m.route_reason = Some(reply.reason.clone());
+                    m.usage = Some(reply.usage);
+                    m.cost_usd = cost;
+                    match self.deps.store.append_message(m).await {
+                        Ok(stored) => {
+                            self.stored_count += 1;
+                            Some(stored.id)
+                        }
+                        Err(e) => {
+                            self.error(format!("could not save the reply: {e}"));
+                            None
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(message_id) = stored_id {
+            self.emit(Event::MessageStored {
+                message_id,
+                status: reply.status,
+            });
+        }
+        if !reply.text.is_empty() || !reply.tool_calls.is_empty() {
+            let mut msg = ChatMessage::assistant(reply.text, reply.tool_calls);
+            msg.reasoning = reply.reasoning;
+            self.push_history(msg);
+        }
+    }
+}
+
+pub(super) async fn next_item(
+    stream: &mut Option<SyncWrapper<ProviderStream>>,
+) -> Option<Result<ProviderEvent, ProviderError>> {
+    match stream {
+        Some(s) => s.get_mut().next().await,
+        None => std::future::pending().await,
+    }
+}
+
+pub(super) async fn tool_done(tool: &mut Option<RunningTool>) -> Input {
+    match tool {
+        Some(t) => {
+            let call_id = t.call_id.clone();
+            let output = match (&mut t.handle).await {
+                Ok(out) => out,
+                Err(e) => ToolOutput::error(format!("the tool failed: {e}")),
+            };
+            Input::ToolFinished {
+                call_id,
+                content: output.content,
+                is_error: output.is_error,
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
+pub(super) async fn live_chunk(live: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+    match live {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
