@@ -79,13 +79,32 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// Async handle to the store thread. Clone freely; the thread ends when the last clone drops.
 #[derive(Clone)]
 pub struct Store {
-    jobs: std::sync::mpsc::Sender<Job>,
-    path: Arc<PathBuf>,
+    inner: Arc<StoreThread>,
+}
+
+/// The store thread and the way to reach it. When the last [`Store`] handle goes, the channel
+/// closes, the thread drops its connection (SQLite then checkpoints and removes the WAL, so the
+/// next start does not replay it) and is joined.
+struct StoreThread {
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl Drop for StoreThread {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store").field("path", &self.inner.path).finish()
     }
 }
 
@@ -113,17 +132,24 @@ impl Store {
                     job(&mut conn);
                 }
             });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the store thread: {e}");
-        }
+        let thread = match spawned {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!("cannot start the store thread: {e}");
+                None
+            }
+        };
         Self {
-            jobs,
-            path: Arc::new(path),
+            inner: Arc::new(StoreThread {
+                jobs: Some(jobs),
+                thread,
+                path,
+            }),
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
     }
 
     /// Run `f` on the store thread and await its result.
@@ -155,8 +181,11 @@ impl Store {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let path = self.path.clone();
-        self.jobs
+        let path = self.inner.path.clone();
+        self.inner
+            .jobs
+            .as_ref()
+            .ok_or(StoreError::Closed)?
             .send(Box::new(move |conn| {
                 let result = f(conn).map_err(|e| classify(e, &path));
                 let _ = tx.send(result);
@@ -385,6 +414,14 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         tracing::warn!("journal_mode is {mode}, not wal");
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let found = migrate::user_version(&conn)?;
+    if found > migrate::latest_version() {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported: migrate::latest_version(),
+        });
+    }
     migrate::migrate_to(&mut conn, migrate::latest_version())
         .map_err(|e| classify(StoreError::Sqlite(e), path))?;
     messages::recover_interrupted(&conn).map_err(|e| classify(e, path))?;
@@ -415,10 +452,13 @@ fn inspect_existing(path: &Path) -> Result<(), StoreError> {
     if read < 16 || &header != SQLITE_HEADER {
         return Err(move_aside(path));
     }
-    let ro = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| open_error(e, path))?;
-    ro.busy_timeout(BUSY_TIMEOUT)?;
-    let found = migrate::user_version(&ro).map_err(|e| open_error(e, path))?;
+    // The schema version is in the header (offset 60), so a newer database is refused without
+    // opening it; a version only in an uncheckpointed WAL is caught again after opening.
+    let mut full = [0u8; 64];
+    let found = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut full))
+        .map(|()| u32::from_be_bytes([full[60], full[61], full[62], full[63]]))
+        .unwrap_or(0);
     let supported = migrate::latest_version();
     if found > supported {
         return Err(StoreError::NewerSchema {
