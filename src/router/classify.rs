@@ -561,3 +561,13 @@ fn all_patterns() -> Vec<(&'static str, &'static Pattern)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Compile the patterns now (they are compiled on first use, which costs tens of milliseconds):
+/// call on a background thread at start-up so the first message is not the one that waits.
+pub fn warm_up() {
+    let _ = classify(&ClassifyInput {
+        text: "warm up: refactor src/main.rs, summarize, explain `fn x() {}`",
+        agent: "general",
+        previous: None,
+    });
+}
