@@ -10,7 +10,7 @@ impl Session {
         let decision = self
             .deps
             .router
-            .route(&RouteInput {
+            .route_request(&RouteInput {
                 text: "Summarise this conversation.",
                 agent: &self.agent,
                 pinned: self.pin.as_ref(),

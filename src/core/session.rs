@@ -516,7 +516,7 @@ impl Session {
             Err(e) => return self.refuse(e),
         };
         let available = |p: &str| self.deps.providers.health.is_available(p);
-        let decision = self.deps.router.route(&RouteInput {
+        let decision = self.deps.router.route_request(&RouteInput {
             text: &text,
             agent: &self.agent,
             pinned: self.pin.as_ref(),

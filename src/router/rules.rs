@@ -235,6 +235,34 @@ impl Router {
             agent: &input.agent.name,
             previous: input.previous,
         });
+        self.decide(input, classification)
+    }
+
+    /// [`Router::route`] for sending a message: when a pin decides, the text is not classified
+    /// (the classifier only explains a pinned decision, and its first use compiles its patterns,
+    /// which would add tens of milliseconds to a pinned `harness run`). The category reported is
+    /// then the previous message's, or `general`.
+    pub fn route_request(&self, input: &RouteInput<'_>) -> Result<RouteDecision, RouteError> {
+        if self.effective_pin(input, &mut Vec::new()).is_none() {
+            return self.route(input);
+        }
+        let category = input.previous.unwrap_or(Category::General);
+        self.decide(
+            input,
+            Classification {
+                category,
+                coding_score: 0,
+                complexity: 0,
+                signals: Vec::new(),
+            },
+        )
+    }
+
+    fn decide(
+        &self,
+        input: &RouteInput<'_>,
+        classification: Classification,
+    ) -> Result<RouteDecision, RouteError> {
         let category = classification.category;
         let mut decision = RouteDecision {
             category,
