@@ -58,10 +58,6 @@ impl CoreDeps {
         config: Config,
         workspace: PathBuf,
     ) -> Result<Self, CoreError> {
-        // The classifier's patterns compile while the rest is set up.
-        let _ = std::thread::Builder::new()
-            .name("harness-warm-up".to_string())
-            .spawn(crate::router::classify::warm_up);
         let workspace = crate::sandbox::paths::workspace_root(&workspace);
         let agents = crate::agents::load(&config, &paths.agents_dir, Some(&workspace))
             .map_err(|e| CoreError::Config(e.to_string()))?;

@@ -104,6 +104,10 @@ pub async fn run(
     agent: Option<String>,
 ) -> CliResult {
     use crate::core::{SessionOptions, SessionStart};
+    // The router's patterns compile while the user types the first message.
+    let _ = std::thread::Builder::new()
+        .name("harness-warm-up".to_string())
+        .spawn(crate::router::classify::warm_up);
     let config = ctx.load_config(&crate::config::Overrides::default())?;
     let mut app_config = app_config(&config, &ctx)?;
     let deps = crate::cli::run::build_core(&ctx, config)?;
