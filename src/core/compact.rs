@@ -93,6 +93,7 @@ impl Session {
             .await
             .map_err(|e| e.to_string())?;
         self.history = request_history(&rows);
+        self.history_stale = false;
         self.last_input_tokens = None;
         self.added_since = 0;
         self.emit(Event::Compacted {

@@ -137,6 +137,8 @@ struct Session {
     conversation: Option<ConversationId>,
     /// The id a new conversation will get when its first message is stored.
     pending_id: ConversationId,
+    /// `history` has not been read from the store since the conversation was opened.
+    history_stale: bool,
     /// Stored messages of the conversation (what the front end pages through).
     stored_count: usize,
     cost_total: f64,
@@ -196,6 +198,7 @@ impl Session {
             events,
             conversation: None,
             pending_id: ConversationId::new(),
+            history_stale: false,
             stored_count: 0,
             cost_total: 0.0,
             last_model: None,
@@ -241,7 +244,6 @@ impl Session {
         options: &SessionOptions,
     ) -> Result<(), CoreError> {
         let summary = self.deps.store.conversation(id).await?;
-        let rows = self.deps.store.messages(id).await?;
         if options.agent.is_none() && summary.agent != self.agent.name {
             if let Ok(agent) = self.deps.agents.resolve(&summary.agent) {
                 self.set_agent(agent.clone());
@@ -253,17 +255,36 @@ impl Session {
                 .as_deref()
                 .and_then(|m| check_pin(&self.deps, m, PinSource::Command).ok());
         }
-        self.history = request_history(&rows);
-        self.stored_count = rows.len();
-        self.cost_total = queries::total_cost(&rows);
-        self.last_model = rows
-            .iter()
-            .rev()
-            .find_map(|m| m.model.as_deref().and_then(ModelRef::parse));
+        // The request history is read when first needed (the next message, the first history
+        // page a front end asks for, compaction), so opening a long conversation shows its
+        // last page at once instead of waiting for every row.
+        self.history.clear();
+        self.history_stale = true;
+        self.stored_count = usize::try_from(summary.message_count).unwrap_or(usize::MAX);
         self.last_input_tokens = None;
         self.added_since = 0;
         self.conversation = Some(id);
         Ok(())
+    }
+
+    /// Read the whole conversation into the request history, if not done since it was opened.
+    async fn ensure_history(&mut self) {
+        let Some(id) = self.conversation.filter(|_| self.history_stale) else {
+            return;
+        };
+        match self.deps.store.messages(id).await {
+            Ok(rows) => {
+                self.history = request_history(&rows);
+                self.stored_count = rows.len();
+                self.cost_total = queries::total_cost(&rows);
+                self.last_model = rows
+                    .iter()
+                    .rev()
+                    .find_map(|m| m.model.as_deref().and_then(ModelRef::parse));
+                self.history_stale = false;
+            }
+            Err(e) => self.error(format!("could not load the conversation: {e}")),
+        }
     }
 
     fn set_agent(&mut self, agent: Agent) {
@@ -344,6 +365,7 @@ impl Session {
                     sandbox.shutdown().await;
                 }
                 self.conversation = None;
+                self.history_stale = false;
                 self.pending_id = ConversationId::new();
                 self.stored_count = 0;
                 self.cost_total = 0.0;
@@ -407,7 +429,14 @@ impl Session {
             Op::RestoreConversation { conversation_id } => {
                 self.set_deleted(conversation_id, false).await
             }
-            Op::LoadHistory { before, limit } => self.history_page(before, limit).await,
+            Op::LoadHistory { before, limit } => {
+                self.history_page(before, limit).await;
+                // The page is on screen; now read the rest for the next request.
+                if self.history_stale {
+                    self.ensure_history().await;
+                    self.emit_stats();
+                }
+            }
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,
             Op::Shutdown => {}
@@ -511,6 +540,7 @@ impl Session {
         if text.trim().is_empty() {
             return self.refuse("the message is empty: type something to send".to_string());
         }
+        self.ensure_history().await;
         let conversation = match self.ensure_conversation().await {
             Ok(id) => id,
             Err(e) => return self.refuse(e),
