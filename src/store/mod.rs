@@ -88,11 +88,15 @@ pub struct Store {
 struct StoreThread {
     jobs: Option<std::sync::mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    checkpointer: Option<Checkpointer>,
     path: PathBuf,
 }
 
 impl Drop for StoreThread {
     fn drop(&mut self) {
+        // The checkpointer's connection closes first, so the store's, closing last, can
+        // checkpoint and remove the WAL.
+        self.checkpointer = None;
         self.jobs = None;
         if let Some(thread) = self.thread.take()
             && thread.thread().id() != std::thread::current().id()
@@ -125,7 +129,16 @@ impl Store {
         Ok(Self::spawn(conn, PathBuf::from(":memory:")))
     }
 
-    fn spawn(mut conn: Connection, path: PathBuf) -> Self {
+    fn spawn(conn: Connection, path: PathBuf) -> Self {
+        let checkpointer = if path.as_os_str() == ":memory:" {
+            None
+        } else {
+            Checkpointer::start(&path)
+        };
+        Self::spawn_with(conn, path, checkpointer)
+    }
+
+    fn spawn_with(mut conn: Connection, path: PathBuf, checkpointer: Option<Checkpointer>) -> Self {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let spawned = std::thread::Builder::new()
             .name("harness-store".to_string())
@@ -145,6 +158,7 @@ impl Store {
             inner: Arc::new(StoreThread {
                 jobs: Some(jobs),
                 thread,
+                checkpointer,
                 path,
             }),
         }
@@ -350,6 +364,54 @@ impl Store {
     }
 }
 
+/// Copies the WAL back into the database every second on its own connection and thread
+/// (`PRAGMA wal_checkpoint(PASSIVE)`: never blocks writers), so a write never pays for a
+/// checkpoint and its fsync.
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    const EVERY: Duration = Duration::from_secs(1);
+
+    fn start(path: &Path) -> Option<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        conn.busy_timeout(Duration::from_millis(100)).ok()?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("harness-checkpoint".to_string())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(Self::EVERY)
+                {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!("checkpoint: {e}");
+                    }
+                }
+            })
+            .ok()?;
+        Some(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Turn lock and read-only failures into errors that say what to do.
 fn classify(e: StoreError, path: &Path) -> StoreError {
     use rusqlite::ErrorCode;
@@ -416,6 +478,9 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         tracing::warn!("journal_mode is {mode}, not wal");
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Checkpoints run on their own thread (see `Checkpointer`), off the write path; this is
+    // only the safety net should that thread ever stop.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     let found = migrate::user_version(&conn)?;
     if found > migrate::latest_version() {
         return Err(StoreError::NewerSchema {
