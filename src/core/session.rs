@@ -35,6 +35,9 @@ mod queries;
 
 use effects::{live_chunk, next_item, tool_done};
 
+/// How long after the first history page the whole conversation is read.
+const PRELOAD_AFTER: Duration = Duration::from_millis(300);
+
 /// How often a streaming reply's text is saved, so a crash loses at most this much.
 const SAVE_EVERY: Duration = Duration::from_millis(300);
 
@@ -139,6 +142,8 @@ struct Session {
     pending_id: ConversationId,
     /// `history` has not been read from the store since the conversation was opened.
     history_stale: bool,
+    /// When to read it in the background.
+    preload_at: Option<tokio::time::Instant>,
     /// Stored messages of the conversation (what the front end pages through).
     stored_count: usize,
     cost_total: f64,
@@ -199,6 +204,7 @@ impl Session {
             conversation: None,
             pending_id: ConversationId::new(),
             history_stale: false,
+            preload_at: None,
             stored_count: 0,
             cost_total: 0.0,
             last_model: None,
@@ -326,6 +332,13 @@ impl Session {
                     }
                 }
                 _ = save_tick.tick(), if self.assistant.is_some() => self.save_partial().await,
+                _ = tokio::time::sleep_until(self.preload_at.unwrap_or_else(tokio::time::Instant::now)), if self.preload_at.is_some() => {
+                    self.preload_at = None;
+                    if self.history_stale {
+                        self.ensure_history().await;
+                        self.emit_stats();
+                    }
+                }
             }
         }
         if self.machine.is_some() {
@@ -431,10 +444,10 @@ impl Session {
             }
             Op::LoadHistory { before, limit } => {
                 self.history_page(before, limit).await;
-                // The page is on screen; now read the rest for the next request.
-                if self.history_stale {
-                    self.ensure_history().await;
-                    self.emit_stats();
+                // Read the rest for the next request a little later, so the front end draws
+                // the page first (the next message reads it at once if it comes sooner).
+                if self.history_stale && self.preload_at.is_none() {
+                    self.preload_at = Some(tokio::time::Instant::now() + PRELOAD_AFTER);
                 }
             }
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,

@@ -104,10 +104,14 @@ pub async fn run(
     agent: Option<String>,
 ) -> CliResult {
     use crate::core::{SessionOptions, SessionStart};
-    // The router's patterns compile while the user types the first message.
+    // The router's patterns compile while the user types the first message, once the first
+    // screen is drawn (on two cores, compiling at once would slow the start-up it should hide).
     let _ = std::thread::Builder::new()
         .name("harness-warm-up".to_string())
-        .spawn(crate::router::classify::warm_up);
+        .spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            crate::router::classify::warm_up();
+        });
     let config = ctx.load_config(&crate::config::Overrides::default())?;
     let mut app_config = app_config(&config, &ctx)?;
     let deps = crate::cli::run::build_core(&ctx, config)?;
