@@ -4,8 +4,8 @@
 //! `text_delta` / `input_json_delta` / `thinking_delta`, `message_delta` (stop reason, cumulative
 //! output usage), `message_stop` (the terminal marker), `ping`, and in-band `error`.
 
-use super::http::{ErrorInfo, base_headers, classify, parse_arguments};
-use super::sse::{SseDecoder, SseEvent};
+use super::http::{base_headers, in_band_error, parse_arguments};
+use super::sse::{SseDecoder, SseEvent, SseWire, feed_sse, finish_sse};
 use super::stream::{HttpCore, PreparedRequest, WireDecoder, drive};
 use super::{
     ChatRequest, ModelInfo, Provider, ProviderError, ProviderEvent, ProviderStream, StopReason,
@@ -422,54 +422,38 @@ impl AnthropicDecoder {
                 self.done = true;
             }
             "error" => {
-                let info = ev
-                    .error
-                    .and_then(|e| ErrorInfo::from_json(&json!({ "error": e })))
-                    .unwrap_or_default();
-                return Err(classify(
-                    &self.provider,
-                    None,
-                    &info,
-                    None,
-                    self.key.as_ref(),
-                ));
+                return Err(in_band_error(&self.provider, ev.error, self.key.as_ref()));
             }
             _ => {}
         }
         Ok(())
     }
+}
 
-    fn drain(&mut self, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
-        let events = std::mem::take(&mut self.events);
-        let mut result = Ok(());
-        for e in &events {
-            result = self.on_event(&e.data, out);
-            if result.is_err() {
-                break;
-            }
-        }
-        self.events = events;
-        self.events.clear();
-        result
+impl SseWire for AnthropicDecoder {
+    fn framing(&mut self) -> (&mut SseDecoder, &mut Vec<SseEvent>) {
+        (&mut self.sse, &mut self.events)
+    }
+
+    fn on_data(&mut self, data: &str, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+        self.on_event(data, out)
+    }
+
+    fn finished(&self) -> bool {
+        self.done
+    }
+
+    fn provider_name(&self) -> &str {
+        &self.provider
     }
 }
 
 impl WireDecoder for AnthropicDecoder {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
-        self.sse.feed(chunk, &mut self.events);
-        self.drain(out)
+        feed_sse(self, chunk, out)
     }
 
     fn finish(&mut self, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
-        self.sse.finish(&mut self.events);
-        let incomplete = ProviderError::StreamIncomplete {
-            provider: self.provider.clone(),
-        };
-        match self.drain(out) {
-            Err(ProviderError::InvalidResponse { .. }) => Err(incomplete),
-            Err(e) => Err(e),
-            Ok(()) if self.done => Ok(()),
-            Ok(()) => Err(incomplete),
-        }
+        finish_sse(self, out)
     }
 }

@@ -198,6 +198,18 @@ fn zai_code_kind(code: u64) -> Option<&'static str> {
 
 /// Map an error to its type. `status` is the HTTP status, or `None` for an error that arrived
 /// inside a 200 stream.
+/// An error a provider sent inside a 200 stream (`{"error": ...}`), typed like an HTTP one.
+pub fn in_band_error(
+    provider: &str,
+    error: Option<serde_json::Value>,
+    key: Option<&crate::secret::Secret>,
+) -> ProviderError {
+    let info = error
+        .and_then(|e| ErrorInfo::from_json(&serde_json::json!({ "error": e })))
+        .unwrap_or_default();
+    classify(provider, None, &info, None, key)
+}
+
 pub fn classify(
     provider: &str,
     status: Option<u16>,

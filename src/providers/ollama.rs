@@ -4,7 +4,7 @@
 //! model and cached), tool calls whole with object arguments, `{"error":...}` lines, and
 //! `GET /api/tags` for listing. The terminal marker is the line with `"done":true`.
 
-use super::http::{ErrorInfo, base_headers, classify, parse_arguments};
+use super::http::{base_headers, in_band_error, parse_arguments};
 use super::ndjson::NdjsonDecoder;
 use super::stream::{HttpCore, PreparedRequest, WireDecoder, drive};
 use super::{
@@ -307,14 +307,7 @@ impl OllamaDecoder {
                 message: format!("a stream line is not valid JSON ({e})"),
             })?;
         if let Some(err) = parsed.error.filter(|e| !e.is_null()) {
-            let info = ErrorInfo::from_json(&json!({ "error": err })).unwrap_or_default();
-            return Err(classify(
-                &self.provider,
-                None,
-                &info,
-                None,
-                self.key.as_ref(),
-            ));
+            return Err(in_band_error(&self.provider, Some(err), self.key.as_ref()));
         }
         if let Some(m) = parsed.message {
             if let Some(t) = m.thinking.filter(|t| !t.is_empty()) {

@@ -4,8 +4,8 @@
 //! context length and pricing) and Z.ai (`reasoning_content` deltas, usage on the finish chunk,
 //! tool calls whole in one delta). One decoder handles all three; see PROVIDERS.md §1, §4, §5.
 
-use super::http::{ErrorInfo, base_headers, classify, parse_arguments};
-use super::sse::{SseDecoder, SseEvent};
+use super::http::{base_headers, in_band_error, parse_arguments};
+use super::sse::{SseDecoder, SseEvent, SseWire, feed_sse, finish_sse};
 use super::stream::{HttpCore, PreparedRequest, WireDecoder, drive};
 use super::{
     ChatMessage, ChatRequest, ModelInfo, Provider, ProviderError, ProviderEvent, ProviderStream,
@@ -321,7 +321,11 @@ impl OpenAiDecoder {
         }
     }
 
-    fn on_data(&mut self, data: &str, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+    fn handle_data(
+        &mut self,
+        data: &str,
+        out: &mut Vec<ProviderEvent>,
+    ) -> Result<(), ProviderError> {
         if self.done {
             return Ok(());
         }
@@ -343,12 +347,9 @@ impl OpenAiDecoder {
                 message: format!("a stream chunk is not valid JSON ({e})"),
             })?;
         if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
-            let info = ErrorInfo::from_json(&json!({ "error": error })).unwrap_or_default();
-            return Err(classify(
+            return Err(in_band_error(
                 &self.provider,
-                None,
-                &info,
-                None,
+                Some(error),
                 self.key.as_ref(),
             ));
         }
@@ -410,38 +411,32 @@ impl OpenAiDecoder {
         }
         Ok(())
     }
+}
 
-    fn drain(&mut self, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
-        let events = std::mem::take(&mut self.events);
-        let mut result = Ok(());
-        for e in &events {
-            result = self.on_data(&e.data, out);
-            if result.is_err() {
-                break;
-            }
-        }
-        self.events = events;
-        self.events.clear();
-        result
+impl SseWire for OpenAiDecoder {
+    fn framing(&mut self) -> (&mut SseDecoder, &mut Vec<SseEvent>) {
+        (&mut self.sse, &mut self.events)
+    }
+
+    fn on_data(&mut self, data: &str, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+        self.handle_data(data, out)
+    }
+
+    fn finished(&self) -> bool {
+        self.done
+    }
+
+    fn provider_name(&self) -> &str {
+        &self.provider
     }
 }
 
 impl WireDecoder for OpenAiDecoder {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
-        self.sse.feed(chunk, &mut self.events);
-        self.drain(out)
+        feed_sse(self, chunk, out)
     }
 
     fn finish(&mut self, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
-        self.sse.finish(&mut self.events);
-        let incomplete = ProviderError::StreamIncomplete {
-            provider: self.provider.clone(),
-        };
-        match self.drain(out) {
-            Err(ProviderError::InvalidResponse { .. }) => Err(incomplete),
-            Err(e) => Err(e),
-            Ok(()) if self.done => Ok(()),
-            Ok(()) => Err(incomplete),
-        }
+        finish_sse(self, out)
     }
 }

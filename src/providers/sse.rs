@@ -7,6 +7,66 @@
 //! fields ignored; `data:` lines joined with `\n`; an event without data not dispatched. It works
 //! on bytes with `memchr`, so parsing is not the bottleneck of a fast stream.
 
+use super::{ProviderError, ProviderEvent};
+
+/// A provider decoder whose wire is SSE: it interprets one event's `data` at a time, and
+/// [`feed_sse`] / [`finish_sse`] supply the framing and the end-of-stream rule they share (a
+/// stream that ends before its terminal marker, or in the middle of an event, is
+/// `StreamIncomplete`).
+pub trait SseWire {
+    /// The frame decoder and the buffer its events go into.
+    fn framing(&mut self) -> (&mut SseDecoder, &mut Vec<SseEvent>);
+    fn on_data(&mut self, data: &str, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError>;
+    /// The terminal marker was seen.
+    fn finished(&self) -> bool;
+    fn provider_name(&self) -> &str;
+}
+
+/// Decode a network chunk and interpret every event it completes.
+pub fn feed_sse<D: SseWire>(
+    decoder: &mut D,
+    chunk: &[u8],
+    out: &mut Vec<ProviderEvent>,
+) -> Result<(), ProviderError> {
+    let (sse, events) = decoder.framing();
+    sse.feed(chunk, events);
+    drain(decoder, out)
+}
+
+/// The stream ended: interpret what is left and check that the reply was complete.
+pub fn finish_sse<D: SseWire>(
+    decoder: &mut D,
+    out: &mut Vec<ProviderEvent>,
+) -> Result<(), ProviderError> {
+    let (sse, events) = decoder.framing();
+    sse.finish(events);
+    let incomplete = ProviderError::StreamIncomplete {
+        provider: decoder.provider_name().to_string(),
+    };
+    match drain(decoder, out) {
+        Err(ProviderError::InvalidResponse { .. }) => Err(incomplete),
+        Err(e) => Err(e),
+        Ok(()) if decoder.finished() => Ok(()),
+        Ok(()) => Err(incomplete),
+    }
+}
+
+fn drain<D: SseWire>(decoder: &mut D, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
+    // Taken out while interpreting (`on_data` needs the decoder), then put back to reuse it.
+    let events = std::mem::take(decoder.framing().1);
+    let mut result = Ok(());
+    for e in &events {
+        result = decoder.on_data(&e.data, out);
+        if result.is_err() {
+            break;
+        }
+    }
+    let buffer = decoder.framing().1;
+    *buffer = events;
+    buffer.clear();
+    result
+}
+
 /// One dispatched event. `event` is empty when the stream gave no `event:` line (the spec's
 /// default type `message`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
