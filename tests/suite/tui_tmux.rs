@@ -21,35 +21,37 @@ impl Tmux {
             ws.display(),
             home.path().display()
         );
-        let ok = std::process::Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "110",
-                "-y",
-                "32",
-                &command,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session");
-        Self { session }
+        // Each session runs on its own tmux server (socket named after it), so one test's
+        // server shutting down never races the next start.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let out = tmux(&session)
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    "110",
+                    "-y",
+                    "32",
+                    &command,
+                ])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return Self { session };
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("tmux new-session failed: {last}");
     }
 
     fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.session];
         args.extend_from_slice(keys);
-        assert!(
-            std::process::Command::new("tmux")
-                .args(&args)
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(tmux(&self.session).args(&args).status().unwrap().success());
     }
 
     fn type_line(&self, text: &str) {
@@ -59,7 +61,7 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = std::process::Command::new("tmux")
+        let out = tmux(&self.session)
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .unwrap();
@@ -84,10 +86,15 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
+        let _ = tmux(&self.session).arg("kill-server").status();
     }
+}
+
+/// `tmux` on the server of one session (`-L` socket name).
+fn tmux(session: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("tmux");
+    cmd.args(["-L", session]);
+    cmd
 }
 
 fn tmux_available() -> bool {
