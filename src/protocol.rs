@@ -13,8 +13,14 @@ use serde::{Deserialize, Serialize};
 pub enum ApprovalDecision {
     /// Run this call.
     Once,
-    /// Run this call and every later call of the same tool in this conversation.
-    Always,
+    /// Run this call and, for the rest of this conversation, the calls it covers: with no
+    /// `pattern`, exactly this call again (the same command, or the same path for file tools);
+    /// with a `pattern` (e.g. `cargo test:*`, the prefix offered by `ApprovalRequest`), every
+    /// call of this tool the permission pattern `TOOL(pattern)` matches.
+    Always {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pattern: Option<String>,
+    },
     /// Do not run it; the optional reason is passed to the model.
     Deny { reason: Option<String> },
 }
@@ -158,6 +164,9 @@ pub enum Event {
         tool: String,
         /// The exact command, or a unified diff.
         preview: String,
+        /// The `cmd:*` pattern offered for "always allow commands like this" (bash only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
     },
     Usage {
         usage: Usage,

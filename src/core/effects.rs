@@ -64,6 +64,7 @@ impl Session {
                             ApprovalPreview::Command(c) => c,
                             ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
                         },
+                        prefix: None,
                     }),
                     Err(e) => {
                         return Some(Input::ToolFinished {

@@ -217,7 +217,7 @@ fn approvals_ask_always_and_deny() {
             },
             Input::ApprovalAnswered {
                 call_id: "c1".into(),
-                decision: ApprovalDecision::Always,
+                decision: ApprovalDecision::Always { pattern: None },
             },
             Input::ToolFinished {
                 call_id: "c1".into(),

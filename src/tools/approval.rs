@@ -63,7 +63,7 @@ impl ApprovalPolicy {
 
     /// Remember the user's answer: `always` allows the tool for the rest of the conversation.
     pub fn record(&mut self, tool: &str, decision: &ApprovalDecision) {
-        if matches!(decision, ApprovalDecision::Always) {
+        if matches!(decision, ApprovalDecision::Always { .. }) {
             self.always_allowed.insert(tool.to_string());
         }
     }
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(policy.verdict("bash", true), ApprovalVerdict::Ask);
         policy.record("bash", &ApprovalDecision::Deny { reason: None });
         assert_eq!(policy.verdict("bash", true), ApprovalVerdict::Ask);
-        policy.record("bash", &ApprovalDecision::Always);
+        policy.record("bash", &ApprovalDecision::Always { pattern: None });
         assert_eq!(policy.verdict("bash", true), ApprovalVerdict::Run);
         assert_eq!(policy.verdict("write", true), ApprovalVerdict::Ask);
     }

@@ -163,7 +163,7 @@ fn every_command_sends_the_right_op() {
 fn approval_keys_answer_the_request() {
     let cases = [
         ("y", ApprovalDecision::Once),
-        ("a", ApprovalDecision::Always),
+        ("a", ApprovalDecision::Always { pattern: None }),
         ("n<Enter>", ApprovalDecision::Deny { reason: None }),
         (
             "nnot now<Enter>",
@@ -185,6 +185,7 @@ fn approval_keys_answer_the_request() {
             call_id: "c1".into(),
             tool: "bash".into(),
             preview: "ls".into(),
+            prefix: None,
         });
         assert!(h.screen_contains("allow bash?"));
         h.keys(script);
@@ -464,6 +465,7 @@ fn tiny_and_odd_sizes_never_panic() {
                     call_id: "c".into(),
                     tool: "bash".into(),
                     preview: (0..50).map(|i| format!("line {i}\n")).collect(),
+                    prefix: None,
                 },
             ],
         ),

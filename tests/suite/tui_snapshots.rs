@@ -115,6 +115,7 @@ fn tool_call_awaiting_approval() {
             call_id: "call_1".into(),
             tool: "edit".into(),
             preview: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n fn two() -> u32 {\n-    2\n+    4\n }".into(),
+            prefix: None,
         });
     });
 }

@@ -145,6 +145,7 @@ impl App {
                 call_id,
                 tool,
                 preview,
+                ..
             } => {
                 if let Some(i) = self.find_tool(&call_id) {
                     if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {

@@ -63,7 +63,7 @@ impl ApprovalDialog {
                 ApprovalOutcome::Decided(ApprovalDecision::Once)
             }
             KeyCode::Char('a') | KeyCode::Char('A') => {
-                ApprovalOutcome::Decided(ApprovalDecision::Always)
+                ApprovalOutcome::Decided(ApprovalDecision::Always { pattern: None })
             }
             KeyCode::Char('n') | KeyCode::Char('N') => {
                 self.reason = Some(String::new());
@@ -168,7 +168,7 @@ mod tests {
     fn answers() {
         let cases: Vec<(Vec<KeyCode>, ApprovalDecision)> = vec![
             (vec![KeyCode::Char('y')], ApprovalDecision::Once),
-            (vec![KeyCode::Char('a')], ApprovalDecision::Always),
+            (vec![KeyCode::Char('a')], ApprovalDecision::Always { pattern: None }),
             (
                 vec![KeyCode::Char('n'), KeyCode::Enter],
                 ApprovalDecision::Deny { reason: None },
