@@ -1,7 +1,7 @@
 //! Store benchmark (a bench binary, `cargo bench --bench store`): builds a database of 1,000
 //! conversations x 100 messages plus one 10,000-message conversation in a temporary directory,
 //! then measures the operations the UI and the core do all the time and prints p50/p99/max:
-//! durable append of one message, listing the 50 most recent conversations, loading the last
+//! durable append of one message (synchronous FULL, and NORMAL for comparison), listing the 50 most recent conversations, loading the last
 //! 200 messages of the long conversation, and full-text search.
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
@@ -178,13 +178,34 @@ fn main() {
 
     let mut results = Vec::new();
     let mut i = 0u64;
-    results.push(measure("append one message (durable, WAL)", 2_000, || {
-        i += 1;
-        let m = NewMessage::new(target, Role::User, sentence(i, 30));
-        store
-            .call_blocking(move |c| messages::append(c, &m))
-            .unwrap();
-    }));
+    results.push(measure(
+        "append one message (synchronous=FULL, survives power loss)",
+        2_000,
+        || {
+            i += 1;
+            let m = NewMessage::new(target, Role::User, sentence(i, 30));
+            store
+                .call_blocking(move |c| messages::append(c, &m))
+                .unwrap();
+        },
+    ));
+    // The same append as the store did before turns were made power-loss safe, for comparison.
+    results.push(measure(
+        "append one message (synchronous=NORMAL, the old setting)",
+        2_000,
+        || {
+            i += 1;
+            let m = NewMessage::new(target, Role::User, sentence(i, 30));
+            store
+                .call_blocking(move |c| {
+                    c.pragma_update(None, "synchronous", "NORMAL")?;
+                    let r = messages::append(c, &m);
+                    c.pragma_update(None, "synchronous", "FULL")?;
+                    r
+                })
+                .unwrap();
+        },
+    ));
     results.push(measure("list 50 most recent conversations", 500, || {
         let rows = store
             .call_blocking(|c| {

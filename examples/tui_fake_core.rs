@@ -72,6 +72,7 @@ async fn main() {
                                 conversation_id: id,
                                 status: MessageStatus::Complete,
                                 usage: Usage::default(),
+                                unsaved: 0,
                             })
                             .await;
                         continue;
@@ -112,6 +113,7 @@ async fn main() {
                                 output_tokens: 20,
                                 ..Usage::default()
                             },
+                            unsaved: 0,
                         })
                         .await;
                 }
@@ -128,6 +130,7 @@ async fn main() {
                             conversation_id: id,
                             status: MessageStatus::Complete,
                             usage: Usage::default(),
+                            unsaved: 0,
                         })
                         .await;
                 }
@@ -152,6 +155,7 @@ async fn main() {
                             conversation_id: id,
                             status: MessageStatus::Cancelled,
                             usage: Usage::default(),
+                            unsaved: 0,
                         })
                         .await;
                 }

@@ -193,6 +193,11 @@ pub enum Event {
         conversation_id: ConversationId,
         status: MessageStatus,
         usage: Usage,
+        /// Messages of this conversation the store could not take yet (disk full): kept in
+        /// memory and written with the next write. A turn with unsaved messages never reports
+        /// `complete`.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        unsaved: usize,
     },
     /// Answer to `ListConversations`; `total` counts every match, not just this page.
     ConversationList {
@@ -274,6 +279,10 @@ impl Event {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +330,7 @@ mod tests {
                     conversation_id: id,
                     status: MessageStatus::Complete,
                     usage: Usage::default(),
+                    unsaved: 0,
                 },
                 r#"{"type":"done","conversation_id":"0190a0b0-0000-7000-8000-000000000000","status":"complete","usage":{"input_tokens":0,"output_tokens":0}}"#,
             ),

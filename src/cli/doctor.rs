@@ -80,6 +80,9 @@ async fn collect(ctx: &CliContext) -> Vec<Check> {
                     ));
                 }
             }
+            if let Some(warning) = crate::config::exposure::literal_key_exposure(&config) {
+                checks.push(Check::fail("secrets", warning));
+            }
             Some(config)
         }
         Err(e) => {

@@ -73,8 +73,15 @@ impl CliContext {
         Ok(Self { paths })
     }
 
+    /// Load the config; a file that exposes literal keys gets a warning on stderr (and in
+    /// the log) every time, until it is fixed.
     pub fn load_config(&self, overrides: &Overrides) -> Result<Config, CliError> {
-        Ok(crate::config::load(&self.paths.config_file, overrides)?)
+        let config = crate::config::load(&self.paths.config_file, overrides)?;
+        if let Some(warning) = crate::config::exposure::literal_key_exposure(&config) {
+            tracing::warn!("{warning}");
+            eprint_line(&format!("warning: {warning}"));
+        }
+        Ok(config)
     }
 
     pub fn open_store(&self) -> Result<crate::store::Store, CliError> {

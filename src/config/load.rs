@@ -131,12 +131,19 @@ pub fn parse(
     };
 
     let mut providers = BTreeMap::new();
+    let mut literal_keys = Vec::new();
     for (name, spanned) in raw.providers {
         let at = spanned.span().start;
         let rp = spanned.into_inner();
         let kind = parse_kind(rp.kind.get_ref()).map_err(|m| invalid(rp.kind.span().start, m))?;
         let api_key = match &rp.api_key {
             Some(k) => {
+                reject_bare_vars(k.get_ref()).map_err(|m| {
+                    invalid(k.span().start, format!("providers.{name}.api_key: {m}"))
+                })?;
+                if !k.get_ref().contains("${") {
+                    literal_keys.push(name.clone());
+                }
                 let value = expand_vars(k.get_ref(), lookup).map_err(|m| {
                     invalid(k.span().start, format!("providers.{name}.api_key: {m}"))
                 })?;
@@ -164,6 +171,9 @@ pub fn parse(
         };
         let base_url = match &rp.base_url {
             Some(u) => {
+                reject_bare_vars(u.get_ref()).map_err(|m| {
+                    invalid(u.span().start, format!("providers.{name}.base_url: {m}"))
+                })?;
                 let value = expand_vars(u.get_ref(), lookup).map_err(|m| {
                     invalid(u.span().start, format!("providers.{name}.base_url: {m}"))
                 })?;
@@ -225,6 +235,7 @@ pub fn parse(
         ui: raw.ui,
         session: raw.session,
         source: Some(path.to_path_buf()),
+        literal_keys,
     };
     validate(&config).map_err(ConfigError::Value)?;
     Ok(config)
@@ -347,6 +358,25 @@ fn validate_url(value: &str) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("`{value}` must start with http:// or https://"));
+    }
+    Ok(())
+}
+
+/// A `$NAME` without braces is a mistake (the shell habit), never a key or URL to send as
+/// written: say how to write it.
+fn reject_bare_vars(value: &str) -> Result<(), String> {
+    let bytes = value.as_bytes();
+    for (i, _) in value.match_indices('$') {
+        let next = bytes.get(i + 1).copied();
+        if next.is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') {
+            let name: String = value[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            return Err(format!(
+                "`${name}` is not expanded (only `${{VAR}}` is): write \"${{{name}}}\""
+            ));
+        }
     }
     Ok(())
 }
@@ -485,6 +515,39 @@ models = ["opus"]
             let err = parse_str(text).expect_err(text).to_string();
             assert!(err.contains(want), "{text:?}: got `{err}`, want `{want}`");
         }
+    }
+
+    #[test]
+    fn bare_dollar_vars_are_errors_not_literal_keys() {
+        for (value, ok) in [
+            ("$OPENAI_API_KEY", false),
+            ("sk-$ABC", false),
+            ("$_X", false),
+            ("${GOOD_KEY}", true),
+            ("sk-abc$", true),
+            ("sk-ab$1", true),
+        ] {
+            let text = format!("[providers.a]\nkind = \"openai\"\napi_key = \"{value}\"\n");
+            let result = parse_str(&text);
+            assert_eq!(result.is_ok(), ok, "{value}: {result:?}");
+            if let Err(e) = result {
+                let m = e.to_string();
+                assert!(m.contains(":3:") && m.contains("${"), "{m}");
+            }
+        }
+        let c = parse_str(
+            "[providers.a]\nkind = \"openai\"\nbase_url = \"http://$HOST/v1\"\napi_key = \"${GOOD_KEY}\"\n",
+        );
+        assert!(c.is_err());
+    }
+
+    #[test]
+    fn literal_keys_are_noted() {
+        let c = parse_str(
+            "[providers.a]\nkind = \"openai\"\napi_key = \"sk-literal\"\n[providers.b]\nkind = \"openai\"\napi_key = \"${GOOD_KEY}\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.literal_keys, vec!["a".to_string()]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
-//! file:line errors (`load.rs`), and where the harness keeps its files (`paths.rs`).
+//! file:line errors (`load.rs`), where the harness keeps its files (`paths.rs`), and whether
+//! the file exposes literal keys (`exposure.rs`).
 
 pub mod check;
+pub mod exposure;
 pub mod load;
 pub mod paths;
 pub mod types;

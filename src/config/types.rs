@@ -216,6 +216,9 @@ pub struct Config {
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// Providers whose `api_key` is written in the file itself (not `${VAR}`).
+    #[serde(skip)]
+    pub literal_keys: Vec<String>,
 }
 
 impl Default for Config {
@@ -232,6 +235,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             session: SessionConfig::default(),
             source: None,
+            literal_keys: Vec::new(),
         }
     }
 }

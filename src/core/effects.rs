@@ -3,6 +3,7 @@
 //! of `session`, working on the session's state.)
 
 use super::*;
+use crate::core::pending::{PendingWrite, WriteOutcome};
 
 impl Session {
     pub(super) async fn perform(&mut self, effect: Effect) -> Option<Input> {
@@ -10,14 +11,11 @@ impl Session {
             Effect::Emit(event) => self.emit(event),
             Effect::PersistUser { text } => {
                 let id = self.conversation?;
-                if let Err(e) = self
-                    .deps
-                    .store
-                    .append_message(NewMessage::new(id, Role::User, text.clone()))
-                    .await
-                {
-                    self.error(format!("could not save the message: {e}"));
-                }
+                self.store_append(
+                    NewMessage::new(id, Role::User, text.clone()),
+                    "your message",
+                )
+                .await;
                 if let Err(e) = self.deps.store.add_prompt(&text).await {
                     tracing::warn!("prompt history: {e}");
                 }
@@ -35,13 +33,22 @@ impl Session {
                 m.model = Some(model.to_string());
                 m.agent = Some(self.agent.name.clone());
                 m.route_reason = Some(reason);
-                match self.deps.store.append_message(m).await {
-                    Ok(stored) => {
+                // The streaming stub is not kept when the store cannot take it: the finished
+                // reply is then written whole (see `finish_reply`).
+                match self
+                    .pending
+                    .write(&self.deps.store, PendingWrite::Append(m), false)
+                    .await
+                {
+                    WriteOutcome::Written(Some(stored)) => {
                         self.stored_count += 1;
                         self.assistant = Some(stored.id);
                         self.saved_len = 0;
                     }
-                    Err(e) => self.error(format!("could not save the reply: {e}")),
+                    WriteOutcome::Written(None) => {}
+                    WriteOutcome::Kept(e) | WriteOutcome::Failed(e) => {
+                        tracing::warn!("the reply's stub was not saved: {e}");
+                    }
                 }
             }
             Effect::FinishAssistant(reply) => self.finish_reply(reply).await,
@@ -116,10 +123,7 @@ impl Session {
                 m.tool_call_id = Some(call_id.clone());
                 m.is_error = is_error;
                 m.agent = Some(self.agent.name.clone());
-                match self.deps.store.append_message(m).await {
-                    Ok(_) => self.stored_count += 1,
-                    Err(e) => self.error(format!("could not save a tool result: {e}")),
-                }
+                self.store_append(m, "a tool result").await;
                 self.push_history(ChatMessage::tool_result(call_id, content, is_error));
             }
             Effect::TurnDone { status, usage } => {
@@ -129,10 +133,24 @@ impl Session {
                 self.stream = None;
                 self.assistant = None;
                 self.emit_stats();
+                let unsaved = self.pending.len();
+                if unsaved == 0 {
+                    self.unsaved_reason = None;
+                }
+                let status = if unsaved > 0 {
+                    self.error(format!(
+                        "{unsaved} message(s) of this conversation are not saved yet: {}; they are kept in memory and saved with the next write (free some space and send another message; quitting now loses them)",
+                        self.unsaved_reason.as_deref().unwrap_or("the database could not be written")
+                    ));
+                    MessageStatus::Error
+                } else {
+                    status
+                };
                 self.emit(Event::TurnComplete {
                     conversation_id: self.conversation.unwrap_or(self.pending_id),
                     status,
                     usage,
+                    unsaved,
                 });
             }
         }
@@ -293,9 +311,17 @@ impl Session {
                     provider: Some(reply.model.provider.clone()),
                     route_reason: Some(reply.reason.clone()),
                 };
-                match self.deps.store.finish_message(id, finish).await {
-                    Ok(()) => Some(id),
-                    Err(e) => {
+                match self
+                    .pending
+                    .write(&self.deps.store, PendingWrite::Finish(id, finish), true)
+                    .await
+                {
+                    WriteOutcome::Written(_) => Some(id),
+                    WriteOutcome::Kept(e) => {
+                        self.note_unsaved("the reply", &e);
+                        None
+                    }
+                    WriteOutcome::Failed(e) => {
                         self.error(format!("could not save the reply: {e}"));
                         None
                     }
@@ -318,16 +344,9 @@ impl Session {
                     m.route_reason = Some(reply.reason.clone());
                     m.usage = Some(reply.usage);
                     m.cost_usd = cost;
-                    match self.deps.store.append_message(m).await {
-                        Ok(stored) => {
-                            self.stored_count += 1;
-                            Some(stored.id)
-                        }
-                        Err(e) => {
-                            self.error(format!("could not save the reply: {e}"));
-                            None
-                        }
-                    }
+                    self.store_append(m, "the reply")
+                        .await
+                        .map(|stored| stored.id)
                 }
             }
         };
@@ -342,6 +361,45 @@ impl Session {
             msg.reasoning = reply.reasoning;
             self.push_history(msg);
         }
+    }
+}
+
+impl Session {
+    /// Append a message after any kept ones; when the store cannot take it, keep it and say so
+    /// (once per turn). Returns the stored row when it was written now.
+    pub(super) async fn store_append(
+        &mut self,
+        m: NewMessage,
+        what: &str,
+    ) -> Option<crate::store::StoredMessage> {
+        match self
+            .pending
+            .write(&self.deps.store, PendingWrite::Append(m), true)
+            .await
+        {
+            WriteOutcome::Written(stored) => {
+                self.stored_count += 1;
+                stored.map(|m| *m)
+            }
+            WriteOutcome::Kept(e) => {
+                self.note_unsaved(what, &e);
+                None
+            }
+            WriteOutcome::Failed(e) => {
+                self.error(format!("could not save {what}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn note_unsaved(&mut self, what: &str, e: &crate::store::StoreError) {
+        tracing::error!("could not save {what}: {e}; kept in memory");
+        if self.unsaved_reason.is_none() {
+            self.error(format!(
+                "could not save {what}: {e}; it is kept in memory and saved with the next write"
+            ));
+        }
+        self.unsaved_reason = Some(e.to_string());
     }
 }
 

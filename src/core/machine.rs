@@ -254,7 +254,9 @@ impl TurnMachine {
                 };
                 self.permissions.policy.record(&call.name, &decision);
                 match decision {
-                    ApprovalDecision::Once | ApprovalDecision::Always { .. } => self.run(&mut fx, call),
+                    ApprovalDecision::Once | ApprovalDecision::Always { .. } => {
+                        self.run(&mut fx, call)
+                    }
                     ApprovalDecision::Deny { reason } => {
                         let out = denied_output(
                             &call.name,
@@ -423,7 +425,7 @@ impl TurnMachine {
         };
         fx.push(Effect::Emit(Event::Error {
             message,
-            retryable: error.is_retryable(),
+            retryable: error.retryable_after(self.began),
         }));
         self.finish(fx, status);
     }

@@ -570,3 +570,41 @@ fn a_failed_preview_answers_the_model_without_asking() {
         ]
     );
 }
+
+#[test]
+fn an_in_band_error_after_content_is_not_retryable() {
+    // (error after content, error before content) -> retryable flags shown to the user.
+    let server_in_band = ProviderError::Server {
+        provider: "a".into(),
+        status: 200,
+        message: "error inside the stream: boom".into(),
+    };
+    for (error, after, before) in [
+        (overloaded(), false, true),
+        (server_in_band, false, true),
+        (
+            ProviderError::StreamIncomplete {
+                provider: "a".into(),
+            },
+            true,
+            true,
+        ),
+    ] {
+        for (with_content, want) in [(true, after), (false, before)] {
+            let mut inputs = vec![start(&["a/m"])];
+            if with_content {
+                inputs.push(text("Half"));
+            }
+            inputs.push(Input::StreamFailed(error.clone()));
+            let got = run(ApprovalMode::Auto, false, 10, inputs);
+            let line = got
+                .iter()
+                .find(|l| l.starts_with("error "))
+                .expect("an error event");
+            assert!(
+                line.starts_with(&format!("error retryable={want} ")),
+                "{error:?} content={with_content}: {line}"
+            );
+        }
+    }
+}

@@ -146,6 +146,10 @@ struct Session {
     preload_at: Option<tokio::time::Instant>,
     /// Stored messages of the conversation (what the front end pages through).
     stored_count: usize,
+    /// Store writes kept while the store could not take them (disk full), retried first.
+    pending: super::pending::PendingWrites,
+    /// Why the latest kept write failed (said once, until the writes go through).
+    unsaved_reason: Option<String>,
     cost_total: f64,
     /// The model of the latest request, for the context window shown.
     last_model: Option<ModelRef>,
@@ -206,6 +210,8 @@ impl Session {
             history_stale: false,
             preload_at: None,
             stored_count: 0,
+            pending: Default::default(),
+            unsaved_reason: None,
             cost_total: 0.0,
             last_model: None,
             agent,
@@ -344,6 +350,15 @@ impl Session {
         if self.machine.is_some() {
             self.feed(Input::Interrupt).await;
         }
+        if !self.pending.is_empty() {
+            // The last chance to keep what the disk could not take.
+            if let Err(e) = self.pending.flush(&self.deps.store).await {
+                tracing::error!(
+                    "{} message(s) could not be saved before the session ended: {e}",
+                    self.pending.len()
+                );
+            }
+        }
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;
         }
@@ -473,6 +488,7 @@ impl Session {
             conversation_id: self.conversation.unwrap_or(self.pending_id),
             status: MessageStatus::Error,
             usage: Default::default(),
+            unsaved: 0,
         });
     }
 
@@ -593,6 +609,7 @@ impl Session {
                     conversation_id: conversation,
                     status: MessageStatus::Error,
                     usage: Default::default(),
+                    unsaved: 0,
                 });
                 return;
             }

@@ -90,6 +90,47 @@ impl ProviderError {
         )
     }
 
+    /// The same error with the provider's request id in its message (errors without a
+    /// message are returned as they are).
+    pub fn with_request_id(mut self, id: &str) -> Self {
+        match &mut self {
+            ProviderError::Auth { message, .. }
+            | ProviderError::Quota { message, .. }
+            | ProviderError::RateLimited { message, .. }
+            | ProviderError::Overloaded { message, .. }
+            | ProviderError::ContextLength { message, .. }
+            | ProviderError::BadRequest { message, .. }
+            | ProviderError::ModelNotFound { message, .. }
+            | ProviderError::Server { message, .. }
+            | ProviderError::InvalidResponse { message, .. } => {
+                if !message.contains(id) {
+                    message.push_str(&format!(" (request id {id})"));
+                }
+            }
+            ProviderError::Transport { .. }
+            | ProviderError::Timeout { .. }
+            | ProviderError::StreamIncomplete { .. }
+            | ProviderError::CircuitOpen { .. } => {}
+        }
+        self
+    }
+
+    /// Whether the user may simply try again after this error ended a turn: as
+    /// [`Self::is_retryable`], except that once content has streamed only a broken connection
+    /// counts; an error the provider sent inside the stream (in band) after content is its
+    /// verdict on this request, and repeating it would repeat the reply.
+    pub fn retryable_after(&self, content_streamed: bool) -> bool {
+        if !content_streamed {
+            return self.is_retryable();
+        }
+        matches!(
+            self,
+            ProviderError::Transport { .. }
+                | ProviderError::Timeout { .. }
+                | ProviderError::StreamIncomplete { .. }
+        )
+    }
+
     pub fn provider(&self) -> &str {
         match self {
             ProviderError::Auth { provider, .. }

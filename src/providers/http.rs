@@ -297,6 +297,17 @@ pub fn classify(
     }
 }
 
+/// The provider's id for a request, from the response headers (Anthropic `request-id`,
+/// OpenAI and most gateways `x-request-id`), if it is printable and short.
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id"]
+        .iter()
+        .filter_map(|name| headers.get(*name)?.to_str().ok())
+        .map(str::trim)
+        .find(|v| !v.is_empty() && v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+}
+
 /// Map a non-2xx response (status, headers, body) to its error.
 pub fn error_from_response(
     provider: &str,
@@ -524,6 +535,28 @@ mod tests {
         assert!(
             !shown.contains("sk-") && shown.contains("accept: a"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn request_ids_are_read_from_either_header() {
+        for (pairs, want) in [
+            (vec![("x-request-id", "req_abc")], Some("req_abc")),
+            (vec![("request-id", "req_011")], Some("req_011")),
+            (vec![("request-id", "a"), ("x-request-id", "b")], Some("b")),
+            (vec![("x-request-id", "  ")], None),
+            (vec![("x-request-id", "has space")], None),
+            (vec![], None),
+        ] {
+            assert_eq!(request_id(&headers(&pairs)).as_deref(), want, "{pairs:?}");
+        }
+        let e =
+            error_from_response("p", 500, &HeaderMap::new(), b"{}", None).with_request_id("req_9");
+        assert!(e.to_string().contains("(request id req_9)"), "{e}");
+        assert_eq!(
+            e.clone().with_request_id("req_9").to_string(),
+            e.to_string(),
+            "added once"
         );
     }
 

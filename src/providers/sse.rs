@@ -1,11 +1,12 @@
 //! Incremental `text/event-stream` decoder (WHATWG HTML §9.2.5/9.2.6), fed raw network chunks.
 //!
-//! Written here rather than taken from `eventsource-stream` because the clients need exactly
-//! these guarantees, each pinned by a test below: CR, LF and CRLF line ends, including a CR at
-//! the end of one chunk and its LF at the start of the next; UTF-8 decoded per complete line,
-//! so a character split across chunks survives; one leading BOM ignored; comments and unknown
-//! fields ignored; `data:` lines joined with `\n`; an event without data not dispatched. It works
-//! on bytes with `memchr`, so parsing is not the bottleneck of a fast stream.
+//! Written here rather than taken from the `eventsource-stream` crate (dropped as a dependency
+//! for this reason) because the clients need exactly these guarantees, each pinned by a test
+//! below: CR, LF and CRLF line ends, including a CR at the end of one chunk and its LF at the
+//! start of the next; UTF-8 decoded per complete line, so a character split across chunks
+//! survives; one leading BOM ignored; comments and unknown fields ignored; `data:` lines joined
+//! with `\n`; an event without data not dispatched. It works on bytes with `memchr`, so parsing
+//! is not the bottleneck of a fast stream.
 
 use super::{ProviderError, ProviderEvent};
 

@@ -3,7 +3,9 @@
 //! idle timeouts, retry retryable failures that happen before any content, and report each
 //! request's outcome to the circuit breaker. Clients only build requests and decode bytes.
 
-use super::http::{ErrorInfo, RedactedHeaders, build_client, classify, error_from_response};
+use super::http::{
+    ErrorInfo, RedactedHeaders, build_client, classify, error_from_response, request_id,
+};
 use super::retry::{RetryPolicy, Timeouts};
 use super::{ProviderError, ProviderEvent, ProviderStream};
 use crate::config::ProviderConfig;
@@ -119,13 +121,19 @@ impl HttpCore {
             .map_err(|_| self.timeout(TimeoutPhase::BetweenChunks))?
             .map_err(|e| self.map_reqwest_error(&e, TimeoutPhase::BetweenChunks))?;
         if !status.is_success() {
-            return Err(error_from_response(
+            let err = error_from_response(
                 &self.name,
                 status.as_u16(),
                 &resp_headers,
                 &bytes,
                 self.api_key.as_ref(),
-            ));
+            );
+            let id = request_id(&resp_headers);
+            tracing::warn!(provider = %self.name, %url, request_id = id.as_deref().unwrap_or("-"), error = %err, "request failed");
+            return Err(match id {
+                Some(id) => err.with_request_id(&id),
+                None => err,
+            });
         }
         serde_json::from_slice(&bytes).map_err(|e| self.invalid(format!("{e} in {url}")))
     }
@@ -168,6 +176,7 @@ pub fn drive(
         produced_content: false,
         retries: 0,
         finished: false,
+        request_id: None,
     };
     futures::stream::unfold(driver, |mut d| async move {
         let item = d.next().await?;
@@ -190,6 +199,9 @@ struct Driver {
     produced_content: bool,
     retries: u32,
     finished: bool,
+    /// The provider's id for the latest request (`request-id` / `x-request-id`), quoted in
+    /// errors and logs so a user can cite it to the provider.
+    request_id: Option<String>,
 }
 
 impl Driver {
@@ -254,7 +266,11 @@ impl Driver {
         } else {
             core.health.record_success(&core.name);
         }
-        tracing::warn!(provider = %core.name, error = %err, "model call failed");
+        let err = match &self.request_id {
+            Some(id) => err.with_request_id(id),
+            None => err,
+        };
+        tracing::warn!(provider = %core.name, request_id = self.request_id.as_deref().unwrap_or("-"), error = %err, "model call failed");
         Err(err)
     }
 
@@ -284,6 +300,7 @@ impl Driver {
                 .map_err(|_| core.timeout(TimeoutPhase::FirstByte))?
                 .map_err(|e| core.map_reqwest_error(&e, TimeoutPhase::FirstByte))?;
             let status = response.status();
+            self.request_id = request_id(response.headers());
             if !status.is_success() {
                 let headers = response.headers().clone();
                 let body = tokio::time::timeout(core.timeouts.first_byte, response.bytes())

@@ -89,46 +89,19 @@ pub fn import(
         } else {
             m.id
         };
-        let tool_calls = if m.tool_calls.is_empty() {
-            None
-        } else {
-            Some(
-                serde_json::to_string(&m.tool_calls)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
-            )
-        };
         // A message still `streaming` in an export was interrupted.
         let status = match m.status {
             crate::message::MessageStatus::Streaming => crate::message::MessageStatus::Incomplete,
             s => s,
         };
-        tx.execute(
-            "INSERT INTO messages (id, conversation_id, ordinal, role, content, reasoning, tool_calls,
-                tool_call_id, is_error, model, provider, agent, route_reason, status, input_tokens,
-                output_tokens, cost_usd, summary_through, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-            params![
-                mid.to_string(),
-                id.to_string(),
-                (i + 1) as i64,
-                m.role.as_str(),
-                m.content,
-                m.reasoning,
-                tool_calls,
-                m.tool_call_id,
-                m.is_error,
-                m.model,
-                m.provider,
-                m.agent,
-                m.route_reason,
-                status.as_str(),
-                m.input_tokens.map(|v| v as i64),
-                m.output_tokens.map(|v| v as i64),
-                m.cost_usd,
-                m.summary_through,
-                m.created_at.timestamp_millis(),
-            ],
-        )?;
+        let row = StoredMessage {
+            id: mid,
+            conversation_id: id,
+            ordinal: (i + 1) as i64,
+            status,
+            ..m.clone()
+        };
+        messages::insert(&tx, &row, None)?;
     }
     // The insert trigger moved updated_at forward; keep the exported one.
     tx.execute(

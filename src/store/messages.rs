@@ -143,11 +143,49 @@ fn tool_calls_json(calls: &[ToolCall]) -> Result<Option<String>, StoreError> {
         .map_err(|e| StoreError::Invalid(format!("cannot encode tool calls: {e}")))
 }
 
+/// The one way a message row is written (append and import): every column, in the order of
+/// [`COLUMNS`], plus the pid of the process streaming it. Inserts nothing (returns 0) when the
+/// conversation does not exist.
+pub(crate) fn insert(
+    conn: &Connection,
+    m: &StoredMessage,
+    writer_pid: Option<u32>,
+) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO messages (id, conversation_id, ordinal, role, content, reasoning,
+                tool_calls, tool_call_id, is_error, model, provider, agent, route_reason, status,
+                input_tokens, output_tokens, cost_usd, summary_through, writer_pid, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                ?18, ?19, ?20
+             WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?2)",
+        )?
+        .execute(params![
+            m.id.to_string(),
+            m.conversation_id.to_string(),
+            m.ordinal,
+            m.role.as_str(),
+            m.content,
+            m.reasoning,
+            tool_calls_json(&m.tool_calls)?,
+            m.tool_call_id,
+            m.is_error,
+            m.model,
+            m.provider,
+            m.agent,
+            m.route_reason,
+            m.status.as_str(),
+            m.input_tokens.map(|v| v as i64),
+            m.output_tokens.map(|v| v as i64),
+            m.cost_usd,
+            m.summary_through,
+            writer_pid,
+            m.created_at.timestamp_millis(),
+        ])?)
+}
+
 /// Append a message at the end of its conversation. Durable when this returns.
 pub fn append(conn: &mut Connection, m: &NewMessage) -> Result<StoredMessage, StoreError> {
-    let id = MessageId::new();
-    let now = now_ms();
-    let tool_calls = tool_calls_json(&m.tool_calls)?;
     let writer_pid = (m.status == MessageStatus::Streaming).then(std::process::id);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let conv = m.conversation_id.to_string();
@@ -156,36 +194,28 @@ pub fn append(conn: &mut Connection, m: &NewMessage) -> Result<StoredMessage, St
             "SELECT COALESCE(MAX(ordinal), 0) + 1 FROM messages WHERE conversation_id = ?1",
         )?
         .query_row([&conv], |r| r.get(0))?;
-    let inserted = tx.prepare_cached(
-        "INSERT INTO messages (id, conversation_id, ordinal, role, content, reasoning, tool_calls,
-            tool_call_id, is_error, model, provider, agent, route_reason, status, input_tokens,
-            output_tokens, cost_usd, summary_through, writer_pid, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20
-         WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?2)",
-    )?
-    .execute(params![
-        id.to_string(),
-        conv,
+    let message = StoredMessage {
+        id: MessageId::new(),
+        conversation_id: m.conversation_id,
         ordinal,
-        m.role.as_str(),
-        m.content,
-        m.reasoning,
-        tool_calls,
-        m.tool_call_id,
-        m.is_error,
-        m.model,
-        m.provider,
-        m.agent,
-        m.route_reason,
-        m.status.as_str(),
-        m.usage.map(|u| u.input_tokens as i64),
-        m.usage.map(|u| u.output_tokens as i64),
-        m.cost_usd,
-        m.summary_through,
-        writer_pid,
-        now,
-    ])?;
-    if inserted == 0 {
+        role: m.role,
+        content: m.content.clone(),
+        reasoning: m.reasoning.clone(),
+        tool_calls: m.tool_calls.clone(),
+        tool_call_id: m.tool_call_id.clone(),
+        is_error: m.is_error,
+        model: m.model.clone(),
+        provider: m.provider.clone(),
+        agent: m.agent.clone(),
+        route_reason: m.route_reason.clone(),
+        status: m.status,
+        input_tokens: m.usage.map(|u| u.input_tokens),
+        output_tokens: m.usage.map(|u| u.output_tokens),
+        cost_usd: m.cost_usd,
+        summary_through: m.summary_through,
+        created_at: from_ms(now_ms()),
+    };
+    if insert(&tx, &message, writer_pid)? == 0 {
         return Err(StoreError::NotFound(conv));
     }
     if m.role == Role::User {
@@ -193,9 +223,6 @@ pub fn append(conn: &mut Connection, m: &NewMessage) -> Result<StoredMessage, St
         tx.prepare_cached("UPDATE conversations SET title = ?2 WHERE id = ?1 AND title = ''")?
             .execute(params![conv, auto_title(&m.content)])?;
     }
-    let message = tx
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?
-        .query_row([id.to_string()], stored)?;
     tx.commit()?;
     Ok(message)
 }

@@ -1,6 +1,8 @@
 //! Schema migrations: the SQL files in `migrations/`, embedded in the binary, applied forward
 //! only, all pending ones in ONE transaction, with `PRAGMA user_version` recording the schema
-//! version. A database newer than this build is refused before anything is written to it.
+//! version. A database newer than this build is refused before anything is written to it, and
+//! one that is about to be migrated is first copied aside (`harness.db.bak-<old version>`), so a
+//! migration that goes wrong, or a downgrade, never costs the user their history.
 
 use rusqlite::Connection;
 
@@ -19,11 +21,20 @@ pub fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
 /// Apply every migration above the current version, up to `target`, in one transaction.
 /// Returns the number applied. The caller has already refused newer schemas.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<usize> {
+    migrate_with(conn, MIGRATIONS, target)
+}
+
+/// [`migrate_to`] over a given list of migrations (tests use lists longer than this build's).
+pub(crate) fn migrate_with(
+    conn: &mut Connection,
+    migrations: &[(u32, &str)],
+    target: u32,
+) -> rusqlite::Result<usize> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Read inside the write transaction so two processes starting together do not both migrate.
     let current = user_version(&tx)?;
     let mut applied = 0;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in migrations {
         if *version <= current || *version > target {
             continue;
         }
@@ -33,6 +44,34 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<usize>
     }
     tx.commit()?;
     Ok(applied)
+}
+
+/// Copy the database at `path` (open as `conn`, schema `version`) to `<path>.bak-<version>`
+/// before it is migrated. `VACUUM INTO` writes a consistent copy that includes what is still
+/// only in the WAL. An existing backup of the same version is kept (an earlier attempt made
+/// it). Returns the backup's path.
+pub fn backup_before_migration(
+    conn: &Connection,
+    path: &std::path::Path,
+    version: u32,
+) -> std::io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let backup = std::path::PathBuf::from(format!("{}.bak-{version}", path.display()));
+    if backup.metadata().is_ok_and(|m| m.len() > 0) {
+        return Ok(backup);
+    }
+    // Made empty and private first: VACUUM INTO accepts an empty file, and the copy holds the
+    // same private data as the database.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&backup)?;
+    let target = backup.to_string_lossy().into_owned();
+    conn.execute("VACUUM INTO ?1", [&target])
+        .map_err(std::io::Error::other)?;
+    Ok(backup)
 }
 
 #[cfg(test)]

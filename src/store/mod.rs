@@ -15,6 +15,9 @@ pub mod messages;
 pub mod migrate;
 pub mod search;
 
+#[cfg(test)]
+mod durability_tests;
+
 pub use conversations::ListQuery;
 pub use export::ExportedConversation;
 pub use messages::{NewMessage, StoredMessage};
@@ -311,8 +314,15 @@ impl Store {
         content: String,
         reasoning: Option<String>,
     ) -> Result<(), StoreError> {
-        self.call(move |c| messages::update_streaming(c, id, &content, reasoning.as_deref()))
-            .await
+        // A partial save is replaced by the final one moments later: it skips the WAL fsync
+        // that every other commit pays (see `open_connection`).
+        self.call(move |c| {
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            let result = messages::update_streaming(c, id, &content, reasoning.as_deref());
+            c.pragma_update(None, "synchronous", "FULL")?;
+            result
+        })
+        .await
     }
 
     pub async fn finish_message(
@@ -440,6 +450,15 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// Open the file: refuse newer schemas untouched, move corrupt files aside, set WAL and the
 /// pragmas, migrate, and recover rows left `streaming` by a crashed process.
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    open_connection_with(path, migrate::MIGRATIONS)
+}
+
+/// [`open_connection`] with a given migration list (tests migrate to versions this build lacks).
+pub(crate) fn open_connection_with(
+    path: &Path,
+    migrations: &[(u32, &str)],
+) -> Result<Connection, StoreError> {
+    let latest = migrations.last().map_or(0, |(v, _)| *v);
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -450,8 +469,11 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     })?;
 
     let exists = path.exists();
+    // A WAL left with frames in it means the last process did not close the database (a crash,
+    // kill -9, power loss) or is still running: check the file before writing to it.
+    let unclean = exists && wal_has_frames(path);
     if exists {
-        inspect_existing(path)?;
+        inspect_existing(path, latest)?;
     } else {
         create_private_file(path).map_err(|source| StoreError::Dir {
             path: dir.to_path_buf(),
@@ -459,6 +481,9 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         })?;
     }
 
+    if unclean {
+        check_integrity(path)?;
+    }
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -477,26 +502,80 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!("journal_mode is {mode}, not wal");
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // FULL: every commit syncs the WAL, so a committed message survives power loss (NORMAL
+    // keeps it only until the next checkpoint). Partial saves of a streaming reply opt out.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     // Checkpoints run on their own thread (see `Checkpointer`), off the write path; this is
     // only the safety net should that thread ever stop.
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     let found = migrate::user_version(&conn)?;
-    if found > migrate::latest_version() {
+    if found > latest {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),
             found,
-            supported: migrate::latest_version(),
+            supported: latest,
         });
     }
-    migrate::migrate_to(&mut conn, migrate::latest_version())
+    if found > 0 && found < latest {
+        let backup =
+            migrate::backup_before_migration(&conn, path, found).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "cannot copy the database {} aside before upgrading it from schema {found} to {latest}: {e} (free some disk space, or make the directory writable); nothing was changed",
+                    path.display()
+                ))
+            })?;
+        tracing::info!(
+            "schema {found} -> {latest}: the old database was copied to {}",
+            backup.display()
+        );
+    }
+    migrate::migrate_with(&mut conn, migrations, latest)
         .map_err(|e| classify(StoreError::Sqlite(e), path))?;
     messages::recover_interrupted(&conn).map_err(|e| classify(e, path))?;
     Ok(conn)
 }
 
+/// Whether `<path>-wal` exists and holds anything (a clean close checkpoints and removes it).
+fn wal_has_frames(path: &Path) -> bool {
+    std::fs::metadata(format!("{}-wal", path.display())).is_ok_and(|m| m.len() > 0)
+}
+
+/// `PRAGMA quick_check` after an unclean shutdown, on a read-only connection that is closed
+/// before anything else happens: a damaged file is handled like a corrupt one (moved aside,
+/// never written to).
+fn check_integrity(path: &Path) -> Result<(), StoreError> {
+    let verdict: Result<Vec<String>, rusqlite::Error> = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .and_then(|conn| {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mut st = conn.prepare("PRAGMA quick_check(5)")?;
+        let mut rows = Vec::new();
+        for row in st.query_map([], |r| r.get::<_, String>(0))? {
+            rows.push(row?);
+        }
+        Ok(rows)
+    });
+    match verdict {
+        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(()),
+        Ok(rows) => {
+            tracing::error!(
+                "quick_check of {} after an unclean shutdown: {}",
+                path.display(),
+                rows.join("; ")
+            );
+            Err(move_aside(path))
+        }
+        Err(e) => match open_error(e, path) {
+            StoreError::Sqlite(e) => Err(classify(StoreError::Sqlite(e), path)),
+            moved => Err(moved),
+        },
+    }
+}
+
 /// Checks on an existing file made without writing to it.
-fn inspect_existing(path: &Path) -> Result<(), StoreError> {
+fn inspect_existing(path: &Path, supported: u32) -> Result<(), StoreError> {
     use std::io::Read;
     let mut header = [0u8; 16];
     let read = std::fs::File::open(path)
@@ -526,7 +605,6 @@ fn inspect_existing(path: &Path) -> Result<(), StoreError> {
         .and_then(|mut f| f.read_exact(&mut full))
         .map(|()| u32::from_be_bytes([full[60], full[61], full[62], full[63]]))
         .unwrap_or(0);
-    let supported = migrate::latest_version();
     if found > supported {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),

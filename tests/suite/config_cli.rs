@@ -83,3 +83,48 @@ fn doctor_reports_store_and_config() {
     assert_ne!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("FAIL config"), "{}", stdout(&out));
 }
+
+#[test]
+fn literal_keys_in_a_readable_config_warn_and_fail_doctor() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TempHome::new();
+    home.write_config(
+        "[providers.openai]\nkind = \"openai\"\napi_key = \"sk-literal-key\"\nbase_url = \"http://127.0.0.1:9/v1\"\n",
+    );
+    let file = home.path().join("config.toml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = home.run(&["config", "check"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning:") && err.contains("chmod 600") && err.contains("everyone"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("sk-literal-key"),
+        "the warning never prints the key"
+    );
+    let out = home.run(&["doctor"]);
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("secrets") && l.contains("chmod 600")),
+        "{text}"
+    );
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = home.run(&["config", "check"]);
+    assert!(!stderr(&out).contains("warning:"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_bare_dollar_var_in_a_key_is_an_error_not_sent() {
+    let home = TempHome::new();
+    home.write_config("[providers.openai]\nkind = \"openai\"\napi_key = \"$OPENAI_API_KEY\"\n");
+    let out = home.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("config.toml:3:") && err.contains("${OPENAI_API_KEY}"),
+        "{err}"
+    );
+}

@@ -508,8 +508,27 @@ async fn provider_failure_after_content_exits_1_and_stores_incomplete() {
     let out = env.run(&["run", "--json", "hi"]).await;
     assert_eq!(out.status.code(), Some(1));
     let ev = events(&out);
-    assert!(ev.iter().any(|e| e["type"] == "error"));
+    let error = ev.iter().find(|e| e["type"] == "error").expect("an error");
+    assert_eq!(
+        error["retryable"], false,
+        "an in-band error after content is not retryable: {error}"
+    );
     assert_eq!(ev.last().unwrap()["status"], "incomplete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_errors_name_the_request_id_and_log_it() {
+    let env = Env::new(Flavor::OpenAi, "").await;
+    env.server.push(
+        Reply::status(400)
+            .header("x-request-id", "req_7f3a9c")
+            .body(r#"{"error":{"message":"bad thing","type":"invalid_request_error"}}"#),
+    );
+    let out = env.run(&["run", "hi"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", err(&out));
+    assert!(err(&out).contains("request id req_7f3a9c"), "{}", err(&out));
+    let log = std::fs::read_to_string(env.home.path().join("logs/harness.log")).unwrap_or_default();
+    assert!(log.contains("req_7f3a9c"), "the log names it too: {log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

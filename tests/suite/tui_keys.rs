@@ -10,6 +10,7 @@ fn done() -> Event {
         conversation_id: "0190a0b0-0000-7000-8000-000000000002".parse().unwrap(),
         status: MessageStatus::Complete,
         usage: Usage::default(),
+        unsaved: 0,
     }
 }
 
@@ -218,6 +219,7 @@ fn esc_and_ctrl_c_interrupt_then_clear_then_quit() {
         conversation_id: "0190a0b0-0000-7000-8000-000000000002".parse().unwrap(),
         status: MessageStatus::Cancelled,
         usage: Usage::default(),
+        unsaved: 0,
     });
     h.keys("draft<C-c>");
     assert!(h.app.draft().is_empty(), "Ctrl+C clears the draft");

@@ -130,6 +130,7 @@ async fn a_burst_of_deltas_is_drawn_in_a_few_frames_and_ends_on_screen() {
                                 output_tokens: DELTAS as u64,
                                 ..Usage::default()
                             },
+                            unsaved: 0,
                         })
                         .await
                         .unwrap();

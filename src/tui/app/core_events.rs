@@ -183,6 +183,7 @@ impl App {
                 conversation_id,
                 status,
                 usage,
+                ..
             } => self.turn_complete(conversation_id, status, usage),
             Event::ConversationList {
                 query,

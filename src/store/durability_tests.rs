@@ -1,0 +1,149 @@
+//! Durability of the database file itself: the copy made before a migration, the integrity
+//! check after an unclean shutdown, and the sync level of committed writes.
+
+use super::*;
+use crate::message::Role;
+
+const V1: (u32, &str) = migrate::MIGRATIONS[0];
+
+fn v1_database(path: &Path) -> ConversationId {
+    let mut conn = open_connection_with(path, &[V1]).unwrap();
+    let id = conversations::create(&conn, "general", None, None)
+        .unwrap()
+        .id;
+    messages::append(&mut conn, &NewMessage::new(id, Role::User, "keep me")).unwrap();
+    id
+}
+
+fn count(path: &Path, table: &str) -> i64 {
+    let conn = Connection::open(path).unwrap();
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+fn version_of(path: &Path) -> u32 {
+    migrate::user_version(&Connection::open(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_migration_first_copies_the_database_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("harness.db");
+    v1_database(&path);
+    let v2 = [
+        V1,
+        (
+            2,
+            "-- test: a later schema\nCREATE TABLE extra (x INTEGER);",
+        ),
+    ];
+    let conn = open_connection_with(&path, &v2).unwrap();
+    assert_eq!(migrate::user_version(&conn).unwrap(), 2);
+    drop(conn);
+
+    let backup = dir.path().join("harness.db.bak-1");
+    assert_eq!(version_of(&backup), 1, "the copy keeps the old schema");
+    assert_eq!(count(&backup, "messages"), 1, "and the old data");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy is as private as the database");
+}
+
+#[test]
+fn a_failed_migration_leaves_the_database_and_its_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("harness.db");
+    v1_database(&path);
+    let broken = [
+        V1,
+        (
+            2,
+            "-- test: fails half way\nCREATE TABLE extra (x); CREATE TABLE messages (y);",
+        ),
+    ];
+    assert!(open_connection_with(&path, &broken).is_err());
+    assert_eq!(version_of(&path), 1, "rolled back");
+    assert_eq!(count(&path, "messages"), 1);
+    assert_eq!(version_of(&dir.path().join("harness.db.bak-1")), 1);
+    // The same schema opened normally makes no copy.
+    let fresh = dir.path().join("other.db");
+    v1_database(&fresh);
+    drop(open_connection_with(&fresh, &[V1]).unwrap());
+    assert!(!dir.path().join("other.db.bak-1").exists());
+}
+
+/// A database and WAL as a killed process leaves them: copied while a connection still has
+/// uncheckpointed frames.
+fn crashed_copy(dir: &Path, damage: bool) -> PathBuf {
+    let live = dir.join("live.db");
+    let mut conn = open_connection_with(&live, &[V1]).unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    let id = conversations::create(&conn, "general", None, None)
+        .unwrap()
+        .id;
+    for i in 0..3000 {
+        messages::append(
+            &mut conn,
+            &NewMessage::new(
+                id,
+                Role::User,
+                format!("message number {i} with some words"),
+            ),
+        )
+        .unwrap();
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    messages::append(&mut conn, &NewMessage::new(id, Role::User, "the last one")).unwrap();
+    let copy = dir.join("harness.db");
+    std::fs::copy(&live, &copy).unwrap();
+    std::fs::copy(dir.join("live.db-wal"), dir.join("harness.db-wal")).unwrap();
+    drop(conn);
+    if damage {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
+        let page = 4096u64;
+        for p in 20..40u64 {
+            f.seek(SeekFrom::Start(p * page + 8)).unwrap();
+            f.write_all(&[0xA5; 512]).unwrap();
+        }
+    }
+    copy
+}
+
+#[test]
+fn a_damaged_database_after_a_crash_is_moved_aside_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crashed_copy(dir.path(), true);
+    let before = std::fs::read(&path).unwrap();
+    match open_connection(&path) {
+        Err(StoreError::Corrupt { moved_to, .. }) => {
+            assert_eq!(std::fs::read(&moved_to).unwrap(), before, "not written to");
+            assert!(PathBuf::from(format!("{}-wal", moved_to.display())).exists());
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert!(!path.exists());
+}
+
+#[test]
+fn an_undamaged_database_after_a_crash_opens_with_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crashed_copy(dir.path(), false);
+    let conn = open_connection(&path).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3001, "the frames only in the WAL are there too");
+}
+
+#[test]
+fn commits_sync_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = open_connection(&dir.path().join("harness.db")).unwrap();
+    let level: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(level, 2, "synchronous=FULL");
+}
