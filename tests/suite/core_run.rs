@@ -368,25 +368,41 @@ async fn sigint_mid_stream_cancels_and_keeps_the_partial() {
     let env = Env::new(Flavor::Ollama, "").await;
     env.server
         .push(Reply::text_chunks(["so far ", "and more"]).stall_after(1));
-    let child = env
+    let mut child = env
         .command(&["run", "--json", "hello"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let pid = child.id().unwrap() as i32;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Signal once the first text has streamed (a loaded machine may take a while to get there).
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut seen = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+    {
+        let delta = line.contains("\"text_delta\"");
+        seen.push(line);
+        if delta {
+            break;
+        }
+    }
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGINT,
     )
     .unwrap();
+    while let Ok(Some(line)) = lines.next_line().await {
+        seen.push(line);
+    }
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", err(&out));
-    let ev = events(&out);
-    assert_eq!(ev.last().unwrap()["status"], "cancelled");
+    let last: Value = serde_json::from_str(seen.last().unwrap()).unwrap();
+    assert_eq!(last["status"], "cancelled", "{seen:?}");
     let store = env.store();
     let rows = store
         .messages(store.most_recent().await.unwrap().unwrap())
