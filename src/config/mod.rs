@@ -1,9 +1,10 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
-//! file:line errors (`load.rs`), and where the harness keeps its files (`paths.rs`).
+//! file:line errors (`load.rs`), the permission rules (`permissions.rs`), and where the harness keeps its files (`paths.rs`).
 
 pub mod check;
 pub mod load;
 pub mod paths;
+pub mod permissions;
 pub mod types;
 
 pub use load::{ConfigError, Overrides, expand_vars, load, parse, resolve_model_ref};
