@@ -102,6 +102,11 @@ pub async fn spawn(
         }
     }
     session.announce();
+    for message in &session.deps.permissions.warnings {
+        session.emit(Event::Notice {
+            message: format!("warning: {message}"),
+        });
+    }
     let task = tokio::spawn(session.run(ops_rx));
     Ok(SessionHandle {
         ops: ops_tx,
@@ -452,6 +457,7 @@ impl Session {
             }
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,
+            Op::ListPermissions => self.list_permissions(),
             Op::Shutdown => {}
         }
     }

@@ -139,7 +139,7 @@ pub fn evaluate(
         _ => None,
     }
     .and_then(Value::as_str)
-    .map(|g| primary.join(literal_prefix(g)));
+    .map(|g| primary.join(crate::tools::glob::literal_prefix(g)));
     let hit = |kind| of(kind).find(|r| r.matches_path(relative.as_deref()));
     if let Some(rule) = hit(RuleKind::Deny) {
         return by_rule(Verdict::Deny, rule);
@@ -200,14 +200,6 @@ fn unparsed(
     }
     let first = error.lines().next().unwrap_or(error).to_string();
     Evaluation::new(Verdict::Ask, Reason::Unparsed(first))
-}
-
-/// The leading directories of a glob that contain no glob syntax: `.ssh/*` -> `.ssh`.
-fn literal_prefix(glob: &str) -> std::path::PathBuf {
-    glob.trim_start_matches("./")
-        .split('/')
-        .take_while(|c| !c.contains(['*', '?', '[', '{']))
-        .collect()
 }
 
 #[cfg(test)]
