@@ -19,5 +19,6 @@ mod routing_e2e;
 mod tui_harness;
 mod tui_keys;
 mod tui_loop;
+mod tui_permissions;
 mod tui_snapshots;
 mod tui_tmux;
