@@ -97,6 +97,31 @@ pub struct Analysis {
 /// Parse `command`. `Err` carries the parser's complaint; such a command is never allowed by a
 /// rule.
 pub fn analyse(command: &str) -> Result<Analysis, String> {
+    if command.len() > MAX_COMMAND_BYTES {
+        return Err(format!(
+            "the command is {} bytes, over the {MAX_COMMAND_BYTES} bytes rules are checked on",
+            command.len()
+        ));
+    }
+    // The parser recurses per nesting level: refuse pathological nesting before it does
+    // (counted over-generously: quoted brackets count too).
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for c in command.chars() {
+        match c {
+            '(' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        return Err(format!(
+            "the command nests brackets {deepest} deep, over the {MAX_NESTING} levels rules are checked on"
+        ));
+    }
     let mut a = Analysis::default();
     analyse_into(command, &mut a, 0)?;
     Ok(a)
@@ -104,6 +129,10 @@ pub fn analyse(command: &str) -> Result<Analysis, String> {
 
 /// Nesting beyond this (`$( $( $( ...`) is not followed; the command becomes opaque.
 const MAX_DEPTH: usize = 8;
+/// Longer commands are not analysed (they ask).
+const MAX_COMMAND_BYTES: usize = 64 * 1024;
+/// Deeper bracket nesting is not analysed (it asks).
+const MAX_NESTING: usize = 64;
 
 fn analyse_into(command: &str, a: &mut Analysis, depth: usize) -> Result<(), String> {
     if depth > MAX_DEPTH {

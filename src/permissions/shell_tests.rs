@@ -110,3 +110,15 @@ fn prefixes_offered_for_always() {
         assert_eq!(suggest_prefix(cmd).as_deref(), want, "{cmd}");
     }
 }
+
+#[test]
+fn hostile_sizes_are_refused_not_crashed_on() {
+    let deep = format!("{}ls{}", "(".repeat(5000), ")".repeat(5000));
+    assert!(analyse(&deep).is_err());
+    let deep_subst = format!("{}ls{}", "$(echo ".repeat(3000), ")".repeat(3000));
+    assert!(analyse(&deep_subst).is_err());
+    let long = "echo a; ".repeat(20_000);
+    assert!(analyse(&long).is_err());
+    // Ordinary nesting still works.
+    assert!(analyse("((ls) && (cd x && (make)))").is_ok());
+}
