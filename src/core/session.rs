@@ -408,7 +408,11 @@ impl Session {
                     headless: self.permissions.headless,
                 };
                 match self.load(conversation_id, &options).await {
-                    Ok(()) => self.announce(),
+                    Ok(()) => {
+                        // "Always" answers belong to the conversation they were given in.
+                        self.permissions.policy.clear_session();
+                        self.announce();
+                    }
                     Err(e) => self.error(e.to_string()),
                 }
             }

@@ -97,6 +97,9 @@ pub fn evaluate(
         {
             return Evaluation::new(Verdict::Ask, Reason::Protected(p));
         }
+        if analysis.commands.iter().any(sets_git_config) {
+            return Evaluation::new(Verdict::Ask, Reason::Protected(Protected::Dir(".git/")));
+        }
         if let Some(rule) = of(RuleKind::Ask).find(|r| command_hit(r, command, &analysis)) {
             return by_rule(Verdict::Ask, rule);
         }
@@ -157,6 +160,42 @@ pub fn evaluate(
         return by_rule(Verdict::Allow, rule);
     }
     default()
+}
+
+/// `git config NAME VALUE` (and `--unset`, `--add`, ...) writes `.git/config` without naming
+/// it, and can point `core.hooksPath` or an alias at anything: a write under `.git/`.
+/// Reading (`--get`, `--list`, one name alone) is not.
+fn sets_git_config(command: &shell::SimpleCommand) -> bool {
+    let argv = command.argv();
+    if argv
+        .first()
+        .is_none_or(|p| p.rsplit('/').next() != Some("git"))
+    {
+        return false;
+    }
+    let Some(at) = argv.iter().position(|w| *w == "config") else {
+        return false;
+    };
+    let rest = &argv[at + 1..];
+    let reads = rest
+        .iter()
+        .any(|w| w.starts_with("--get") || matches!(*w, "--list" | "-l" | "list" | "get"));
+    let writes_flag = rest.iter().any(|w| {
+        w.starts_with("--unset")
+            || w.starts_with("--replace")
+            || matches!(
+                *w,
+                "--add"
+                    | "--rename-section"
+                    | "--remove-section"
+                    | "--edit"
+                    | "-e"
+                    | "set"
+                    | "unset"
+            )
+    });
+    let values = rest.iter().filter(|w| !w.starts_with('-')).count();
+    writes_flag || (!reads && values >= 2)
 }
 
 /// Whether a deny/ask rule hits any part of a parsed command.

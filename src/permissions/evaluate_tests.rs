@@ -118,6 +118,20 @@ fn bash_calls_table() {
         (Auto, "rm -rf / ; echo 'unclosed", V::Deny, "rm -rf"),
         (Auto, "make", V::Allow, "mode Auto"),
         (Ask, "ls $(", V::Ask, "unparsed"),
+        (
+            Auto,
+            "git config core.hooksPath /tmp/evil",
+            V::Ask,
+            "writes under .git/",
+        ),
+        (
+            Auto,
+            "git -C . config --unset user.name",
+            V::Ask,
+            "writes under .git/",
+        ),
+        (Auto, "git config --get user.name", V::Allow, "mode Auto"),
+        (Auto, "git config user.name", V::Allow, "mode Auto"),
     ];
     for (mode, cmd, verdict, why) in cases {
         let (v, w) = decide(mode, "bash", json!({ "command": cmd }), ws);
