@@ -242,7 +242,7 @@ fn command_pattern(p: &str) -> Result<Pattern, String> {
     if head.is_empty() {
         return Err("`:*` needs a command before it, e.g. bash(cargo test:*)".to_string());
     }
-    if !prefix && (head.ends_with(" *") || head.ends_with(":*")) {
+    if !prefix && head.ends_with('*') {
         return Err(format!(
             "write `{}:*` for the command and anything after it",
             head.trim_end_matches('*').trim_end_matches(':').trim()
@@ -312,6 +312,7 @@ mod tests {
             ("bash()", "empty pattern"),
             ("bash(:*)", "needs a command before it"),
             ("bash(git *)", "write `git:*`"),
+            ("bash(git status*)", "write `git status:*`"),
             ("bash(git status; rm -rf /)", "one rule per command"),
             ("bash(echo $(id))", "one rule per command"),
             ("bash(echo 'unclosed)", "not a shell command"),
