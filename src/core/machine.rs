@@ -14,7 +14,7 @@
 //! - an interrupt stops the stream or the tool at once and keeps what was produced.
 
 use crate::message::{MessageStatus, ModelRef, ToolCall, Usage};
-use crate::permissions::{Reason, Verdict, shell::suggest_prefix};
+use crate::permissions::{Reason, Verdict, prefix::suggest_prefix};
 use crate::protocol::{ApprovalDecision, ApprovalMode, Event};
 use crate::providers::{ProviderError, ProviderEvent, StopReason};
 use crate::tools::approval::{ApprovalPolicy, denied_output, refusal};

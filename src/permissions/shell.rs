@@ -15,11 +15,11 @@ use brush_parser::ast;
 use brush_parser::word::WordPiece;
 
 /// Shells whose `-c STRING` argument is itself a command to analyse.
-const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "ash", "fish"];
+pub(super) const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "ash", "fish"];
 
 /// Commands that run the command given in their arguments; a rule for the inner command also
 /// matches through them when it denies or asks (never when it allows).
-const WRAPPERS: &[&str] = &[
+pub(super) const WRAPPERS: &[&str] = &[
     "sudo", "doas", "env", "command", "builtin", "exec", "nohup", "nice", "time", "timeout",
     "xargs", "stdbuf", "setsid", "unbuffer", "ionice", "chrt", "taskset", "watch",
 ];
@@ -455,7 +455,7 @@ enum Item<'a> {
     Prefix(&'a ast::CommandPrefixOrSuffixItem),
 }
 
-fn is_redirect_word(w: &str) -> bool {
+pub(super) fn is_redirect_word(w: &str) -> bool {
     let op = w.trim_start_matches(|c: char| c.is_ascii_digit());
     matches!(
         op,
@@ -475,7 +475,7 @@ fn is_assignment(w: &str) -> bool {
     }
 }
 
-fn basename(word: &str) -> &str {
+pub(super) fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
@@ -532,86 +532,6 @@ pub fn pattern_words(pattern: &str) -> Result<Vec<String>, String> {
         );
     }
     Ok(analysis.commands[0].words.clone())
-}
-
-/// Programs whose first argument is a subcommand, so "always allow" is offered for the
-/// program and that subcommand (`cargo test:*`), not the whole program.
-const SUBCOMMAND_TOOLS: &[&str] = &[
-    "git",
-    "cargo",
-    "npm",
-    "pnpm",
-    "yarn",
-    "bun",
-    "deno",
-    "go",
-    "docker",
-    "podman",
-    "kubectl",
-    "helm",
-    "gh",
-    "pip",
-    "pip3",
-    "uv",
-    "poetry",
-    "rustup",
-    "dotnet",
-    "mvn",
-    "gradle",
-    "make",
-    "just",
-    "brew",
-    "apt",
-    "apt-get",
-    "systemctl",
-    "terraform",
-    "npx",
-    "composer",
-    "bundle",
-    "rake",
-    "mix",
-    "swift",
-    "zig",
-    "nix",
-];
-
-/// The `cmd:*` pattern offered for "always allow commands like this": the program, plus its
-/// subcommand for tools that have them. `None` for compound or opaque commands, and for
-/// programs that run other commands (a shell, `sudo`, `xargs`, `eval`), where a prefix would
-/// allow anything.
-pub fn suggest_prefix(command: &str) -> Option<String> {
-    let analysis = analyse(command).ok()?;
-    if analysis.opaque || analysis.commands.len() != 1 {
-        return None;
-    }
-    let cmd = &analysis.commands[0];
-    if cmd.words.iter().any(|w| is_redirect_word(w)) {
-        return None;
-    }
-    let argv = cmd.argv();
-    if argv.len() != cmd.words.len() {
-        return None; // leading assignments
-    }
-    let program = *argv.first()?;
-    let base = basename(program);
-    if base.is_empty()
-        || SHELLS.contains(&base)
-        || WRAPPERS.contains(&base)
-        || base == "eval"
-        || program.contains(['$', '`', '*', '?', '['])
-    {
-        return None;
-    }
-    let sub = argv.get(1).filter(|s| {
-        SUBCOMMAND_TOOLS.contains(&base)
-            && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')
-    });
-    Some(match sub {
-        Some(sub) => format!("{program} {sub}:*"),
-        None => format!("{program}:*"),
-    })
 }
 
 #[cfg(test)]
