@@ -7,6 +7,7 @@ pub mod config;
 pub mod core;
 pub mod logging;
 pub mod message;
+pub mod permissions;
 pub mod protocol;
 pub mod providers;
 pub mod router;

@@ -110,6 +110,9 @@ pub enum Op {
     LoadPromptHistory {
         limit: usize,
     },
+    /// The permission rules in force and where each came from (`/permissions`); answered by
+    /// `Permissions`.
+    ListPermissions,
     /// Write the current conversation to a file (`/export`); answered by `Notice` or `Error`.
     Export {
         format: ExportFormat,
@@ -238,6 +241,26 @@ pub enum Event {
     Notice {
         message: String,
     },
+    /// Answer to `ListPermissions`: the approval mode, every rule in force (config, project,
+    /// this conversation's "always" answers), what always asks, and warnings about the rules.
+    Permissions {
+        mode: ApprovalMode,
+        rules: Vec<PermissionRule>,
+        always_ask: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
+    },
+}
+
+/// One permission rule as `/permissions` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionRule {
+    /// `allow`, `ask` or `deny`.
+    pub kind: String,
+    /// `TOOL(PATTERN)` as written.
+    pub rule: String,
+    /// Where it came from: a file path (with `:line`), or `this conversation (always)`.
+    pub source: String,
 }
 
 /// `/export` formats.

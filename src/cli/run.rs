@@ -111,6 +111,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                 let mark = if is_error { "✗" } else { "✓" };
                 out.note(&format!("{mark} {}", one_line(&output, 200)));
             }
+            Event::Notice { message } if !out.json => out.note(&format!("harness: {message}")),
             Event::Error { message, .. } => {
                 if !out.json {
                     out.note(&format!("harness: {message}"));

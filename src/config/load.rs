@@ -88,6 +88,8 @@ struct RawConfig {
     ui: UiConfig,
     #[serde(default)]
     session: SessionConfig,
+    #[serde(default)]
+    permissions: super::permissions::RawPermissions,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -220,6 +222,12 @@ pub fn parse(
         })
         .collect();
 
+    let permissions = raw.permissions.resolve(
+        text,
+        path,
+        &crate::permissions::Source::Config(path.to_path_buf()),
+    )?;
+
     let config = Config {
         default_model: raw.default_model.unwrap_or_else(|| "auto".to_string()),
         default_agent: raw.default_agent.unwrap_or_else(|| "general".to_string()),
@@ -234,6 +242,7 @@ pub fn parse(
         approval: raw.approval,
         ui: raw.ui,
         session: raw.session,
+        permissions,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -407,7 +416,7 @@ pub fn expand_vars(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
     Ok(out)
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -506,6 +515,18 @@ models = ["opus"]
                 "models.x.id",
             ),
             ("[session]\ncompact_threshold = 2.0\n", "compact_threshold"),
+            (
+                "[permissions]\nallow = [\n  \"bash(ls)\",\n  \"bash(git *)\",\n]\n",
+                "config.toml:4: permissions.allow: rule `bash(git *)`: write `git:*`",
+            ),
+            (
+                "[permissions]\ndeny = [\"rm(-rf)\"]\n",
+                "config.toml:2: permissions.deny: rule `rm(-rf)` names unknown tool `rm`",
+            ),
+            (
+                "[permissions]\nallowed = []\n",
+                "2:1: unknown field `allowed`",
+            ),
             (
                 "[providers.a]\nkind = \"ollama\"\nbase_url = \"${UNCLOSED\"\n",
                 "unclosed",

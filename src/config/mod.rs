@@ -1,11 +1,12 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
-//! file:line errors (`load.rs`), where the harness keeps its files (`paths.rs`), and whether
-//! the file exposes literal keys (`exposure.rs`).
+//! file:line errors (`load.rs`), the permission rules (`permissions.rs`), where the harness keeps
+//! its files (`paths.rs`), and whether the file exposes literal keys (`exposure.rs`).
 
 pub mod check;
 pub mod exposure;
 pub mod load;
 pub mod paths;
+pub mod permissions;
 pub mod types;
 
 pub use load::{ConfigError, Overrides, expand_vars, load, parse, resolve_model_ref};

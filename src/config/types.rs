@@ -213,6 +213,7 @@ pub struct Config {
     pub approval: ApprovalConfig,
     pub ui: UiConfig,
     pub session: SessionConfig,
+    pub permissions: super::permissions::PermissionsConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -234,6 +235,7 @@ impl Default for Config {
             approval: ApprovalConfig::default(),
             ui: UiConfig::default(),
             session: SessionConfig::default(),
+            permissions: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

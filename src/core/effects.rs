@@ -52,7 +52,7 @@ impl Session {
                 }
             }
             Effect::FinishAssistant(reply) => self.finish_reply(reply).await,
-            Effect::AskApproval { call } => {
+            Effect::AskApproval { call, prefix } => {
                 let ctx = match self.tool_context(None, CancellationToken::new()) {
                     Ok(ctx) => ctx,
                     Err(e) => {
@@ -71,7 +71,7 @@ impl Session {
                             ApprovalPreview::Command(c) => c,
                             ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
                         },
-                        prefix: None,
+                        prefix,
                     }),
                     Err(e) => {
                         return Some(Input::ToolFinished {

@@ -14,9 +14,10 @@
 //! - an interrupt stops the stream or the tool at once and keeps what was produced.
 
 use crate::message::{MessageStatus, ModelRef, ToolCall, Usage};
+use crate::permissions::{Reason, Verdict, prefix::suggest_prefix};
 use crate::protocol::{ApprovalDecision, ApprovalMode, Event};
 use crate::providers::{ProviderError, ProviderEvent, StopReason};
-use crate::tools::approval::{ApprovalPolicy, ApprovalVerdict, denied_output, unattended_output};
+use crate::tools::approval::{ApprovalPolicy, denied_output, refusal};
 use std::collections::{HashSet, VecDeque};
 
 /// A model the router offered for this turn, with the reason shown to the user.
@@ -72,6 +73,8 @@ pub enum Effect {
     FinishAssistant(FinishedReply),
     AskApproval {
         call: ToolCall,
+        /// The `cmd:*` pattern to offer for "always allow commands like this" (bash only).
+        prefix: Option<String>,
     },
     RunTool {
         call: ToolCall,
@@ -105,19 +108,24 @@ pub struct FinishedReply {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
     Run,
-    Ask,
+    /// Ask the user, offering `prefix` for "always allow commands like this".
+    Ask {
+        prefix: Option<String>,
+    },
+    /// Do not run it; the text is the result the model sees.
     Deny(String),
 }
 
-/// The approval rules of one conversation: the policy (mode + tools allowed "always"), which
-/// tools change things and so need approval, and whether anyone can answer a question.
+/// The approval rules of one conversation: the policy (mode, permission rules, "always"
+/// answers, protected places), which tools change things, and whether anyone can answer a
+/// question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permissions {
     pub policy: ApprovalPolicy,
     /// Names of tools that change something (bash, write, edit). Unknown names are not here:
     /// they run, and the registry answers them with an error the model can read.
     pub needs_approval: HashSet<String>,
-    /// No one can answer (headless `ask`): asking becomes denying, with advice.
+    /// No one can answer (headless `ask`): asking becomes denying, with a message saying why.
     pub headless: bool,
 }
 
@@ -127,25 +135,42 @@ impl Permissions {
         needs_approval: impl IntoIterator<Item = String>,
         headless: bool,
     ) -> Self {
+        Self::with_policy(ApprovalPolicy::new(mode), needs_approval, headless)
+    }
+
+    pub fn with_policy(
+        policy: ApprovalPolicy,
+        needs_approval: impl IntoIterator<Item = String>,
+        headless: bool,
+    ) -> Self {
         Self {
-            policy: ApprovalPolicy::new(mode),
+            policy,
             needs_approval: needs_approval.into_iter().collect(),
             headless,
         }
     }
 
-    pub fn disposition(&self, tool: &str) -> Disposition {
-        match self
-            .policy
-            .verdict(tool, self.needs_approval.contains(tool))
-        {
-            ApprovalVerdict::Run => Disposition::Run,
-            ApprovalVerdict::Ask if self.headless => {
-                Disposition::Deny(unattended_output(tool).content)
-            }
-            ApprovalVerdict::Ask => Disposition::Ask,
-            ApprovalVerdict::Deny => {
-                Disposition::Deny(denied_output(tool, self.policy.mode, None).content)
+    /// Run, ask or refuse `call`: the permission evaluation, a pure function of the call and
+    /// the rules held here.
+    pub fn disposition(&self, call: &ToolCall) -> Disposition {
+        let changes = self.needs_approval.contains(&call.name);
+        let evaluation = self.policy.evaluate(call, changes);
+        match evaluation.verdict {
+            Verdict::Allow => Disposition::Run,
+            Verdict::Ask if !self.headless => Disposition::Ask {
+                // "Always allow" can only widen what the mode decided: a rule or a protected
+                // place asks whatever this conversation allows.
+                prefix: match (&evaluation.reason, call.name.as_str()) {
+                    (Reason::Mode(_), "bash") => call
+                        .arguments
+                        .get("command")
+                        .and_then(|c| c.as_str())
+                        .and_then(suggest_prefix),
+                    _ => None,
+                },
+            },
+            Verdict::Ask | Verdict::Deny => {
+                Disposition::Deny(refusal(&call.name, &evaluation, self.headless))
             }
         }
     }
@@ -252,7 +277,9 @@ impl TurnMachine {
                 let Some(call) = self.current.clone().filter(|c| c.id == call_id) else {
                     return fx; // an answer to a call that is not waiting: ignore
                 };
-                self.permissions.policy.record(&call.name, &decision);
+                if let Some(message) = self.permissions.policy.record(&call, &decision) {
+                    fx.push(Effect::Emit(Event::Notice { message }));
+                }
                 match decision {
                     ApprovalDecision::Once | ApprovalDecision::Always { .. } => {
                         self.run(&mut fx, call)
@@ -450,15 +477,15 @@ impl TurnMachine {
     fn next_tool(&mut self, fx: &mut Vec<Effect>) {
         while let Some(call) = self.queue.pop_front() {
             fx.push(Effect::Emit(Event::tool_call(&call)));
-            match self.permissions.disposition(&call.name) {
+            match self.permissions.disposition(&call) {
                 Disposition::Run => {
                     self.run(fx, call);
                     return;
                 }
-                Disposition::Ask => {
+                Disposition::Ask { prefix } => {
                     self.phase = Phase::AwaitingApproval;
                     self.current = Some(call.clone());
-                    fx.push(Effect::AskApproval { call });
+                    fx.push(Effect::AskApproval { call, prefix });
                     return;
                 }
                 Disposition::Deny(message) => self.result(fx, call.id, message, true),

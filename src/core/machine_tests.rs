@@ -26,6 +26,89 @@ fn call(id: &str, name: &str) -> ToolCall {
     }
 }
 
+fn call_with(id: &str, name: &str, arguments: serde_json::Value) -> ToolCall {
+    ToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments,
+    }
+}
+
+fn bash(id: &str, command: &str) -> Input {
+    tool(call_with(id, "bash", json!({ "command": command })))
+}
+
+fn finished(id: &str) -> Input {
+    Input::ToolFinished {
+        call_id: id.into(),
+        content: "ok".into(),
+        is_error: false,
+    }
+}
+
+fn answer(id: &str, decision: ApprovalDecision) -> Input {
+    Input::ApprovalAnswered {
+        call_id: id.into(),
+        decision,
+    }
+}
+
+/// Permissions with rules from a config file and a workspace at /w.
+fn perms_with(mode: ApprovalMode, headless: bool, deny: &[&str]) -> Permissions {
+    use crate::permissions::{Locations, Rule, RuleKind, RuleSet, Source};
+    let rules = deny
+        .iter()
+        .map(|t| {
+            Rule::parse(
+                t,
+                RuleKind::Deny,
+                Source::Config("/h/config.toml".into()),
+                Some(1),
+            )
+            .unwrap()
+        })
+        .collect();
+    let policy = ApprovalPolicy::with_rules(
+        mode,
+        std::sync::Arc::new(RuleSet {
+            rules,
+            warnings: vec![],
+        }),
+        std::sync::Arc::new(Locations {
+            workspace: "/w".into(),
+            home: Some("/home/u".into()),
+            harness_files: vec![],
+        }),
+    );
+    Permissions::with_policy(
+        policy,
+        ["bash", "write", "edit"].map(String::from),
+        headless,
+    )
+}
+
+fn run_with(perms: Permissions, inputs: Vec<Input>) -> Vec<String> {
+    let mut m = TurnMachine::new(perms, 10);
+    inputs
+        .into_iter()
+        .flat_map(|i| m.handle(i))
+        .map(|e| show(&e))
+        .collect()
+}
+
+/// The full text of every tool result, in order.
+fn results(perms: Permissions, inputs: Vec<Input>) -> Vec<String> {
+    let mut m = TurnMachine::new(perms, 10);
+    inputs
+        .into_iter()
+        .flat_map(|i| m.handle(i))
+        .filter_map(|e| match e {
+            Effect::PersistToolResult { content, .. } => Some(content),
+            _ => None,
+        })
+        .collect()
+}
+
 fn text(t: &str) -> Input {
     Input::Provider(ProviderEvent::TextDelta(t.into()))
 }
@@ -60,7 +143,10 @@ fn show(e: &Effect) -> String {
             r.text,
             r.tool_calls.len()
         ),
-        Effect::AskApproval { call } => format!("ask {}", call.id),
+        Effect::AskApproval { call, prefix } => match prefix {
+            Some(p) => format!("ask {} offering {p}", call.id),
+            None => format!("ask {}", call.id),
+        },
         Effect::RunTool { call } => format!("run {}", call.id),
         Effect::CancelTool => "cancel-tool".into(),
         Effect::PersistToolResult {
@@ -248,7 +334,7 @@ fn approvals_ask_always_and_deny() {
         tail,
         vec![
             "tool_call c1",
-            "ask c1",
+            "ask c1 offering ls:*",
             "run c1",
             "result c1 err=false ok",
             "tool_result c1",
@@ -607,4 +693,151 @@ fn an_in_band_error_after_content_is_not_retryable() {
             );
         }
     }
+}
+
+#[test]
+fn always_covers_the_exact_command_or_the_chosen_prefix() {
+    let got = run_with(
+        perms_with(ApprovalMode::Ask, false, &[]),
+        vec![
+            start(&["a/m"]),
+            bash("c1", "cargo test"),
+            bash("c2", "cargo test"),
+            bash("c3", "cargo test --release"),
+            bash("c4", "cargo test --lib"),
+            bash("c5", "ls -la"),
+            bash("c6", "cargo test && rm -rf x"),
+            done(StopReason::ToolUse),
+            answer("c1", ApprovalDecision::Always { pattern: None }),
+            finished("c1"),
+            // c2: exactly the approved command, no question
+            finished("c2"),
+            // c3: a different command still asks; now allow the prefix
+            answer(
+                "c3",
+                ApprovalDecision::Always {
+                    pattern: Some("cargo test:*".into()),
+                },
+            ),
+            finished("c3"),
+            // c4: covered by the prefix
+            finished("c4"),
+            // c5: another program asks
+            answer("c5", ApprovalDecision::Once),
+            finished("c5"),
+            // c6: a compound command with an uncovered part asks, and offers no prefix
+            answer("c6", ApprovalDecision::Deny { reason: None }),
+        ],
+    );
+    let decisions: Vec<&str> = got
+        .iter()
+        .map(String::as_str)
+        .filter(|e| e.starts_with("ask") || e.starts_with("run"))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "ask c1 offering cargo test:*",
+            "run c1",
+            "run c2",
+            "ask c3 offering cargo test:*",
+            "run c3",
+            "run c4",
+            "ask c5 offering ls:*",
+            "run c5",
+            "ask c6",
+        ]
+    );
+}
+
+#[test]
+fn writes_under_git_ask_even_in_auto_and_are_refused_headless() {
+    let hook = || {
+        tool(call_with(
+            "c1",
+            "write",
+            json!({"path": ".git/hooks/pre-commit", "content": "x"}),
+        ))
+    };
+    let got = run_with(
+        perms_with(ApprovalMode::Auto, false, &[]),
+        vec![start(&["a/m"]), hook(), done(StopReason::ToolUse)],
+    );
+    assert_eq!(got.last().unwrap(), "ask c1");
+    let out = results(
+        perms_with(ApprovalMode::Auto, true, &[]),
+        vec![
+            start(&["a/m"]),
+            hook(),
+            bash("c2", "echo x > .git/hooks/pre-commit"),
+            bash("c3", "cat ~/.ssh/id_rsa"),
+            done(StopReason::ToolUse),
+        ],
+    );
+    assert_eq!(out.len(), 3, "{out:?}");
+    for o in &out[..2] {
+        assert!(
+            o.starts_with("blocked: writes under .git/ always need the user's approval and no one is here to answer (headless). It was not run."),
+            "{o}"
+        );
+    }
+    assert!(
+        out[2].starts_with("blocked: ~/.ssh holds the user's credentials"),
+        "{}",
+        out[2]
+    );
+}
+
+#[test]
+fn deny_rules_refuse_with_the_rule_and_where_it_came_from() {
+    for (mode, headless) in [
+        (ApprovalMode::Auto, true),
+        (ApprovalMode::Ask, false),
+        (ApprovalMode::Auto, false),
+    ] {
+        let out = results(
+            perms_with(mode, headless, &["bash(rm -rf:*)"]),
+            vec![
+                start(&["a/m"]),
+                bash("c1", "git status; rm -rf /"),
+                done(StopReason::ToolUse),
+            ],
+        );
+        assert_eq!(
+            out,
+            [
+                "blocked by rule deny bash(rm -rf:*) (config.toml). It was not run. This is the user's permission policy, not a broken tool: do not retry it or work around it; continue without it, or explain what you need and why."
+            ],
+            "{mode:?} headless={headless}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_always_pattern_allows_only_the_call_and_says_so() {
+    let got = run_with(
+        perms_with(ApprovalMode::Ask, false, &[]),
+        vec![
+            start(&["a/m"]),
+            bash("c1", "make"),
+            bash("c2", "make"),
+            bash("c3", "make all"),
+            done(StopReason::ToolUse),
+            answer(
+                "c1",
+                ApprovalDecision::Always {
+                    pattern: Some("make; rm:*".into()),
+                },
+            ),
+            finished("c1"),
+            finished("c2"),
+        ],
+    );
+    assert!(
+        got.iter()
+            .any(|e| e.contains("Notice") && e.contains("only this exact call")),
+        "{got:?}"
+    );
+    assert!(got.contains(&"run c2".to_string()));
+    assert_eq!(got.last().unwrap(), "ask c3 offering make all:*");
 }

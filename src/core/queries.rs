@@ -1,10 +1,10 @@
 //! The session's answers to front-end questions that are not part of a turn: the /history
-//! browser's listing, delete and restore, paging in older messages, prompt recall, /export and
-//! the status-line figures. (A child module of `session`, so it works on the session's state.)
+//! browser's listing, delete and restore, paging in older messages, prompt recall, /export,
+//! /permissions and the status-line figures. (A child module of `session`, so it works on the session's state.)
 
 use super::Session;
 use crate::message::ConversationId;
-use crate::protocol::{Event, ExportFormat, HistoryMessage};
+use crate::protocol::{Event, ExportFormat, HistoryMessage, PermissionRule};
 use crate::store::{ListQuery, StoredMessage};
 
 impl Session {
@@ -122,6 +122,36 @@ impl Session {
             }),
             Err(e) => self.error(format!("cannot write {}: {e}", target.display())),
         }
+    }
+
+    /// `/permissions`: the rules in force, where each came from, and what always asks.
+    pub(super) fn list_permissions(&self) {
+        let policy = &self.permissions.policy;
+        let rules = policy
+            .rules_in_force()
+            .map(|r| PermissionRule {
+                kind: r.kind.as_str().to_string(),
+                rule: r.text.clone(),
+                source: match r.line {
+                    Some(line) => format!("{}:{line}", r.source),
+                    None => r.source.to_string(),
+                },
+            })
+            .collect();
+        let credentials: Vec<String> = crate::permissions::paths::CREDENTIAL_PATHS
+            .iter()
+            .map(|p| format!("~/{p}"))
+            .collect();
+        self.emit(Event::Permissions {
+            mode: policy.mode,
+            rules,
+            always_ask: vec![
+                "writes under .git/ and .harness/".to_string(),
+                format!("any access to credentials: {}", credentials.join(", ")),
+                "any access to harness's own config file, agents and database".to_string(),
+            ],
+            warnings: policy.rules.warnings.clone(),
+        });
     }
 
     /// The status-line figures: context in use, window of the model in use, cost so far.

@@ -16,7 +16,7 @@ use crate::router::rules::{Pin, PinSource, RouteInput};
 use crate::sandbox::Sandbox;
 use crate::store::NewMessage;
 use crate::store::messages::Finish;
-use crate::tools::{ApprovalPreview, ToolContext, ToolOutput, ToolRegistry};
+use crate::tools::{ApprovalPolicy, ApprovalPreview, ToolContext, ToolOutput, ToolRegistry};
 use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -102,6 +102,11 @@ pub async fn spawn(
         }
     }
     session.announce();
+    for message in &session.deps.permissions.warnings {
+        session.emit(Event::Notice {
+            message: format!("warning: {message}"),
+        });
+    }
     let task = tokio::spawn(session.run(ops_rx));
     Ok(SessionHandle {
         ops: ops_tx,
@@ -305,7 +310,7 @@ impl Session {
             .tools
             .restricted_to(&agent.tools)
             .unwrap_or_else(|_| self.deps.tools.clone());
-        let always = std::mem::take(&mut self.permissions.policy.always_allowed);
+        let always = std::mem::take(&mut self.permissions.policy.session_rules);
         self.permissions = permissions_for(
             &self.deps,
             &agent,
@@ -313,7 +318,7 @@ impl Session {
             self.approval_flag,
             self.permissions.headless,
         );
-        self.permissions.policy.always_allowed = always;
+        self.permissions.policy.session_rules = always;
         self.agent = agent;
     }
 
@@ -400,7 +405,7 @@ impl Session {
                 self.history.clear();
                 self.last_input_tokens = None;
                 self.added_since = 0;
-                self.permissions.policy.always_allowed.clear();
+                self.permissions.policy.clear_session();
                 self.announce();
             }
             Op::Resume { conversation_id } => {
@@ -418,7 +423,11 @@ impl Session {
                     headless: self.permissions.headless,
                 };
                 match self.load(conversation_id, &options).await {
-                    Ok(()) => self.announce(),
+                    Ok(()) => {
+                        // "Always" answers belong to the conversation they were given in.
+                        self.permissions.policy.clear_session();
+                        self.announce();
+                    }
                     Err(e) => self.error(e.to_string()),
                 }
             }
@@ -467,6 +476,7 @@ impl Session {
             }
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,
+            Op::ListPermissions => self.list_permissions(),
             Op::Shutdown => {}
         }
     }
@@ -661,5 +671,6 @@ fn permissions_for(
         .filter(|n| tools.get(n).is_some_and(|t| t.needs_approval()))
         .map(str::to_string)
         .collect();
-    Permissions::new(mode, needs, headless)
+    let policy = ApprovalPolicy::with_rules(mode, deps.permissions.clone(), deps.locations.clone());
+    Permissions::with_policy(policy, needs, headless)
 }

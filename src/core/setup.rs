@@ -6,6 +6,7 @@ use crate::agents::AgentSet;
 use crate::agents::prompt::{ProjectInstructions, load_agents_md};
 use crate::config::{Config, HarnessPaths};
 use crate::message::{ConversationId, ModelRef};
+use crate::permissions::{Locations, RuleSet};
 use crate::providers::ProviderSet;
 use crate::router::health::{BreakerPolicy, HealthRegistry};
 use crate::router::rules::Router;
@@ -40,6 +41,11 @@ pub struct CoreDeps {
     pub workspace: PathBuf,
     pub instructions: Option<ProjectInstructions>,
     pub sandbox: SandboxFactory,
+    /// Permission rules from config.toml and the project's `.harness/permissions.toml`.
+    pub permissions: Arc<RuleSet>,
+    /// The workspace, the home directory and the harness's own files, for the places that
+    /// always ask.
+    pub locations: Arc<Locations>,
 }
 
 impl std::fmt::Debug for CoreDeps {
@@ -87,6 +93,24 @@ impl CoreDeps {
             tracing::warn!("AGENTS.md not used: {e}");
             None
         });
+        let permissions = crate::config::permissions::rule_set(
+            &config.permissions,
+            &paths.config_file,
+            &workspace,
+        )
+        .map_err(|e| CoreError::Config(format!("config error: {e}")))?;
+        for warning in &permissions.warnings {
+            tracing::warn!("{warning}");
+        }
+        let locations = Locations {
+            workspace: workspace.clone(),
+            home: directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()),
+            harness_files: vec![
+                paths.config_file.clone(),
+                paths.agents_dir.clone(),
+                paths.db.clone(),
+            ],
+        };
         let sandbox = sandbox_factory(&config, workspace.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -98,6 +122,8 @@ impl CoreDeps {
             workspace,
             instructions,
             sandbox,
+            permissions: Arc::new(permissions),
+            locations: Arc::new(locations),
         })
     }
 

@@ -1,72 +1,142 @@
-//! The approval policy, as pure data and logic: given the mode in force (`[approval] mode`, an
-//! agent's override or `--approve`) and what the user already allowed for this conversation,
-//! decide whether a tool call runs, needs asking, or is refused. The core owns the asking; this
-//! module owns only the rules, so they are tested as a table.
+//! The approval policy of one conversation, as pure data and logic: the mode in force
+//! (`[approval] mode`, an agent's override or `--approve`), the permission rules from the
+//! config and the project, the rules this conversation's "always" answers added, and where the
+//! protected places are. It decides whether a tool call runs, needs asking, or is refused
+//! (through [`crate::permissions::evaluate`]), and says so to the model in plain words when a
+//! call is not run. The core owns the asking; this module owns only the rules.
 //!
-//! Rules, in order:
-//! 1. A call naming no known tool runs: the registry answers it with an error result, and there
-//!    is nothing to approve.
-//! 2. Tools that change nothing (read, glob, grep) always run.
-//! 3. `auto` runs everything; `deny` refuses every tool that changes something.
-//! 4. `ask` runs tools the user answered `always` for in this conversation, and asks otherwise.
+//! "Always" covers what was approved, not every later call of the tool: with no pattern it
+//! adds an exact rule (this command line; this path), with a pattern `p` it adds `TOOL(p)`.
 
 use super::ToolOutput;
-use super::registry::ToolRegistry;
 use crate::message::ToolCall;
+use crate::permissions::{
+    Evaluation, Locations, Reason, Rule, RuleKind, RuleSet, Source, Verdict, evaluate,
+};
 use crate::protocol::{ApprovalDecision, ApprovalMode};
-use std::collections::HashSet;
-
-/// What to do with one tool call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalVerdict {
-    Run,
-    Ask,
-    Deny,
-}
+use std::sync::Arc;
 
 /// The policy of one conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ApprovalPolicy {
     pub mode: ApprovalMode,
-    /// Tools the user answered `always` for, by name.
-    pub always_allowed: HashSet<String>,
+    /// Rules from config.toml and the project's `.harness/permissions.toml`.
+    pub rules: Arc<RuleSet>,
+    /// Rules added by "always" answers in this conversation.
+    pub session_rules: Vec<Rule>,
+    pub locations: Arc<Locations>,
 }
 
 impl ApprovalPolicy {
+    /// A policy with no rules (only the mode and the built-in protected places).
     pub fn new(mode: ApprovalMode) -> Self {
         Self {
             mode,
-            always_allowed: HashSet::new(),
+            ..Self::default()
         }
     }
 
-    /// The verdict for a call of a tool named `tool` that does (or does not) change anything.
-    pub fn verdict(&self, tool: &str, needs_approval: bool) -> ApprovalVerdict {
-        if !needs_approval {
-            return ApprovalVerdict::Run;
-        }
-        match self.mode {
-            ApprovalMode::Auto => ApprovalVerdict::Run,
-            ApprovalMode::Deny => ApprovalVerdict::Deny,
-            ApprovalMode::Ask if self.always_allowed.contains(tool) => ApprovalVerdict::Run,
-            ApprovalMode::Ask => ApprovalVerdict::Ask,
+    pub fn with_rules(mode: ApprovalMode, rules: Arc<RuleSet>, locations: Arc<Locations>) -> Self {
+        Self {
+            mode,
+            rules,
+            session_rules: Vec::new(),
+            locations,
         }
     }
 
-    /// The verdict for `call`, looking its tool up in `registry`.
-    pub fn verdict_for(&self, call: &ToolCall, registry: &ToolRegistry) -> ApprovalVerdict {
-        match registry.get(&call.name) {
-            Some(tool) => self.verdict(tool.name(), tool.needs_approval()),
-            None => ApprovalVerdict::Run,
+    /// Every rule in force, config and project first, then this conversation's.
+    pub fn rules_in_force(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.rules.iter().chain(self.session_rules.iter())
+    }
+
+    /// The decision for `call`; `changes` says whether its tool changes anything.
+    pub fn evaluate(&self, call: &ToolCall, changes: bool) -> Evaluation {
+        let rules: Vec<&Rule> = self.rules_in_force().collect();
+        evaluate(
+            &call.name,
+            &call.arguments,
+            &rules,
+            &self.locations,
+            self.mode,
+            changes,
+        )
+    }
+
+    /// Remember the user's answer for `call`. "Always" adds a rule for this conversation; the
+    /// returned text (if any) tells the user the pattern they chose could not be used.
+    pub fn record(&mut self, call: &ToolCall, decision: &ApprovalDecision) -> Option<String> {
+        let ApprovalDecision::Always { pattern } = decision else {
+            return None;
+        };
+        let mut notice = None;
+        if let Some(p) = pattern.as_deref().filter(|p| !p.trim().is_empty()) {
+            let text = format!("{}({})", call.name, p.trim());
+            match Rule::parse(&text, RuleKind::Allow, Source::Session, None) {
+                Ok(rule) => {
+                    self.add(rule);
+                    return None;
+                }
+                Err(e) => {
+                    notice = Some(format!(
+                        "could not allow `{text}` for this conversation ({e}); only this exact call is allowed from now on"
+                    ))
+                }
+            }
+        }
+        if let Some(rule) = self.exact_rule(call) {
+            self.add(rule);
+        }
+        notice
+    }
+
+    /// The rule for exactly this call: its command line, or its workspace-relative path.
+    fn exact_rule(&self, call: &ToolCall) -> Option<Rule> {
+        let arg = |k: &str| call.arguments.get(k).and_then(|v| v.as_str());
+        if call.name == "bash" {
+            return arg("command").map(Rule::whole_command);
+        }
+        let path = arg("path").unwrap_or(".");
+        let relative = self.locations.relative(&self.locations.absolute(path))?;
+        Rule::exact_path(&call.name, &relative)
+    }
+
+    fn add(&mut self, rule: Rule) {
+        if !self.session_rules.contains(&rule) {
+            self.session_rules.push(rule);
         }
     }
 
-    /// Remember the user's answer: `always` allows the tool for the rest of the conversation.
-    pub fn record(&mut self, tool: &str, decision: &ApprovalDecision) {
-        if matches!(decision, ApprovalDecision::Always { .. }) {
-            self.always_allowed.insert(tool.to_string());
-        }
+    /// Forget this conversation's "always" answers (a new conversation).
+    pub fn clear_session(&mut self) {
+        self.session_rules.clear();
     }
+}
+
+/// Advice appended to every refusal, so the model takes a policy for a policy.
+const NOT_RUN: &str = "It was not run. This is the user's permission policy, not a broken tool: do not retry it or work around it; continue without it, or explain what you need and why.";
+
+/// The text the model gets for a call the evaluation refused, or that asked in a session
+/// nobody can answer (`headless`).
+pub fn refusal(tool: &str, evaluation: &Evaluation, headless: bool) -> String {
+    let why = match (&evaluation.reason, evaluation.verdict) {
+        (Reason::Rule(rule), Verdict::Deny) => format!("blocked by rule {rule}"),
+        (Reason::Rule(rule), _) => format!(
+            "blocked: rule {rule} needs the user's approval and no one is here to answer (headless)"
+        ),
+        (Reason::Protected(p), _) => p.headless_message(),
+        (Reason::Unparsed(e), _) => format!(
+            "blocked: the command could not be parsed ({e}), so no rule can allow it; it needs the user's approval and no one is here to answer (headless). Write it as simpler commands"
+        ),
+        (Reason::Mode(ApprovalMode::Deny), Verdict::Deny) => {
+            return denied_output(tool, ApprovalMode::Deny, None).content;
+        }
+        (Reason::Mode(_) | Reason::ReadOnly, _) if headless => {
+            return unattended_output(tool).content;
+        }
+        (Reason::Mode(_) | Reason::ReadOnly, _) => format!("`{tool}` was not allowed"),
+    };
+    format!("{why}. {NOT_RUN}")
 }
 
 /// The result the model gets for a call that was not run. `reason` is the user's, if any.
@@ -97,89 +167,137 @@ pub fn unattended_output(tool: &str) -> ToolOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::permissions::Protected;
     use serde_json::json;
+    use std::path::PathBuf;
 
-    #[test]
-    fn verdicts_follow_the_rules() {
-        use ApprovalMode::{Ask, Auto, Deny};
-        use ApprovalVerdict as V;
-        // (mode, always allowed, tool, changes something, verdict)
-        let cases = [
-            (Ask, &[][..], "read", false, V::Run),
-            (Ask, &[], "glob", false, V::Run),
-            (Deny, &[], "grep", false, V::Run),
-            (Auto, &[], "bash", true, V::Run),
-            (Auto, &[], "write", true, V::Run),
-            (Deny, &[], "bash", true, V::Deny),
-            (Deny, &["bash"], "bash", true, V::Deny),
-            (Ask, &[], "bash", true, V::Ask),
-            (Ask, &["bash"], "bash", true, V::Run),
-            (Ask, &["bash"], "edit", true, V::Ask),
-            (Ask, &["write", "edit"], "edit", true, V::Run),
-        ];
-        for (mode, allowed, tool, needs, want) in cases {
-            let policy = ApprovalPolicy {
-                mode,
-                always_allowed: allowed.iter().map(|s| s.to_string()).collect(),
-            };
-            assert_eq!(
-                policy.verdict(tool, needs),
-                want,
-                "{mode:?} {allowed:?} {tool}"
-            );
-        }
-    }
-
-    #[test]
-    fn always_is_remembered_once_and_deny_is_not() {
-        let mut policy = ApprovalPolicy::new(ApprovalMode::Ask);
-        policy.record("bash", &ApprovalDecision::Once);
-        assert_eq!(policy.verdict("bash", true), ApprovalVerdict::Ask);
-        policy.record("bash", &ApprovalDecision::Deny { reason: None });
-        assert_eq!(policy.verdict("bash", true), ApprovalVerdict::Ask);
-        policy.record("bash", &ApprovalDecision::Always { pattern: None });
-        assert_eq!(policy.verdict("bash", true), ApprovalVerdict::Run);
-        assert_eq!(policy.verdict("write", true), ApprovalVerdict::Ask);
-    }
-
-    #[test]
-    fn calls_are_judged_by_their_tool() {
-        let registry = ToolRegistry::builtin();
-        let policy = ApprovalPolicy::new(ApprovalMode::Ask);
-        let call = |name: &str| ToolCall {
+    fn call(name: &str, args: serde_json::Value) -> ToolCall {
+        ToolCall {
             id: "1".into(),
             name: name.into(),
-            arguments: json!({}),
-        };
-        let cases = [
-            ("bash", ApprovalVerdict::Ask),
-            ("write", ApprovalVerdict::Ask),
-            ("edit", ApprovalVerdict::Ask),
-            ("read", ApprovalVerdict::Run),
-            ("glob", ApprovalVerdict::Run),
-            ("grep", ApprovalVerdict::Run),
-            ("no_such_tool", ApprovalVerdict::Run),
-        ];
-        for (name, want) in cases {
-            assert_eq!(policy.verdict_for(&call(name), &registry), want, "{name}");
+            arguments: args,
         }
+    }
+
+    fn policy(mode: ApprovalMode) -> ApprovalPolicy {
+        ApprovalPolicy::with_rules(
+            mode,
+            Arc::default(),
+            Arc::new(Locations {
+                workspace: PathBuf::from("/w"),
+                home: Some(PathBuf::from("/home/u")),
+                harness_files: vec![],
+            }),
+        )
+    }
+
+    fn verdict(p: &ApprovalPolicy, c: &ToolCall) -> Verdict {
+        p.evaluate(c, matches!(c.name.as_str(), "bash" | "write" | "edit"))
+            .verdict
+    }
+
+    #[test]
+    fn always_covers_what_was_approved() {
+        let ls = call("bash", json!({"command": "ls -la"}));
+        let rm = call("bash", json!({"command": "rm x"}));
+        let test = call("bash", json!({"command": "cargo test"}));
+        let test_rel = call("bash", json!({"command": "cargo test --release"}));
+        let w = call("write", json!({"path": "src/a.rs"}));
+        let w2 = call("write", json!({"path": "./src/../src/a.rs"}));
+        let w3 = call("write", json!({"path": "src/b.rs"}));
+        let mut p = policy(ApprovalMode::Ask);
+        // once and deny change nothing
+        p.record(&ls, &ApprovalDecision::Once);
+        p.record(&ls, &ApprovalDecision::Deny { reason: None });
+        assert_eq!(verdict(&p, &ls), Verdict::Ask);
+        // exact
+        assert_eq!(
+            p.record(&ls, &ApprovalDecision::Always { pattern: None }),
+            None
+        );
+        assert_eq!(verdict(&p, &ls), Verdict::Allow);
+        assert_eq!(verdict(&p, &rm), Verdict::Ask);
+        // pattern
+        p.record(
+            &test,
+            &ApprovalDecision::Always {
+                pattern: Some("cargo test:*".into()),
+            },
+        );
+        assert_eq!(verdict(&p, &test_rel), Verdict::Allow);
+        assert_eq!(
+            verdict(
+                &p,
+                &call("bash", json!({"command": "cargo test; rm -rf x"}))
+            ),
+            Verdict::Ask
+        );
+        // a path
+        p.record(&w, &ApprovalDecision::Always { pattern: None });
+        assert_eq!(verdict(&p, &w2), Verdict::Allow);
+        assert_eq!(verdict(&p, &w3), Verdict::Ask);
+        assert_eq!(p.session_rules.len(), 3);
+        // a pattern that is not a rule: only the exact call, and the user is told
+        let notice = p.record(
+            &rm,
+            &ApprovalDecision::Always {
+                pattern: Some("rm; ls".into()),
+            },
+        );
+        assert!(notice.is_some_and(|n| n.contains("only this exact call")));
+        assert_eq!(verdict(&p, &rm), Verdict::Allow);
+        p.clear_session();
+        assert_eq!(verdict(&p, &ls), Verdict::Ask);
     }
 
     #[test]
     fn refusals_tell_the_model_what_happened() {
+        let rule = Rule::parse(
+            "bash(rm -rf:*)",
+            RuleKind::Deny,
+            Source::Config(PathBuf::from("/h/config.toml")),
+            Some(2),
+        )
+        .unwrap();
+        let cases = [
+            (
+                Evaluation {
+                    verdict: Verdict::Deny,
+                    reason: Reason::Rule(rule.to_string()),
+                },
+                "blocked by rule deny bash(rm -rf:*) (config.toml). It was not run. This is the user's permission policy",
+            ),
+            (
+                Evaluation {
+                    verdict: Verdict::Ask,
+                    reason: Reason::Protected(Protected::Dir(".git/")),
+                },
+                "blocked: writes under .git/ always need the user's approval and no one is here to answer (headless)",
+            ),
+            (
+                Evaluation {
+                    verdict: Verdict::Ask,
+                    reason: Reason::Mode(ApprovalMode::Ask),
+                },
+                "--approve auto",
+            ),
+            (
+                Evaluation {
+                    verdict: Verdict::Deny,
+                    reason: Reason::Mode(ApprovalMode::Deny),
+                },
+                "approval mode `deny`",
+            ),
+        ];
+        for (evaluation, want) in cases {
+            let text = refusal("bash", &evaluation, true);
+            assert!(text.contains(want), "{text}");
+        }
         let out = denied_output("bash", ApprovalMode::Ask, Some("  not on main  "));
         assert!(out.is_error);
         assert!(
             out.content
                 .starts_with("the user denied this `bash` call: not on main. It was not run.")
         );
-        let out = denied_output("write", ApprovalMode::Deny, None);
-        assert!(
-            out.content.contains("approval mode `deny`"),
-            "{}",
-            out.content
-        );
-        let out = unattended_output("edit");
-        assert!(out.content.contains("--approve auto"), "{}", out.content);
     }
 }

@@ -97,7 +97,8 @@ fn glob_files(root: &Path, args: &GlobArgs, cancel: &CancellationToken) -> Resul
     let matcher = compile_glob(pattern)?;
     let mut collected: Vec<String> = Vec::new();
     let mut total = 0usize;
-    for entry in walker(&dir).build() {
+    let explicit = dir.join(literal_prefix(pattern));
+    for entry in walker(root, &dir, &explicit).build() {
         if cancel.is_cancelled() {
             return Err("glob was interrupted by the user".to_string());
         }
@@ -154,16 +155,35 @@ pub(crate) fn compile_glob(pattern: &str) -> Result<globset::GlobMatcher, String
 }
 
 /// The walk glob and grep share: .gitignore honoured even outside a git repository, hidden
-/// files included but `.git` skipped, symlinks not followed, entries sorted by name.
-pub(crate) fn walker(dir: &Path) -> ignore::WalkBuilder {
+/// files included but `.git` skipped, symlinks not followed, entries sorted by name. The
+/// user's credential directories and files (`~/.ssh`, ...; a workspace may be the home
+/// directory) are skipped unless `explicit`, the place the call named, lies inside one (such
+/// a call was approved by the user: see `permissions::paths`).
+pub(crate) fn walker(root: &Path, dir: &Path, explicit: &Path) -> ignore::WalkBuilder {
+    let locations = crate::permissions::Locations {
+        workspace: root.to_path_buf(),
+        home: directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()),
+        harness_files: Vec::new(),
+    };
+    let explicit = explicit.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(dir);
     builder
         .hidden(false)
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|entry| entry.file_name() != ".git")
+        .filter_entry(move |entry| {
+            entry.file_name() != ".git" && locations.walk_may_enter(entry.path(), &explicit)
+        })
         .sort_by_file_name(|a, b| a.cmp(b));
     builder
+}
+
+/// The leading directories of a glob that hold no glob syntax: `.ssh/*` -> `.ssh`.
+pub(crate) fn literal_prefix(glob: &str) -> PathBuf {
+    glob.trim_start_matches("./")
+        .split('/')
+        .take_while(|c| !c.contains(['*', '?', '[', '{']))
+        .collect()
 }
 
 #[cfg(test)]

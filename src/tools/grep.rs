@@ -3,7 +3,7 @@
 //! order. Uses the same walk as `glob` (gitignore respected, symlinks not followed); binary files
 //! are skipped; long lines are cut; the number of matches and the output size are capped.
 
-use super::glob::{compile_glob, search_root, walker};
+use super::glob::{compile_glob, literal_prefix, search_root, walker};
 use super::registry::parse_arguments;
 use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
@@ -143,7 +143,11 @@ fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Resul
     let mut out = String::new();
     let mut shown = 0usize;
     let mut stopped = false;
-    for entry in walker(&start).build() {
+    let explicit = match args.glob.as_deref().filter(|g| g.contains('/')) {
+        Some(g) => start.join(literal_prefix(g)),
+        None => start.clone(),
+    };
+    for entry in walker(root, &start, &explicit).build() {
         if cancel.is_cancelled() {
             return Err("grep was interrupted by the user".to_string());
         }

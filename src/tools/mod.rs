@@ -13,7 +13,7 @@ pub mod registry;
 pub mod truncate;
 pub mod write;
 
-pub use approval::{ApprovalPolicy, ApprovalVerdict};
+pub use approval::ApprovalPolicy;
 pub use registry::ToolRegistry;
 
 /// Names of the built-in tools, in the order they are offered.

@@ -3,7 +3,7 @@
 //! themes), suggestions for typos, and completion candidates for the popup and Tab.
 
 use crate::message::ConversationId;
-use crate::protocol::ExportFormat;
+use crate::protocol::{ApprovalMode, ExportFormat, PermissionRule};
 
 /// One command as listed in the popup and `/help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "list the tools this agent may use",
     },
     CommandSpec {
+        name: "permissions",
+        args: "",
+        description: "show the permission rules in force and where each came from",
+    },
+    CommandSpec {
         name: "status",
         args: "",
         description: "show model, agent, context, tokens and cost",
@@ -104,6 +109,7 @@ pub enum SlashCommand {
     Title(String),
     Compact,
     Tools,
+    Permissions,
     Status,
     Export {
         format: ExportFormat,
@@ -214,6 +220,7 @@ pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandEr
         }
         "compact" => no_args(SlashCommand::Compact),
         "tools" => no_args(SlashCommand::Tools),
+        "permissions" => no_args(SlashCommand::Permissions),
         "status" => no_args(SlashCommand::Status),
         "export" => {
             let mut words = args.splitn(2, char::is_whitespace);
@@ -401,6 +408,35 @@ pub fn help_text() -> String {
     out
 }
 
+/// The answer to `/permissions`, as the text of an info cell.
+pub fn permissions_text(
+    mode: ApprovalMode,
+    rules: &[PermissionRule],
+    always_ask: &[String],
+    warnings: &[String],
+) -> String {
+    let mode = match mode {
+        ApprovalMode::Ask => "ask",
+        ApprovalMode::Auto => "auto",
+        ApprovalMode::Deny => "deny",
+    };
+    let mut out = format!("Permissions (approval mode {mode} for calls no rule matches):\n");
+    if rules.is_empty() {
+        out.push_str("  no rules: add [permissions] allow/ask/deny to config.toml\n");
+    }
+    for r in rules {
+        out.push_str(&format!("  {:<5} {}  — {}\n", r.kind, r.rule, r.source));
+    }
+    out.push_str("Always ask, whatever the rules and mode:\n");
+    for a in always_ask {
+        out.push_str(&format!("  {a}\n"));
+    }
+    for w in warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out.trim_end().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +485,7 @@ mod tests {
             ("/compact", SlashCommand::Compact),
             ("/tools", SlashCommand::Tools),
             ("/status", SlashCommand::Status),
+            ("/permissions", SlashCommand::Permissions),
             (
                 "/export",
                 SlashCommand::Export {

@@ -239,6 +239,14 @@ impl App {
                 }
             }
             Event::Notice { message } => self.transcript.push(HistoryCell::notice(&message)),
+            Event::Permissions {
+                mode,
+                rules,
+                always_ask,
+                warnings,
+            } => self.transcript.push(HistoryCell::notice(
+                &crate::tui::commands::permissions_text(mode, &rules, &always_ask, &warnings),
+            )),
         }
     }
 
