@@ -17,8 +17,9 @@ impl Tmux {
         let ws = home.path().join("ws");
         std::fs::create_dir_all(&ws).unwrap();
         let command = format!(
-            "cd {} && HARNESS_HOME={} NO_COLOR=1 {bin} {args}; echo EXITED $?; sleep 30",
+            "cd {} && {} HARNESS_HOME={} NO_COLOR=1 {bin} {args}; echo EXITED $?; sleep 30",
             ws.display(),
+            crate::support::home::scrubbed_env_prefix(),
             home.path().display()
         );
         // Each session runs on its own tmux server (socket named after it), so one test's
