@@ -20,8 +20,10 @@ pub async fn run(ctx: &CliContext, args: InitArgs) -> CliResult {
         )));
     }
     let env = |k: &str| std::env::var(k).ok();
-    let found = env_providers::detect(&env, &|| env_providers::local_ollama_live(&env))
-        .map_err(|e| CliError::usage(format!("{e}: fix or unset it, then run harness init again")))?;
+    let found =
+        env_providers::detect(&env, &|| env_providers::local_ollama_live(&env)).map_err(|e| {
+            CliError::usage(format!("{e}: fix or unset it, then run harness init again"))
+        })?;
     let text = crate::config::template::render(&found);
 
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
@@ -110,7 +112,10 @@ mod tests {
         assert_eq!(mode(path.parent().unwrap()), 0o700);
         write_private(&path, "b = 2\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "b = 2\n");
-        assert_eq!(std::fs::read_to_string(backup_path(&path)).unwrap(), "a = 1\n");
+        assert_eq!(
+            std::fs::read_to_string(backup_path(&path)).unwrap(),
+            "a = 1\n"
+        );
         assert_eq!(mode(&backup_path(&path)), 0o600);
         let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
             .unwrap()

@@ -122,7 +122,11 @@ pub fn detect(
     lookup: &dyn Fn(&str) -> Option<String>,
     ollama_live: &dyn Fn() -> bool,
 ) -> Result<Vec<ProviderConfig>, String> {
-    let get = |var: &str| lookup(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |var: &str| {
+        lookup(var)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let mut out = Vec::new();
     for spec in &ENV_SPECS {
         let (base_url, api_key, origin) = if spec.kind == ProviderKind::Ollama {
@@ -233,7 +237,10 @@ pub fn apply(
 /// True when the config file defines no providers, so every provider (if any) came from the
 /// environment. Then a model naming a provider that is not there is skipped, not an error.
 pub fn providers_from_env(config: &Config) -> bool {
-    config.providers.values().all(|p| !p.origin.is_config_file())
+    config
+        .providers
+        .values()
+        .all(|p| !p.origin.is_config_file())
 }
 
 /// What to do about a model reference whose provider `name` is not available.
@@ -272,8 +279,8 @@ pub fn no_provider_message(config_file: &Path) -> String {
 pub fn no_provider_lines(config_file: &Path) -> Vec<String> {
     vec![
         "No model provider is set up yet. Three ways in:".to_string(),
-        "  1. export a key and start again, e.g. export ANTHROPIC_API_KEY=sk-...".to_string(),
-        "     (or OPENAI_API_KEY, OPENROUTER_API_KEY, ZAI_API_KEY, OLLAMA_HOST; a local Ollama is found by itself)"
+        "  1. export a key and start again: ANTHROPIC_API_KEY, OPENAI_API_KEY,".to_string(),
+        "     OPENROUTER_API_KEY, ZAI_API_KEY or OLLAMA_HOST (a running local Ollama is found)"
             .to_string(),
         "  2. run `harness init` to write a commented config from what it finds".to_string(),
         format!(
@@ -288,12 +295,21 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn detection_table() {
-        type Case = (&'static [(&'static str, &'static str)], bool, &'static [(&'static str, &'static str, &'static str)]);
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            bool,
+            &'static [(&'static str, &'static str, &'static str)],
+        );
         // (environment, ollama live, [(name, base_url, origin)])
         let cases: &[Case] = &[
             (&[], false, &[]),
@@ -301,26 +317,48 @@ mod tests {
             (
                 &[("ANTHROPIC_API_KEY", "k")],
                 false,
-                &[("anthropic", "https://api.anthropic.com", "from ANTHROPIC_API_KEY")],
+                &[(
+                    "anthropic",
+                    "https://api.anthropic.com",
+                    "from ANTHROPIC_API_KEY",
+                )],
             ),
             (
-                &[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/")],
+                &[
+                    ("ANTHROPIC_API_KEY", "k"),
+                    ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/"),
+                ],
                 false,
                 &[("anthropic", "http://127.0.0.1:9", "from ANTHROPIC_API_KEY")],
             ),
             (
-                &[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")],
+                &[
+                    ("OPENAI_API_KEY", "k"),
+                    ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+                ],
                 true,
                 &[
                     ("openai", "http://127.0.0.1:9/v1", "from OPENAI_API_KEY"),
-                    ("ollama", "http://127.0.0.1:11434", "local Ollama at http://127.0.0.1:11434"),
+                    (
+                        "ollama",
+                        "http://127.0.0.1:11434",
+                        "local Ollama at http://127.0.0.1:11434",
+                    ),
                 ],
             ),
             (
-                &[("ZAI_API_KEY", "k"), ("OPENROUTER_API_KEY", "k"), ("OLLAMA_HOST", "0.0.0.0")],
+                &[
+                    ("ZAI_API_KEY", "k"),
+                    ("OPENROUTER_API_KEY", "k"),
+                    ("OLLAMA_HOST", "0.0.0.0"),
+                ],
                 true,
                 &[
-                    ("openrouter", "https://openrouter.ai/api/v1", "from OPENROUTER_API_KEY"),
+                    (
+                        "openrouter",
+                        "https://openrouter.ai/api/v1",
+                        "from OPENROUTER_API_KEY",
+                    ),
                     ("zai", "https://api.z.ai/api/paas/v4", "from ZAI_API_KEY"),
                     ("ollama", "http://127.0.0.1:11434", "from OLLAMA_HOST"),
                 ],
@@ -360,9 +398,15 @@ mod tests {
 
     #[test]
     fn bad_urls_name_the_variable() {
-        let lookup = vars(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", "not a url")]);
+        let lookup = vars(&[
+            ("ANTHROPIC_API_KEY", "k"),
+            ("ANTHROPIC_BASE_URL", "not a url"),
+        ]);
         let err = detect(&lookup, &|| false).unwrap_err();
-        assert!(err.starts_with("ANTHROPIC_BASE_URL: `not a url` is not a URL"), "{err}");
+        assert!(
+            err.starts_with("ANTHROPIC_BASE_URL: `not a url` is not a URL"),
+            "{err}"
+        );
         let lookup = vars(&[("OLLAMA_HOST", "ftp://x")]);
         let err = detect(&lookup, &|| false).unwrap_err();
         assert!(err.starts_with("OLLAMA_HOST:"), "{err}");
@@ -395,7 +439,11 @@ mod tests {
         let mut config = Config::default();
         config.router.default = Some("zai/glm-4.5".into());
         apply(&mut config, &lookup, &|| false).unwrap();
-        assert_eq!(config.router.default.as_deref(), Some("zai/glm-4.5"), "kept");
+        assert_eq!(
+            config.router.default.as_deref(),
+            Some("zai/glm-4.5"),
+            "kept"
+        );
 
         let text = "[providers.mine]\nkind = \"ollama\"\n";
         let mut config = super::super::parse(text, Path::new("c.toml"), &|_| None).unwrap();
@@ -409,7 +457,13 @@ mod tests {
     fn guidance_names_every_way_in() {
         let line = no_provider_message(Path::new("/h/config.toml"));
         assert!(!line.contains('\n'));
-        for want in ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OLLAMA_HOST", "harness init", "/h/config.toml"] {
+        for want in [
+            "ANTHROPIC_API_KEY",
+            "OPENAI_API_KEY",
+            "OLLAMA_HOST",
+            "harness init",
+            "/h/config.toml",
+        ] {
             assert!(line.contains(want), "{want}: {line}");
         }
         let lines = no_provider_lines(Path::new("/h/config.toml")).join("\n");

@@ -9,9 +9,9 @@ pub mod paths;
 pub mod template;
 pub mod types;
 
+pub use env_providers::ProviderOrigin;
 pub use load::{
     ConfigError, Overrides, expand_vars, load, missing_provider_tolerated, parse, resolve_model_ref,
 };
-pub use env_providers::ProviderOrigin;
 pub use paths::HarnessPaths;
 pub use types::*;

@@ -15,7 +15,9 @@ pub fn render(found: &[ProviderConfig]) -> String {
          # default_model = \"auto\"          # or provider/model-id to always use one model\n\
          # default_agent = \"general\"\n\n",
     );
-    out.push_str("# --- Providers ----------------------------------------------------------------\n");
+    out.push_str(
+        "# --- Providers ----------------------------------------------------------------\n",
+    );
     if found.is_empty() {
         out.push_str(
             "# No provider was found in the environment: uncomment one block below and export\n\
@@ -27,7 +29,10 @@ pub fn render(found: &[ProviderConfig]) -> String {
         out.push('\n');
         match provider {
             Some(p) => out.push_str(&format!("# found: {}\n", p.origin.describe())),
-            None => out.push_str(&format!("# not found: {}\n", not_found_hint(spec.kind, spec.var))),
+            None => out.push_str(&format!(
+                "# not found: {}\n",
+                not_found_hint(spec.kind, spec.var)
+            )),
         }
         let on = provider.is_some();
         let line = |text: &str| {
@@ -44,7 +49,10 @@ pub fn render(found: &[ProviderConfig]) -> String {
         }
         match provider {
             Some(p) if p.base_url != spec.kind.default_base_url() => {
-                out.push_str(&line(&format!("base_url = \"{}\"", base_url_value(p, spec.url_var))));
+                out.push_str(&line(&format!(
+                    "base_url = \"{}\"",
+                    base_url_value(p, spec.url_var)
+                )));
             }
             _ => out.push_str(&format!(
                 "# base_url = \"{}\"\n",
@@ -53,7 +61,9 @@ pub fn render(found: &[ProviderConfig]) -> String {
         }
     }
 
-    out.push_str("\n# --- Routing ------------------------------------------------------------------\n");
+    out.push_str(
+        "\n# --- Routing ------------------------------------------------------------------\n",
+    );
     out.push_str("# The model used when no [[router.rules]] entry matches (examples/routing.toml has rules).\n");
     let default = found.first().and_then(|p| {
         ENV_SPECS
@@ -107,7 +117,12 @@ mod tests {
     use std::path::Path;
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -121,28 +136,54 @@ mod tests {
         let text = render(&found);
         assert!(!text.contains("secret"), "{text}");
         assert!(text.contains("\n[providers.anthropic]\nkind = \"anthropic\"\napi_key = \"${ANTHROPIC_API_KEY}\"\n"), "{text}");
-        assert!(text.contains("base_url = \"http://127.0.0.1:9/v1\""), "{text}");
+        assert!(
+            text.contains("base_url = \"http://127.0.0.1:9/v1\""),
+            "{text}"
+        );
         assert!(text.contains("\n# [providers.zai]\n"), "{text}");
-        assert!(text.contains("\n[providers.ollama]\nkind = \"ollama\"\n"), "{text}");
-        assert!(text.contains("[router]\ndefault = \"anthropic/claude-sonnet-4-6\"\n"), "{text}");
+        assert!(
+            text.contains("\n[providers.ollama]\nkind = \"ollama\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[router]\ndefault = \"anthropic/claude-sonnet-4-6\"\n"),
+            "{text}"
+        );
 
         let config = crate::config::parse(&text, Path::new("c.toml"), &env).unwrap();
         let names: Vec<&str> = config.providers.keys().map(String::as_str).collect();
         assert_eq!(names, ["anthropic", "ollama", "openai"]);
         assert!(config.providers.values().all(|p| p.origin.is_config_file()));
-        assert_eq!(config.providers["openai"].api_key.as_ref().unwrap().expose(), "sk-oai-secret");
+        assert_eq!(
+            config.providers["openai"]
+                .api_key
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "sk-oai-secret"
+        );
         let agents = crate::agents::AgentSet::builtin();
-        assert_eq!(crate::config::check::problems_with_agents(&config, &agents), vec![]);
+        assert_eq!(
+            crate::config::check::problems_with_agents(&config, &agents),
+            vec![]
+        );
     }
 
     #[test]
     fn with_nothing_found_everything_is_commented_and_the_file_still_parses() {
         let text = render(&[]);
         assert!(text.contains("No provider was found"));
-        assert!(!text.lines().any(|l| l.starts_with("[providers.")), "{text}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("[providers.")),
+            "{text}"
+        );
         let config = crate::config::parse(&text, Path::new("c.toml"), &|_| None).unwrap();
         assert!(config.providers.is_empty());
-        for want in ["# [providers.anthropic]", "# api_key = \"${OPENROUTER_API_KEY}\"", "# [router]"] {
+        for want in [
+            "# [providers.anthropic]",
+            "# api_key = \"${OPENROUTER_API_KEY}\"",
+            "# [router]",
+        ] {
             assert!(text.contains(want), "{want}");
         }
     }

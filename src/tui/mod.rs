@@ -79,9 +79,10 @@ pub fn app_config(config: &Config, ctx: &CliContext) -> Result<AppConfig, CliErr
             .iter()
             .map(|(name, p)| (name.clone(), p.origin.describe()))
             .collect(),
-        setup_guidance: config.providers.is_empty().then(|| {
-            crate::config::env_providers::no_provider_lines(&ctx.paths.config_file)
-        }),
+        setup_guidance: config
+            .providers
+            .is_empty()
+            .then(|| crate::config::env_providers::no_provider_lines(&ctx.paths.config_file)),
         image_builder: None,
     })
 }

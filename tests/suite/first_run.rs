@@ -143,7 +143,10 @@ models = ["anthropic/claude-haiku-4-5"]
     );
     assert!(
         hard.iter().any(|t| t["outcome"] == "model_skipped"
-            && t["why"].as_str().unwrap().contains("set OPENROUTER_API_KEY")),
+            && t["why"]
+                .as_str()
+                .unwrap()
+                .contains("set OPENROUTER_API_KEY")),
         "{json:#}"
     );
 
@@ -158,7 +161,8 @@ models = ["anthropic/claude-haiku-4-5"]
     assert!(
         doctor
             .lines()
-            .any(|l| l.starts_with("ok") && l.contains("anthropic (anthropic, from ANTHROPIC_API_KEY)")),
+            .any(|l| l.starts_with("ok")
+                && l.contains("anthropic (anthropic, from ANTHROPIC_API_KEY)")),
         "{doctor}"
     );
 }
@@ -195,8 +199,14 @@ fn init_writes_a_private_config_with_variables_not_keys_and_refuses_to_overwrite
     assert_eq!(mode, 0o600);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains(secret), "{text}");
-    assert!(text.contains("api_key = \"${ANTHROPIC_API_KEY}\""), "{text}");
-    assert!(text.contains("default = \"anthropic/claude-sonnet-4-6\""), "{text}");
+    assert!(
+        text.contains("api_key = \"${ANTHROPIC_API_KEY}\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("default = \"anthropic/claude-sonnet-4-6\""),
+        "{text}"
+    );
 
     let check = run_with(&home, &vars, &["config", "check"]);
     assert!(check.status.success(), "{}", stderr(&check));
@@ -206,9 +216,18 @@ fn init_writes_a_private_config_with_variables_not_keys_and_refuses_to_overwrite
     std::fs::write(&path, format!("{text}\n# my edit\n")).unwrap();
     let again = run_with(&home, &vars, &["init", "--yes"]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
     assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
-    assert!(std::fs::read_to_string(&path).unwrap().ends_with("# my edit\n"), "untouched");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .ends_with("# my edit\n"),
+        "untouched"
+    );
 
     let forced = run_with(&home, &[], &["init", "--yes", "--force"]);
     assert!(forced.status.success(), "{}", stderr(&forced));

@@ -16,6 +16,7 @@ mod providers_faults;
 mod providers_requests;
 mod providers_wire;
 mod routing_e2e;
+mod sandbox_image;
 mod tui_harness;
 mod tui_keys;
 mod tui_loop;

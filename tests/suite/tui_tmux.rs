@@ -187,7 +187,12 @@ async fn with_no_provider_the_first_screen_explains_the_ways_in() {
     let tui = Tmux::start(&home, "");
     let screen = tui.wait_for("No model provider is set up yet").await;
     let config = home.path().join("config.toml").display().to_string();
-    for want in ["export ANTHROPIC_API_KEY", "harness init", config.as_str()] {
+    for want in [
+        "export a key",
+        "ANTHROPIC_API_KEY",
+        "harness init",
+        config.as_str(),
+    ] {
         assert!(screen.contains(want), "`{want}` missing:\n{screen}");
     }
     assert!(!screen.contains("no router rule matched"), "{screen}");

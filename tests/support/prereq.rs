@@ -11,7 +11,9 @@ pub fn strict() -> bool {
 /// (the caller then returns from the test).
 pub fn missing(test: &str, why: &str) {
     if strict() {
-        panic!("{test}: {why}; CI=true, so this fails instead of skipping (scripts/test installs it)");
+        panic!(
+            "{test}: {why}; CI=true, so this fails instead of skipping (scripts/test installs it)"
+        );
     }
     eprintln!("SKIPPED {test}: {why}");
 }

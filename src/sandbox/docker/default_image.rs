@@ -138,7 +138,15 @@ mod tests {
     #[test]
     fn the_dockerfile_has_the_promised_tools_and_a_base_argument() {
         assert!(DOCKERFILE.contains("ARG BASE=debian:bookworm-slim\nFROM ${BASE}"));
-        for tool in ["bash", "coreutils", "git", "ripgrep", "curl", "python3", "build-essential"] {
+        for tool in [
+            "bash",
+            "coreutils",
+            "git",
+            "ripgrep",
+            "curl",
+            "python3",
+            "build-essential",
+        ] {
             assert!(DOCKERFILE.contains(tool), "{tool}");
         }
     }

@@ -270,6 +270,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_missing_default_image_names_the_build_command() {
+        let default = missing_image_message(super::super::default_image::tag());
+        assert!(default.contains("run `harness sandbox build`"), "{default}");
+        assert!(!default.contains("docker pull"), "{default}");
+        let other = missing_image_message("mine:1");
+        assert!(other.contains("docker build -t mine:1"), "{other}");
+    }
+
+    #[test]
     fn context_hash_follows_contents_names_and_modes() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();

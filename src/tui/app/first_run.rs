@@ -126,7 +126,10 @@ mod tests {
         assert!(ops.try_recv().is_err(), "nothing sent");
         assert!(!app.is_busy());
         let all = texts(&app).join("\n");
-        assert!(all.contains("not sent: No model provider is set up yet."), "{all}");
+        assert!(
+            all.contains("not sent: No model provider is set up yet."),
+            "{all}"
+        );
     }
 
     #[test]
