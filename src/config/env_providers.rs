@@ -280,7 +280,7 @@ pub fn no_provider_lines(config_file: &Path) -> Vec<String> {
     vec![
         "No model provider is set up yet. Three ways in:".to_string(),
         "  1. export a key and start again: ANTHROPIC_API_KEY, OPENAI_API_KEY,".to_string(),
-        "     OPENROUTER_API_KEY, ZAI_API_KEY or OLLAMA_HOST (a running local Ollama is found)"
+        "     OPENROUTER_API_KEY, ZAI_API_KEY or OLLAMA_HOST; a running Ollama is found"
             .to_string(),
         "  2. run `harness init` to write a commented config from what it finds".to_string(),
         format!(

@@ -112,16 +112,19 @@ impl App {
                     if i == 0 { s.error } else { s.dim },
                 ))
             }));
-            for (i, line) in lines.iter().enumerate() {
-                if (i as u16) + 1 < area.height {
-                    buf.set_line(
-                        area.x + 1,
-                        area.y + 1 + i as u16,
-                        line,
-                        area.width.saturating_sub(1),
-                    );
-                }
-            }
+            // Long paths and lists wrap rather than run off a narrow terminal.
+            let inner = Rect::new(
+                area.x + 1,
+                area.y + 1,
+                area.width.saturating_sub(2),
+                area.height.saturating_sub(1),
+            );
+            ratatui::widgets::Widget::render(
+                ratatui::widgets::Paragraph::new(lines)
+                    .wrap(ratatui::widgets::Wrap { trim: false }),
+                inner,
+                buf,
+            );
             return;
         }
         let lines = [
