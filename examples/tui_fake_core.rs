@@ -90,7 +90,7 @@ async fn main() {
                                 call_id: "c1".into(),
                                 tool: "bash".into(),
                                 preview: "ls -la".into(),
-                                prefix: None,
+                                prefix: Some("ls:*".into()),
                             })
                             .await;
                         continue;

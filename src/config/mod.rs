@@ -1,13 +1,15 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
-//! file:line errors (`load.rs`), providers from the environment when the file names none
-//! (`env_providers.rs`), and where the harness keeps its files (`paths.rs`).
+//! file:line errors (`load.rs`), and where the harness keeps its files (`paths.rs`).
 
 pub mod check;
-pub mod env_providers;
 pub mod load;
 pub mod paths;
-pub mod template;
 pub mod types;
+
+/// Providers from the environment when config.toml names none, and where each provider came from.
+pub mod env_providers;
+/// The commented config.toml `harness init` writes.
+pub mod template;
 
 pub use env_providers::ProviderOrigin;
 pub use load::{
