@@ -471,7 +471,10 @@ mod tests {
     }
 
     #[test]
-    fn the_probe_can_be_turned_off() {
+    fn the_probe_sees_a_listener_and_can_be_turned_off() {
+        // Either this test listens on the port, or something already does: both are "live".
+        let _listener = std::net::TcpListener::bind(LOCAL_OLLAMA);
+        assert!(local_ollama_live(&|_| None));
         let off = vars(&[(PROBE_VAR, "0")]);
         assert!(!local_ollama_live(&off));
     }
