@@ -16,6 +16,9 @@
 
 #[path = "../tests/support/docker_image.rs"]
 mod docker_image;
+#[path = "../tests/support/prereq.rs"]
+#[allow(dead_code)]
+mod prereq;
 
 use harness::config::SandboxConfig;
 use harness::message::ConversationId;

@@ -48,9 +48,21 @@ pub enum Command {
     Config(ConfigCommand),
     /// Check config, store, providers and docker: what works and what to fix.
     Doctor,
-    /// Show or remove this harness's sandbox containers.
+    /// Build the sandbox image; show or remove this harness's sandbox containers.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Write a commented config.toml from the providers found in the environment.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Write without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Replace an existing config file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,5 +200,14 @@ pub enum SandboxCommand {
     Prune {
         #[arg(long)]
         all: bool,
+    },
+    /// Build the default sandbox image from the Dockerfile shipped in the binary.
+    Build {
+        /// Base image (a Debian-based image on this machine); default debian:bookworm-slim.
+        #[arg(long, value_name = "IMAGE")]
+        base: Option<String>,
+        /// Tag of the new image; default the tag [sandbox] image defaults to.
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
     },
 }

@@ -64,7 +64,7 @@ async fn collect(ctx: &CliContext) -> Vec<Check> {
                     if ctx.paths.config_file.exists() {
                         format!("{} ({} providers)", ctx.paths.config_file.display(), config.providers.len())
                     } else {
-                        format!("{} not present: using defaults (no providers; see examples/config.toml)", ctx.paths.config_file.display())
+                        format!("{} not present: using defaults and providers from the environment (`harness init` writes one)", ctx.paths.config_file.display())
                     },
                 ));
             } else {
@@ -108,7 +108,7 @@ async fn collect(ctx: &CliContext) -> Vec<Check> {
         }
         Err(e) => checks.push(Check::fail("store", e.to_string())),
     }
-    checks.extend(crate::cli::doctor_ext::capability_checks(config.as_ref()).await);
+    checks.extend(crate::cli::doctor_ext::capability_checks(config.as_ref(), &ctx.paths).await);
     checks
 }
 

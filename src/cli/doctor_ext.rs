@@ -2,12 +2,12 @@
 //! model listing, and the sandbox backend works (Docker reachable, image present).
 
 use super::doctor::Check;
-use crate::config::Config;
+use crate::config::{Config, HarnessPaths};
 use crate::sandbox::SandboxBackend;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn capability_checks(config: Option<&Config>) -> Vec<Check> {
+pub async fn capability_checks(config: Option<&Config>, paths: &HarnessPaths) -> Vec<Check> {
     let Some(config) = config else {
         return Vec::new();
     };
@@ -19,12 +19,16 @@ pub async fn capability_checks(config: Option<&Config>) -> Vec<Check> {
             Ok(provider) => {
                 match tokio::time::timeout(Duration::from_secs(20), provider.list_models()).await {
                     Ok(Ok(models)) => Ok(format!(
-                        "{name} ({}): {} model(s) at {}",
+                        "{name} ({}, {}): {} model(s) at {}",
                         provider_config.kind.as_str(),
+                        provider_config.origin.describe(),
                         models.len(),
                         provider_config.base_url
                     )),
-                    Ok(Err(e)) => Err(e.to_string()),
+                    Ok(Err(e)) => Err(format!(
+                        "{name} ({}): {e}",
+                        provider_config.origin.describe()
+                    )),
                     Err(_) => Err(format!(
                         "{name}: no answer from {} within 20 s",
                         provider_config.base_url
@@ -40,7 +44,7 @@ pub async fn capability_checks(config: Option<&Config>) -> Vec<Check> {
     if config.providers.is_empty() {
         checks.push(Check::fail(
             "provider",
-            "no providers configured: add a [providers.NAME] block (see examples/config.toml)",
+            crate::config::env_providers::no_provider_message(&paths.config_file),
         ));
     }
     checks.push(match config.sandbox.backend {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod doctor;
 pub mod doctor_ext;
 pub mod history;
+pub mod init;
 pub mod models;
 pub mod route;
 pub mod run;
@@ -120,6 +121,7 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Config(cmd)) => config::run(&ctx, cmd).await,
         Some(Command::Doctor) => doctor::run(&ctx).await,
         Some(Command::Sandbox(cmd)) => sandbox::run(&ctx, cmd).await,
+        Some(Command::Init(args)) => init::run(&ctx, args).await,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `harness models [--provider NAME] [--json]`: ask every configured provider (or one) for its
 //! models, live and concurrently. A provider that fails is reported on stderr and the others are
-//! still listed; the command fails (exit 1) only when every asked provider failed.
+//! still listed; the command fails (exit 1) only when every asked provider failed. The plain
+//! listing opens with one `# NAME: N model(s), from ...` line per provider saying where it came
+//! from (config.toml or the environment).
 
 use super::args::ModelsArgs;
 use super::{CliContext, CliError, CliResult, eprint_line, print_json, print_out};
@@ -12,10 +14,9 @@ use std::sync::Arc;
 pub async fn run(ctx: &CliContext, args: ModelsArgs) -> CliResult {
     let config = ctx.load_config(&Overrides::default())?;
     if config.providers.is_empty() {
-        return Err(CliError::usage(format!(
-            "no providers configured: add a [providers.NAME] block to {}",
-            ctx.paths.config_file.display()
-        )));
+        return Err(CliError::usage(
+            crate::config::env_providers::no_provider_message(&ctx.paths.config_file),
+        ));
     }
     let selected: Vec<&ProviderConfig> = match &args.provider {
         Some(name) => vec![config.providers.get(name).ok_or_else(|| {
@@ -39,9 +40,18 @@ pub async fn run(ctx: &CliContext, args: ModelsArgs) -> CliResult {
 
     let mut models: Vec<ModelInfo> = Vec::new();
     let mut failed = 0;
+    let mut origins = String::new();
     for (cfg, result) in selected.iter().zip(results) {
         match result {
-            Ok(list) => models.extend(list),
+            Ok(list) => {
+                origins.push_str(&format!(
+                    "# {}: {} model(s), {}\n",
+                    cfg.name,
+                    list.len(),
+                    cfg.origin.describe()
+                ));
+                models.extend(list);
+            }
             Err(e) => {
                 failed += 1;
                 eprint_line(&format!("harness: models: {}: {e}", cfg.name));
@@ -51,6 +61,7 @@ pub async fn run(ctx: &CliContext, args: ModelsArgs) -> CliResult {
     if args.json {
         print_json(&models)?;
     } else {
+        print_out(&origins);
         print_out(&table(&models));
     }
     if failed == selected.len() {

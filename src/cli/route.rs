@@ -9,6 +9,7 @@ use super::{CliContext, CliError, CliResult, print_json, print_out};
 use crate::config::Overrides;
 use crate::router::{self, Outcome, RouteDecision, RouteInput};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Read;
 
 /// Read the prompt: the words joined by spaces, or stdin for a lone `-`.
@@ -28,6 +29,8 @@ struct RouteReport<'a> {
     model: &'a str,
     reason: &'a str,
     agent: &'a str,
+    /// Each provider and where it came from (`from config.toml`, `from ANTHROPIC_API_KEY`, ...).
+    providers: BTreeMap<&'a str, String>,
     #[serde(flatten)]
     decision: &'a RouteDecision,
 }
@@ -36,10 +39,9 @@ pub async fn run(ctx: &CliContext, args: RouteArgs) -> CliResult {
     let text = read_prompt(&args.prompt)?;
     let config = ctx.load_config(&Overrides::default())?;
     if config.providers.is_empty() {
-        return Err(CliError::usage(format!(
-            "no providers are configured: add a [providers.NAME] section to {} (see examples/config.toml)",
-            ctx.paths.config_file.display()
-        )));
+        return Err(CliError::usage(
+            crate::config::env_providers::no_provider_message(&ctx.paths.config_file),
+        ));
     }
     let agents = load_agent_set(ctx, &config)?;
     let problems = router::validate(&config, &agents);
@@ -65,15 +67,27 @@ pub async fn run(ctx: &CliContext, args: RouteArgs) -> CliResult {
             "the router returned no model: this is a bug, please report it",
         ));
     };
+    let providers: BTreeMap<&str, String> = config
+        .providers
+        .iter()
+        .map(|(name, p)| (name.as_str(), p.origin.describe()))
+        .collect();
     if args.json {
         return print_json(&RouteReport {
             model: &chosen.model,
             reason: &chosen.reason,
             agent: &agent.name,
+            providers,
             decision: &decision,
         });
     }
-    print_out(&render(&decision, &agent.name));
+    let mut text = render(&decision, &agent.name);
+    let list: Vec<String> = providers
+        .iter()
+        .map(|(name, origin)| format!("{name} ({origin})"))
+        .collect();
+    text.push_str(&format!("{:<10}{}\n", "providers", list.join(", ")));
+    print_out(&text);
     Ok(())
 }
 

@@ -28,6 +28,11 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         ApproveArg::Deny => ApprovalMode::Deny,
     });
     let config = ctx.load_config(&Overrides::default())?;
+    if config.providers.is_empty() {
+        return Err(CliError::usage(
+            crate::config::env_providers::no_provider_message(&ctx.paths.config_file),
+        ));
+    }
     let deps = build_core(ctx, config)?;
     let start = match (&args.conversation, args.continue_last) {
         (Some(id), _) => SessionStart::Resume(id.clone()),

@@ -1,3 +1,5 @@
+//! `harness sandbox build [--base IMAGE] [--tag TAG]` builds the default image (progress on
+//! stdout, see `sandbox::docker::default_image`).
 //! `harness sandbox list [--json] | prune [--all]`: show and remove this harness's sandbox
 //! containers (those carrying its owner labels; nothing else on the daemon is listed or touched).
 //! `prune` removes containers whose owner process is gone; `--all` removes every one, including
@@ -7,11 +9,28 @@ use super::args::SandboxCommand;
 use super::{CliContext, CliError, CliResult, print_json, print_out};
 use crate::sandbox::SandboxError;
 use crate::sandbox::docker::connect::{DockerEndpoint, connect};
+use crate::sandbox::docker::default_image::{self, BuildOptions};
 use crate::sandbox::docker::orphans::{SandboxContainer, list_containers, remove_containers};
 
-pub async fn run(_ctx: &CliContext, command: SandboxCommand) -> CliResult {
+pub async fn run(ctx: &CliContext, command: SandboxCommand) -> CliResult {
     let client = connect(&DockerEndpoint::FromEnv).await.map_err(failed)?;
     match command {
+        SandboxCommand::Build { base, tag } => {
+            let options = BuildOptions { base, tag };
+            options.check().map_err(CliError::usage)?;
+            print_out(&format!(
+                "building {} from {} (the Dockerfile inside harness)\n",
+                options.tag(),
+                options.base()
+            ));
+            let built = default_image::build(&client, &options, &mut |line| {
+                print_out(&format!("  {}\n", super::sanitize_for_terminal(line)));
+            })
+            .await
+            .map_err(failed)?;
+            print_out(&format!("built {built}\n{}", after_build(ctx, &built)));
+            Ok(())
+        }
         SandboxCommand::List { json } => {
             let containers = list_containers(&client).await.map_err(failed)?;
             if json {
@@ -26,6 +45,22 @@ pub async fn run(_ctx: &CliContext, command: SandboxCommand) -> CliResult {
             print_out(&render_removed(&removed, all));
             Ok(())
         }
+    }
+}
+
+/// What the user does next: nothing when the config already runs this image.
+fn after_build(ctx: &CliContext, built: &str) -> String {
+    let configured = ctx
+        .load_config(&crate::config::Overrides::default())
+        .map(|c| c.sandbox.image)
+        .unwrap_or_else(|_| default_image::tag().to_string());
+    if configured == built {
+        "tool calls use it from now on\n".to_string()
+    } else {
+        format!(
+            "the sandbox runs {configured}: set [sandbox] image = \"{built}\" in {} to use this one\n",
+            ctx.paths.config_file.display()
+        )
     }
 }
 

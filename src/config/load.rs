@@ -3,6 +3,7 @@
 //! with the file and line; `${VAR}` is expanded only in values that hold secrets or URLs
 //! (`api_key`, `base_url`, `headers`), and an unset VAR is an error naming it.
 
+use super::env_providers::ProviderOrigin;
 use super::types::*;
 use crate::protocol::ApprovalMode;
 use crate::sandbox::SandboxBackend;
@@ -96,9 +97,15 @@ struct RawConfig {
 /// and `overrides`.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let env = |k: &str| std::env::var(k).ok();
+    let ollama_live = || super::env_providers::local_ollama_live(&env);
     let mut config = match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, path, &env)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+        Ok(text) => parse_with(&text, path, &env, &ollama_live)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut config = Config::default();
+            super::env_providers::apply(&mut config, &env, &ollama_live)
+                .map_err(ConfigError::Value)?;
+            config
+        }
         Err(source) => {
             return Err(ConfigError::Read {
                 path: path.to_path_buf(),
@@ -111,11 +118,22 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Parse config text. `lookup` resolves `${VAR}` (the process environment in production).
+/// Parse config text. `lookup` resolves `${VAR}` (the process environment in production) and,
+/// when the text names no providers, supplies them (see `env_providers`; no Ollama probe here).
 pub fn parse(
     text: &str,
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    parse_with(text, path, lookup, &|| false)
+}
+
+/// [`parse`] with the local Ollama probe to ask when the environment names no Ollama.
+fn parse_with(
+    text: &str,
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    ollama_live: &dyn Fn() -> bool,
 ) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
@@ -206,6 +224,7 @@ pub fn parse(
                 idle_timeout_secs: rp.idle_timeout_secs.unwrap_or(90),
                 max_retries: rp.max_retries.unwrap_or(3),
                 context_window: rp.context_window,
+                origin: ProviderOrigin::ConfigFile,
             },
         );
     }
@@ -228,7 +247,7 @@ pub fn parse(
         &crate::permissions::Source::Config(path.to_path_buf()),
     )?;
 
-    let config = Config {
+    let mut config = Config {
         default_model: raw.default_model.unwrap_or_else(|| "auto".to_string()),
         default_agent: raw.default_agent.unwrap_or_else(|| "general".to_string()),
         providers,
@@ -246,6 +265,7 @@ pub fn parse(
         source: Some(path.to_path_buf()),
         literal_keys,
     };
+    super::env_providers::apply(&mut config, lookup, ollama_live).map_err(ConfigError::Value)?;
     validate(&config).map_err(ConfigError::Value)?;
     Ok(config)
 }
@@ -294,7 +314,10 @@ fn apply_overrides(config: &mut Config, o: &Overrides) {
 /// Checks that need the whole config (references between sections).
 fn validate(config: &Config) -> Result<(), String> {
     for (alias, m) in &config.models {
-        check_model_ref(config, &m.id, &format!("models.{alias}.id"))?;
+        // Without file providers an alias may name one the environment does not supply now.
+        if !missing_provider_tolerated(config, &m.id) {
+            check_model_ref(config, &m.id, &format!("models.{alias}.id"))?;
+        }
     }
     if config.default_model != "auto" {
         check_model_ref(config, &config.default_model, "default_model")?;
@@ -327,19 +350,36 @@ pub fn resolve_model_ref(
         )
     })?;
     if !config.providers.contains_key(&parsed.provider) {
-        let known: Vec<&str> = config.providers.keys().map(String::as_str).collect();
         return Err(format!(
-            "`{reference}` names provider `{}`, which is not configured: add [providers.{}] to config.toml (configured: {})",
+            "`{reference}` names provider `{}`, which is not {}: {}",
             parsed.provider,
-            parsed.provider,
-            if known.is_empty() {
-                "none".to_string()
+            if super::env_providers::providers_from_env(config)
+                && super::env_providers::spec(&parsed.provider).is_some()
+            {
+                "available"
             } else {
-                known.join(", ")
-            }
+                "configured"
+            },
+            super::env_providers::missing_provider_hint(config, &parsed.provider)
         ));
     }
     Ok(parsed)
+}
+
+/// Whether a reference to a provider that is not there is to be skipped rather than reported:
+/// true when the config file defines no providers (they come from the environment, which may
+/// supply different ones on another day) and the reference is well formed.
+pub fn missing_provider_tolerated(config: &Config, reference: &str) -> bool {
+    if !super::env_providers::providers_from_env(config) {
+        return false;
+    }
+    let target = config
+        .models
+        .get(reference)
+        .map(|a| a.id.as_str())
+        .unwrap_or(reference);
+    crate::message::ModelRef::parse(target)
+        .is_some_and(|r| !config.providers.contains_key(&r.provider))
 }
 
 fn check_model_ref(config: &Config, reference: &str, key: &str) -> Result<(), String> {
@@ -363,7 +403,7 @@ fn parse_kind(kind: &str) -> Result<ProviderKind, String> {
     })
 }
 
-fn validate_url(value: &str) -> Result<(), String> {
+pub(super) fn validate_url(value: &str) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("`{value}` must start with http:// or https://"));

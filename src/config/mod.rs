@@ -9,6 +9,14 @@ pub mod paths;
 pub mod permissions;
 pub mod types;
 
-pub use load::{ConfigError, Overrides, expand_vars, load, parse, resolve_model_ref};
+/// Providers from the environment when config.toml names none, and where each provider came from.
+pub mod env_providers;
+/// The commented config.toml `harness init` writes.
+pub mod template;
+
+pub use env_providers::ProviderOrigin;
+pub use load::{
+    ConfigError, Overrides, expand_vars, load, missing_provider_tolerated, parse, resolve_model_ref,
+};
 pub use paths::HarnessPaths;
 pub use types::*;

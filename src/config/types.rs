@@ -67,6 +67,9 @@ pub struct ProviderConfig {
     /// Default context window for this provider's models (Ollama `num_ctx` when /api/show
     /// does not say).
     pub context_window: Option<u64>,
+    /// Where this provider came from (config file or environment).
+    #[serde(skip)]
+    pub origin: super::env_providers::ProviderOrigin,
 }
 
 /// `[models.ALIAS]`: an alias plus metadata the harness cannot always ask a provider for.
@@ -142,7 +145,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             backend: SandboxBackend::Docker,
-            image: "harness-sandbox:latest".to_string(),
+            image: crate::sandbox::docker::default_image::tag().to_string(),
             network: false,
             memory_mb: 2048,
             cpus: 2.0,

@@ -2,12 +2,14 @@
 //! unknown provider, alias, agent or category, invalid regexes, duplicate or empty names, rules
 //! without models or that can never match, a `[router] default` or agent pin that does not
 //! resolve, an unknown `default_agent`. `harness config check` and start-up print the result;
-//! each problem carries the rule's line when the loader recorded it.
+//! each problem carries the rule's line when the loader recorded it. When the providers come
+//! from the environment (config.toml names none), a model of a provider that is not there is
+//! not a problem: the router skips it and says why.
 
 use super::classify::Category;
 use super::rules::keyword_regex;
 use crate::agents::AgentSet;
-use crate::config::{Config, resolve_model_ref};
+use crate::config::{Config, missing_provider_tolerated, resolve_model_ref};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -121,7 +123,9 @@ pub fn validate(config: &Config, agents: &AgentSet) -> Vec<ConfigProblem> {
                 problem(format!(
                     "rule `{name}`: `auto` cannot be one of a rule's models (the rule is the router's choice): name a model or an alias"
                 ));
-            } else if let Err(e) = resolve_model_ref(config, model) {
+            } else if let Err(e) = resolve_model_ref(config, model)
+                && !missing_provider_tolerated(config, model)
+            {
                 problem(format!("rule `{name}`: {e}"));
             }
         }
@@ -166,7 +170,9 @@ pub fn validate(config: &Config, agents: &AgentSet) -> Vec<ConfigProblem> {
                     "[router] default cannot be auto: name the model used when no rule matches"
                         .to_string(),
             });
-        } else if let Err(e) = resolve_model_ref(config, default) {
+        } else if let Err(e) = resolve_model_ref(config, default)
+            && !missing_provider_tolerated(config, default)
+        {
             problems.push(ConfigProblem {
                 line: None,
                 message: format!("[router] default: {e}"),
@@ -176,6 +182,7 @@ pub fn validate(config: &Config, agents: &AgentSet) -> Vec<ConfigProblem> {
     for agent in agents.iter() {
         if let Some(model) = &agent.model
             && let Err(e) = resolve_model_ref(config, model)
+            && !missing_provider_tolerated(config, model)
         {
             problems.push(ConfigProblem {
                 line: None,

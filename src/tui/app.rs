@@ -23,7 +23,9 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 mod core_events;
+mod first_run;
 pub use core_events::history_cells;
+pub use first_run::ImageBuilder;
 
 /// Stored messages requested per history page.
 pub const HISTORY_PAGE: usize = 100;
@@ -56,6 +58,13 @@ pub struct AppConfig {
     pub no_color: bool,
     /// Capture the mouse for wheel scrolling (`[ui] mouse`).
     pub mouse: bool,
+    /// Each provider and where it came from (`from ANTHROPIC_API_KEY`, `from config.toml`).
+    pub providers: Vec<(String, String)>,
+    /// When no provider exists: the lines the first screen shows instead of the welcome.
+    pub setup_guidance: Option<Vec<String>>,
+    /// Builds the default sandbox image in the background (`/sandbox build`), when it is the
+    /// configured image.
+    pub image_builder: Option<ImageBuilder>,
 }
 
 impl Default for AppConfig {
@@ -69,6 +78,9 @@ impl Default for AppConfig {
             themes_dir: None,
             no_color: false,
             mouse: true,
+            providers: Vec::new(),
+            setup_guidance: None,
+            image_builder: None,
         }
     }
 }
@@ -131,6 +143,8 @@ pub struct App {
     pub(super) inline_error: Option<String>,
     pub(super) hint: Option<String>,
     ctrl_c_armed: bool,
+    /// The image build was offered (once) or started.
+    image_offer: first_run::ImageOffer,
     pub(super) spinner: usize,
     quit: bool,
     dirty: bool,
@@ -162,6 +176,7 @@ impl App {
             inline_error: None,
             hint: None,
             ctrl_c_armed: false,
+            image_offer: Default::default(),
             spinner: 0,
             quit: false,
             dirty: true,
@@ -511,6 +526,9 @@ impl App {
         }
         self.composer.record(&text);
         self.composer.clear();
+        if self.refuse_without_provider() {
+            return;
+        }
         if self.turn.is_some() {
             self.queued.push_back(text);
             return;
@@ -637,6 +655,7 @@ impl App {
                     .collect();
                 self.modal = Some(Modal::Picker(Picker::new(PickerKind::Theme, items)));
             }
+            SlashCommand::SandboxBuild => self.build_sandbox_image(),
             SlashCommand::Quit => self.request_quit(),
         }
         self.transcript.scroll_to_bottom();

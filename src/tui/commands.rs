@@ -85,6 +85,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "switch colour theme",
     },
     CommandSpec {
+        name: "sandbox",
+        args: "build",
+        description: "build the default sandbox image (when it is missing)",
+    },
+    CommandSpec {
         name: "quit",
         args: "",
         description: "leave (prints the id to resume)",
@@ -117,6 +122,8 @@ pub enum SlashCommand {
     },
     Copy(Option<usize>),
     Theme(Option<String>),
+    /// `/sandbox build`: build the default sandbox image.
+    SandboxBuild,
     Quit,
 }
 
@@ -260,6 +267,12 @@ pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandEr
                 ctx.themes.join(", ")
             )))
         }
+        "sandbox" => match args {
+            "build" => Ok(SlashCommand::SandboxBuild),
+            _ => Err(CommandError(
+                "use /sandbox build to build the default sandbox image".to_string(),
+            )),
+        },
         "quit" | "exit" | "q" => no_args(SlashCommand::Quit),
         other => {
             let names: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();

@@ -20,7 +20,7 @@ pub mod transcript;
 mod view;
 pub mod wrap;
 
-pub use app::{AgentInfo, App, AppConfig, HostAction};
+pub use app::{AgentInfo, App, AppConfig, HostAction, ImageBuilder};
 pub use event::run_app;
 
 use crate::cli::{CliContext, CliError, CliResult};
@@ -55,6 +55,16 @@ pub fn app_config(config: &Config, ctx: &CliContext) -> Result<AppConfig, CliErr
         });
     }
     let model = Some(config.default_model.clone()).filter(|m| m != "auto");
+    for (name, provider) in &config.providers {
+        if let Some(spec) = crate::config::env_providers::spec(name)
+            && !provider.origin.is_config_file()
+        {
+            let default = format!("{name}/{}", spec.default_model);
+            if !models.contains(&default) {
+                models.push(default);
+            }
+        }
+    }
     Ok(AppConfig {
         models,
         agents,
@@ -64,7 +74,62 @@ pub fn app_config(config: &Config, ctx: &CliContext) -> Result<AppConfig, CliErr
         themes_dir,
         no_color,
         mouse: config.ui.mouse,
+        providers: config
+            .providers
+            .iter()
+            .map(|(name, p)| (name.clone(), p.origin.describe()))
+            .collect(),
+        setup_guidance: config
+            .providers
+            .is_empty()
+            .then(|| crate::config::env_providers::no_provider_lines(&ctx.paths.config_file)),
+        image_builder: None,
     })
+}
+
+/// Starts `/sandbox build` when the configured image is the default one: builds it in a
+/// background task and reports each build step and the outcome as notices on `events`.
+/// It holds the channel weakly, so the App still sees the channel close when the session ends.
+fn image_builder(config: &Config, events: mpsc::WeakSender<Event>) -> Option<ImageBuilder> {
+    use crate::sandbox::docker::default_image::{self, BuildOptions};
+    use crate::sandbox::docker::{DockerEndpoint, connect::connect};
+    let docker = config.sandbox.backend == crate::sandbox::SandboxBackend::Docker;
+    if !docker || config.sandbox.image != default_image::tag() {
+        return None;
+    }
+    Some(ImageBuilder::new(move || {
+        let Some(events) = events.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let notice = |message: String| {
+                let _ = events.try_send(Event::Notice { message });
+            };
+            notice(format!(
+                "building the sandbox image {} (`{}`): this takes a few minutes",
+                default_image::tag(),
+                default_image::BUILD_COMMAND
+            ));
+            let client = match connect(&DockerEndpoint::FromEnv).await {
+                Ok(c) => c,
+                Err(e) => return notice(format!("cannot build the sandbox image: {e}")),
+            };
+            let mut progress = |line: &str| {
+                if line.starts_with("Step ") {
+                    notice(format!("sandbox build: {line}"));
+                }
+            };
+            match default_image::build(&client, &BuildOptions::default(), &mut progress).await {
+                Ok(tag) => notice(format!(
+                    "the sandbox image {tag} is built: tool calls use it from now on"
+                )),
+                Err(e) => notice(format!(
+                    "building the sandbox image failed: {e} (`{}` in a shell shows every line)",
+                    default_image::BUILD_COMMAND
+                )),
+            }
+        });
+    }))
 }
 
 /// Run the TUI in this terminal over a session's channels until the user quits. Returns the
@@ -114,6 +179,10 @@ pub async fn run(
         });
     let config = ctx.load_config(&crate::config::Overrides::default())?;
     let mut app_config = app_config(&config, &ctx)?;
+    // The App speaks bounded channels; the core's are unbounded (it never waits on the UI).
+    let (ops_tx, mut ops_rx) = mpsc::channel::<Op>(256);
+    let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
+    app_config.image_builder = image_builder(&config, events_tx.downgrade());
     let deps = crate::cli::run::build_core(&ctx, config)?;
     app_config.agents = deps
         .agents
@@ -142,9 +211,6 @@ pub async fn run(
     .await
     .map_err(|e| CliError::usage(e.to_string()))?;
 
-    // The App speaks bounded channels; the core's are unbounded (it never waits on the UI).
-    let (ops_tx, mut ops_rx) = mpsc::channel::<Op>(256);
-    let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
     let core_ops = session.ops.clone();
     let ops_forward = tokio::spawn(async move {
         while let Some(op) = ops_rx.recv().await {

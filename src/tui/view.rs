@@ -104,6 +104,29 @@ impl App {
 
     fn render_welcome(&self, area: Rect, buf: &mut ratatui::buffer::Buffer) {
         let s = &self.theme.styles;
+        if let Some(guidance) = &self.config.setup_guidance {
+            let mut lines = vec![Line::from(Span::styled("harness", s.status_accent))];
+            lines.extend(guidance.iter().enumerate().map(|(i, text)| {
+                Line::from(Span::styled(
+                    text.clone(),
+                    if i == 0 { s.error } else { s.dim },
+                ))
+            }));
+            // Long paths and lists wrap rather than run off a narrow terminal.
+            let inner = Rect::new(
+                area.x + 1,
+                area.y + 1,
+                area.width.saturating_sub(2),
+                area.height.saturating_sub(1),
+            );
+            ratatui::widgets::Widget::render(
+                ratatui::widgets::Paragraph::new(lines)
+                    .wrap(ratatui::widgets::Wrap { trim: false }),
+                inner,
+                buf,
+            );
+            return;
+        }
         let lines = [
             Line::from(Span::styled("harness", s.status_accent)),
             Line::from(Span::styled("Type a message, Enter to send.", s.dim)),
@@ -167,6 +190,7 @@ impl App {
         if let Some(sandbox) = &self.stats.sandbox {
             parts.push(sandbox.clone());
         }
+        parts.extend(self.provider_origin_label());
         // Drop the least important figures first when the line is too narrow.
         let fixed: usize = spans.iter().map(|s| s.width()).sum();
         while parts.len() > 1
@@ -254,7 +278,33 @@ impl App {
                 .clone()
                 .unwrap_or_else(|| "unknown".into()),
         ));
+        if !self.config.providers.is_empty() {
+            let list: Vec<String> = self
+                .config
+                .providers
+                .iter()
+                .map(|(name, origin)| format!("{name} ({origin})"))
+                .collect();
+            rows.push(("providers".into(), list.join(", ")));
+        }
         rows.push(("theme".into(), self.theme.name.clone()));
         rows
+    }
+
+    /// Where the provider of the current model came from, for the status line: the pinned or
+    /// last routed model's provider, else the only provider there is.
+    fn provider_origin_label(&self) -> Option<String> {
+        let model = self
+            .model
+            .as_deref()
+            .or(self.last_route.as_ref().map(|(m, _)| m.as_str()));
+        let provider = model.and_then(|m| m.split_once('/')).map(|(p, _)| p);
+        let providers = &self.config.providers;
+        match provider {
+            Some(p) => providers.iter().find(|(n, _)| n == p),
+            None if providers.len() == 1 => providers.first(),
+            None => None,
+        }
+        .map(|(_, origin)| origin.clone())
     }
 }

@@ -358,7 +358,9 @@ async fn sandbox_cli_lists_and_prunes_only_orphans() {
     let home = tempfile::tempdir().unwrap();
     let harness = |args: &[&str]| {
         let mut cmd = assert_cmd::Command::cargo_bin("harness").unwrap();
-        cmd.env("HARNESS_HOME", home.path()).args(args);
+        cmd.env("HARNESS_HOME", home.path())
+            .env(harness::config::env_providers::PROBE_VAR, "0")
+            .args(args);
         cmd
     };
 

@@ -28,10 +28,14 @@ impl Home {
             .env("HOME", self.path())
             .env_remove("HARNESS_MODEL")
             .env_remove("RUST_LOG")
+            .env(harness::config::env_providers::PROBE_VAR, "0")
             .env("HARNESS_LOG", "debug")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
+        for var in harness::config::env_providers::PROVIDER_VARS {
+            cmd.env_remove(var);
+        }
         let mut child = cmd.spawn().unwrap();
         let mut input = child.stdin.take().unwrap();
         if let Some(s) = stdin {

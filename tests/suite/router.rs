@@ -71,6 +71,10 @@ impl Env {
             .env_remove("HARNESS_APPROVAL")
             .env_remove("HARNESS_LOG")
             .env_remove("RUST_LOG");
+        for var in harness::config::env_providers::PROVIDER_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env(harness::config::env_providers::PROBE_VAR, "0");
         for key in KEYS {
             cmd.env(key, format!("test-{key}"));
         }
@@ -347,12 +351,18 @@ models = [\"openai/gpt-5.1-codex\", \"nosuchalias\"]
 #[test]
 fn route_without_providers_says_how_to_add_one() {
     let env = Env::new("");
-    let (code, err) = env.fails(&["route", "hi"]);
-    assert_eq!(code, 2);
+    let mut cmd = env.cmd(&["route", "hi"]);
+    for key in KEYS {
+        cmd.env_remove(key);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("harness: no providers are configured: add a [providers.NAME] section to"),
+        err.starts_with("harness: no model provider is set up: export ANTHROPIC_API_KEY"),
         "{err}"
     );
+    assert!(err.contains("harness init"), "{err}");
 }
 
 #[test]

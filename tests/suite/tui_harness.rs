@@ -45,6 +45,7 @@ pub fn test_config() -> AppConfig {
         themes_dir: None,
         no_color: false,
         mouse: true,
+        ..AppConfig::default()
     }
 }
 

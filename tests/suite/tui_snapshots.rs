@@ -229,3 +229,36 @@ fn error_cells_and_inline_errors() {
         h.keys("/modle opus<Enter>");
     });
 }
+
+/// First run without a provider: the first screen explains the ways in.
+#[test]
+fn first_screen_without_a_provider() {
+    for (w, h) in SIZES {
+        let config = harness::tui::AppConfig {
+            setup_guidance: Some(harness::config::env_providers::no_provider_lines(
+                std::path::Path::new("/home/ada/.config/harness/config.toml"),
+            )),
+            ..super::tui_harness::test_config()
+        };
+        let mut harness = Harness::with_config(w, h, config);
+        insta::assert_snapshot!(format!("no_provider_{w}x{h}"), harness.frame());
+    }
+}
+
+/// A provider from the environment: the status line says where it came from.
+#[test]
+fn status_line_names_the_providers_origin() {
+    for (w, h) in SIZES {
+        let config = harness::tui::AppConfig {
+            providers: vec![("anthropic".into(), "from ANTHROPIC_API_KEY".into())],
+            ..super::tui_harness::test_config()
+        };
+        let mut harness = Harness::with_config(w, h, config);
+        harness.keys("hi<Enter>");
+        harness.event(route());
+        harness.event(Event::TextDelta {
+            text: "Hello.".into(),
+        });
+        insta::assert_snapshot!(format!("provider_origin_{w}x{h}"), harness.frame());
+    }
+}

@@ -1,6 +1,7 @@
 //! The built binary's TUI under tmux, against the fake provider: chat, `/model` switch, `/quit`
 //! (which prints the id to resume), restart with `--continue`, the earlier messages on screen
-//! and sent to the model. Skipped, with a printed reason, only where tmux is not installed.
+//! and sent to the model; with no provider, the first screen's guidance. Skipped, with a
+//! printed reason, only where tmux is not installed (and then failed under `CI=true`).
 
 use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
 use crate::support::home::TempHome;
@@ -17,8 +18,9 @@ impl Tmux {
         let ws = home.path().join("ws");
         std::fs::create_dir_all(&ws).unwrap();
         let command = format!(
-            "cd {} && HARNESS_HOME={} NO_COLOR=1 {bin} {args}; echo EXITED $?; sleep 30",
+            "cd {} && {} HARNESS_HOME={} NO_COLOR=1 {bin} {args}; echo EXITED $?; sleep 30",
             ws.display(),
+            crate::support::home::scrubbed_env_prefix(),
             home.path().display()
         );
         // Each session runs on its own tmux server (socket named after it), so one test's
@@ -107,7 +109,10 @@ fn tmux_available() -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_switch_model_quit_and_continue() {
     if !tmux_available() {
-        eprintln!("SKIPPED tui tmux e2e: tmux is not installed (apt-get install tmux)");
+        crate::support::prereq::missing(
+            "tui tmux e2e",
+            "tmux is not installed (apt-get install tmux)",
+        );
         return;
     }
     let server = FakeProvider::start(Flavor::OpenAi).await;
@@ -167,4 +172,38 @@ async fn chat_switch_model_quit_and_continue() {
     );
     tui.keys(&["C-d"]);
     tui.wait_for("EXITED 0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_provider_the_first_screen_explains_the_ways_in() {
+    if !tmux_available() {
+        crate::support::prereq::missing(
+            "tui tmux first run",
+            "tmux is not installed (apt-get install tmux)",
+        );
+        return;
+    }
+    let home = TempHome::new();
+    let tui = Tmux::start(&home, "");
+    let screen = tui.wait_for("No model provider is set up yet").await;
+    let config = home.path().join("config.toml").display().to_string();
+    for want in [
+        "export a key",
+        "ANTHROPIC_API_KEY",
+        "harness init",
+        config.as_str(),
+    ] {
+        assert!(screen.contains(want), "`{want}` missing:\n{screen}");
+    }
+    assert!(!screen.contains("no router rule matched"), "{screen}");
+    tui.type_line("hello?");
+    let screen = tui.wait_for("not sent").await;
+    assert!(!screen.contains("no router rule matched"), "{screen}");
+    tui.keys(&["C-c"]);
+    tui.keys(&["C-c"]);
+    tui.wait_for("EXITED 0").await;
+    assert!(
+        !home.path().join("config.toml").exists(),
+        "nothing was written"
+    );
 }

@@ -16,12 +16,13 @@ pub const BASH_STATIC: &str = "/bin/bash-static";
 /// The uid:gid that owns test workspaces when tests run as root.
 pub const TEST_UID: u32 = 1000;
 
-/// The engine, or `None` after printing why the test is skipped (only when no daemon answers).
+/// The engine, or `None` after printing why the test is skipped (only when no daemon answers;
+/// with `CI=true` that fails the test instead).
 pub async fn engine(test: &str) -> Option<DockerClient> {
     match harness::sandbox::docker::connect::connect(&DockerEndpoint::FromEnv).await {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("SKIPPED {test}: no Docker daemon answers ({e})");
+            super::prereq::missing(test, &format!("no Docker daemon answers ({e})"));
             None
         }
     }

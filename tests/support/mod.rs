@@ -1,5 +1,6 @@
 //! Shared test helpers: fake provider server, temporary homes, images.
 pub mod home;
+pub mod prereq;
 
 pub mod docker_image;
 pub mod fake_provider;

@@ -156,3 +156,38 @@ fn validate_accepts_a_good_config() {
             .starts_with("default_agent `nobody` is not an agent: use one of general, reviewer")
     );
 }
+
+/// With providers from the environment (no `[providers]` in the file), a model whose provider
+/// is not there is skipped at routing, not a config problem; a typo'd reference still is.
+#[test]
+fn models_of_absent_environment_providers_are_not_problems() {
+    let text = r#"
+[router]
+default = "openai/gpt-5"
+[[router.rules]]
+name = "hard"
+category = "coding-complex"
+models = ["openrouter/anthropic/claude-opus-4.6", "zai/glm-4.6"]
+[[router.rules]]
+name = "bad"
+keywords = ["x"]
+models = ["no-slash"]
+"#;
+    let lookup = |k: &str| (k == "ANTHROPIC_API_KEY").then(|| "k".to_string());
+    let c = crate::config::parse(text, Path::new("/c/config.toml"), &lookup).unwrap();
+    assert_eq!(c.providers.keys().collect::<Vec<_>>(), ["anthropic"]);
+    let mut agents = AgentSet::builtin();
+    agents.insert(agent("local", Some("ollama/llama3.2")));
+    let problems: Vec<String> = validate(&c, &agents)
+        .into_iter()
+        .map(|p| p.message)
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].contains("`no-slash` is not a model reference"));
+
+    // The same rules with a file that defines providers: each absent one is a problem.
+    let with_file = format!("[providers.anthropic]\nkind = \"anthropic\"\napi_key = \"k\"\n{text}");
+    let c = config(&with_file);
+    let problems = validate(&c, &agents);
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+}

@@ -2,7 +2,8 @@
 //! directory is the build context, the image is tagged `harness-workspace:<hash of the context>`
 //! and built only when that tag is missing, so an unchanged Dockerfile costs one inspect call.
 //! Otherwise `[sandbox] image` is used as is. The harness never pulls: a missing image is a
-//! tool error that says how to get one.
+//! tool error that says how to get one (for the default image: `harness sandbox build`, see
+//! `default_image.rs`). [`build_context`] is the one build path, with live output.
 
 use super::connect::DockerClient;
 use super::orphans::request_error;
@@ -76,6 +77,9 @@ pub async fn resolve_image(
 
 /// What to say when the configured image is not on this machine.
 pub fn missing_image_message(image: &str) -> String {
+    if image == super::default_image::tag() {
+        return super::default_image::missing_message();
+    }
     format!(
         "image `{image}` is not on this machine (harness does not pull images): build it with \
          `docker build -t {image} DIR`, fetch it with `docker pull {image}`, add a \
@@ -102,28 +106,60 @@ pub async fn build(client: &DockerClient, project: &ProjectImage) -> Result<(), 
             project.context.display()
         ))
     })?;
-    let options = BuildImageOptions {
-        dockerfile: "Dockerfile".to_string(),
-        t: project.tag.clone(),
-        rm: true,
-        forcerm: true,
-        ..Default::default()
-    };
     let fix = format!(
         "fix .harness/Dockerfile (`docker build -t {} {}` shows the whole log)",
         project.tag,
         project.context.display()
     );
+    build_context(
+        client,
+        &BuildRequest {
+            tag: &project.tag,
+            context,
+            build_args: Default::default(),
+            what: "the sandbox image from .harness/Dockerfile",
+            fix: &fix,
+        },
+        &mut |_| {},
+    )
+    .await
+}
+
+/// One image build: a tar context holding `Dockerfile`, its tag, build arguments, and for error
+/// messages what is built and how to fix it.
+pub struct BuildRequest<'a> {
+    pub tag: &'a str,
+    pub context: Vec<u8>,
+    pub build_args: std::collections::HashMap<String, String>,
+    pub what: &'a str,
+    pub fix: &'a str,
+}
+
+/// Build `request`, handing every line of build output to `progress` as it arrives.
+pub async fn build_context(
+    client: &DockerClient,
+    request: &BuildRequest<'_>,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), SandboxError> {
+    let BuildRequest { tag, what, fix, .. } = *request;
+    let options = BuildImageOptions {
+        dockerfile: "Dockerfile".to_string(),
+        t: tag.to_string(),
+        rm: true,
+        forcerm: true,
+        buildargs: request.build_args.clone(),
+        ..Default::default()
+    };
     let mut stream = client
         .docker
-        .build_image(options, None, Some(context.into()));
+        .build_image(options, None, Some(request.context.clone().into()));
     let mut log: VecDeque<String> = VecDeque::new();
     while let Some(item) = stream.next().await {
         match item {
             Ok(info) => {
                 if let Some(error) = info.error {
                     return Err(SandboxError::Image(format!(
-                        "building the sandbox image from .harness/Dockerfile failed: {}; {fix}{}",
+                        "building {what} failed: {}; {fix}{}",
                         error.trim(),
                         render_log(&log)
                     )));
@@ -131,6 +167,7 @@ pub async fn build(client: &DockerClient, project: &ProjectImage) -> Result<(), 
                 for line in info.stream.iter().flat_map(|s| s.lines()) {
                     let line = line.trim_end();
                     if !line.is_empty() {
+                        progress(line);
                         if log.len() == LOG_TAIL_LINES {
                             log.pop_front();
                         }
@@ -140,7 +177,7 @@ pub async fn build(client: &DockerClient, project: &ProjectImage) -> Result<(), 
             }
             Err(bollard::errors::Error::DockerStreamError { error }) => {
                 return Err(SandboxError::Image(format!(
-                    "building the sandbox image from .harness/Dockerfile failed: {error}; {fix}{}",
+                    "building {what} failed: {error}; {fix}{}",
                     render_log(&log)
                 )));
             }
@@ -152,12 +189,11 @@ pub async fn build(client: &DockerClient, project: &ProjectImage) -> Result<(), 
             }
         }
     }
-    if image_present(client, &project.tag).await? {
+    if image_present(client, tag).await? {
         Ok(())
     } else {
         Err(SandboxError::Image(format!(
-            "building .harness/Dockerfile finished without producing {}; {fix}{}",
-            project.tag,
+            "building {what} finished without producing {tag}; {fix}{}",
             render_log(&log)
         )))
     }
@@ -232,6 +268,15 @@ pub fn context_tar(dir: &Path) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_default_image_names_the_build_command() {
+        let default = missing_image_message(super::super::default_image::tag());
+        assert!(default.contains("run `harness sandbox build`"), "{default}");
+        assert!(!default.contains("docker pull"), "{default}");
+        let other = missing_image_message("mine:1");
+        assert!(other.contains("docker build -t mine:1"), "{other}");
+    }
 
     #[test]
     fn context_hash_follows_contents_names_and_modes() {

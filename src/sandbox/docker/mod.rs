@@ -4,10 +4,12 @@
 //! never falls back to running on the host. Submodules: `connect` (daemon address, version
 //! negotiation, error lines), `container` (the hardened configuration), `exec` (one call, with
 //! its in-container timeout and clean-up), `image` (configured image or `.harness/Dockerfile`),
+//! `default_image` (the shipped Dockerfile of the default image and `harness sandbox build`),
 //! `orphans` (owner labels, `sandbox list|prune`, start-up clean-up).
 
 pub mod connect;
 pub mod container;
+pub mod default_image;
 pub mod exec;
 pub mod image;
 pub mod orphans;

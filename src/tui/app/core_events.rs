@@ -124,6 +124,7 @@ impl App {
                 is_error,
             } => {
                 self.approvals.retain(|d| d.call_id != id);
+                self.offer_image_build(&output, is_error);
                 match self.find_tool(&id) {
                     Some(i) => {
                         if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
