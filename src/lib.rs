@@ -11,6 +11,7 @@ pub mod protocol;
 pub mod providers;
 pub mod router;
 pub mod sandbox;
+pub mod sanitize;
 pub mod secret;
 pub mod store;
 pub mod tools;

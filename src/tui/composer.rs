@@ -1,9 +1,19 @@
 //! The prompt editor (tui-textarea): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a
-//! newline, pastes are inserted whole, Up/Down on the first/last line recall earlier prompts
-//! (the list is loaded from the core, so it persists across sessions), Ctrl+R searches them.
+//! newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
+//! token, see [`pastes`]), Up/Down on the first/last line recall earlier prompts (the list is
+//! loaded from the core, so it persists across sessions), Ctrl+R searches them.
+//!
+//! Nothing that enters the editor can reach the terminal as a control: typed, pasted, recalled
+//! and edited-outside text all pass through [`crate::sanitize::show`], so ESC shows as `␛` and
+//! a bidi override as `<U+202E>`, and that visible text is what gets sent.
+
+mod pastes;
+pub use pastes::{COLLAPSE_CHARS, COLLAPSE_LINES};
 
 use super::theme::Theme;
+use crate::sanitize;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pastes::Pastes;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -37,6 +47,8 @@ pub struct Composer {
     recall: Option<usize>,
     saved_draft: String,
     search: Option<PromptSearch>,
+    /// Collapsed large pastes of the current draft.
+    pastes: Pastes,
 }
 
 impl Default for Composer {
@@ -53,10 +65,17 @@ impl Composer {
             recall: None,
             saved_draft: String::new(),
             search: None,
+            pastes: Pastes::default(),
         }
     }
 
+    /// The draft as it will be sent (collapsed pastes expanded).
     pub fn text(&self) -> String {
+        self.pastes.expand(&self.shown_text())
+    }
+
+    /// The draft as shown (collapsed pastes as their tokens).
+    pub fn shown_text(&self) -> String {
         self.textarea.lines().join("\n")
     }
 
@@ -68,7 +87,9 @@ impl Composer {
         self.search.is_some()
     }
 
+    /// Replace the draft (its collapsed pastes are dropped: `text` is the whole draft).
     pub fn set_text(&mut self, text: &str) {
+        self.pastes.clear();
         self.textarea = new_textarea(text);
         self.textarea.move_cursor(CursorMove::Bottom);
         self.textarea.move_cursor(CursorMove::End);
@@ -103,10 +124,18 @@ impl Composer {
         self.recall = None;
     }
 
-    /// Insert pasted text at the cursor, whole (newlines kept, `\r\n` normalised).
+    /// Insert pasted text at the cursor, whole (newlines kept, `\r\n` normalised, controls
+    /// made visible); a large paste as one collapsed token.
     pub fn paste(&mut self, text: &str) {
-        let text = text.replace("\r\n", "\n").replace('\r', "\n");
-        self.textarea.insert_str(text);
+        let text = sanitize::show(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        // A paste ends a prompt search, keeping the match shown (as Enter does).
+        self.search = None;
+        if pastes::is_large(&text) {
+            let token = self.pastes.add(text);
+            self.textarea.insert_str(token);
+        } else {
+            self.textarea.insert_str(text);
+        }
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> ComposerOutcome {
@@ -142,11 +171,57 @@ impl Composer {
                     original: self.text(),
                 });
             }
+            KeyCode::Char(c) if sanitize::is_unsafe(c) => {
+                self.textarea.insert_str(sanitize::placeholder(c));
+            }
+            KeyCode::Backspace if key.modifiers.is_empty() && self.delete_token(true) => {}
+            KeyCode::Delete if key.modifiers.is_empty() && self.delete_token(false) => {}
+            KeyCode::Left | KeyCode::Right if !self.pastes.is_empty() => {
+                self.textarea.input(key);
+                self.snap_out_of_token(key.code == KeyCode::Right);
+            }
             _ => {
                 self.textarea.input(key);
+                self.snap_out_of_token(true);
             }
         }
         ComposerOutcome::Handled
+    }
+
+    /// Backspace just after / Delete just before a collapsed paste removes it whole.
+    fn delete_token(&mut self, backward: bool) -> bool {
+        let (row, col) = self.textarea.cursor();
+        let Some(line) = self.textarea.lines().get(row) else {
+            return false;
+        };
+        let found = if backward {
+            self.pastes.ending_at(line, col)
+        } else {
+            self.pastes.starting_at(line, col)
+        };
+        let Some((start, end)) = found else {
+            return false;
+        };
+        if backward {
+            self.textarea.move_cursor(jump(row, start));
+        }
+        self.textarea.delete_str(end - start);
+        true
+    }
+
+    /// Never leave the cursor inside a collapsed paste: move it to the token's end (or start).
+    fn snap_out_of_token(&mut self, to_end: bool) {
+        if self.pastes.is_empty() {
+            return;
+        }
+        let (row, col) = self.textarea.cursor();
+        let Some(line) = self.textarea.lines().get(row) else {
+            return;
+        };
+        if let Some((start, end)) = self.pastes.around(line, col) {
+            let col = if to_end { end } else { start };
+            self.textarea.move_cursor(jump(row, col));
+        }
     }
 
     fn recall_older(&mut self) {
@@ -261,8 +336,16 @@ impl Composer {
     }
 }
 
+fn jump(row: usize, col: usize) -> CursorMove {
+    let clamp = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    CursorMove::Jump(clamp(row), clamp(col))
+}
+
 fn new_textarea(text: &str) -> TextArea<'static> {
-    let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let lines: Vec<String> = sanitize::show(text)
+        .split('\n')
+        .map(str::to_string)
+        .collect();
     let mut textarea = TextArea::new(lines);
     textarea.set_cursor_line_style(ratatui::style::Style::default());
     textarea.set_placeholder_text("Ask anything · / for commands · Ctrl+R search prompts");

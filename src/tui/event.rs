@@ -2,7 +2,8 @@
 //! (only while a turn runs) the spinner tick. Handlers change state; a frame is drawn only when
 //! something changed, at most once per [`FRAME`] (60 fps) after input and once per
 //! [`STREAM_FRAME`] (30 fps) for streamed output, after every queued core event has been
-//! applied. Idle means no wake-ups at all.
+//! applied. Idle means no wake-ups at all (but one when the approval dialog starts taking
+//! keys, so its choices light up).
 
 use super::app::{App, HostAction};
 use crate::protocol::Event;
@@ -88,6 +89,8 @@ pub async fn run_app<B: Backend>(
             last_frame = Instant::now();
         }
         let frame_due = dirty.then_some(next_frame);
+        // A state that changes with time alone (the approval dialog arming) asks for a frame.
+        let wakeup = app.next_wakeup().map(Instant::from_std);
         let busy = app.is_busy();
         tokio::select! {
             biased;
@@ -115,6 +118,7 @@ pub async fn run_app<B: Backend>(
                 }
             },
             _ = sleep_until(frame_due), if frame_due.is_some() => {}
+            _ = sleep_until(wakeup), if wakeup.is_some() => app.mark_dirty(),
             _ = spinner.tick(), if busy => app.tick(),
             _ = super::highlight::ready().notified(), if highlighter_pending => {
                 highlighter_pending = false;
