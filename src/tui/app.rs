@@ -144,6 +144,8 @@ pub struct App {
     pub(super) clock: super::clock::Clock,
     /// When the last key was typed (the approval dialog's guard counts from it).
     pub(super) last_key: Option<std::time::Instant>,
+    /// More terminal input is already waiting behind the event being handled.
+    pub(super) input_queued: bool,
 }
 
 impl App {
@@ -178,6 +180,7 @@ impl App {
             actions: Vec::new(),
             clock: super::clock::Clock::system(),
             last_key: None,
+            input_queued: false,
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app
@@ -186,6 +189,12 @@ impl App {
     /// Replace the clock (tests move time by hand).
     pub fn set_clock(&mut self, clock: super::clock::Clock) {
         self.clock = clock;
+    }
+
+    /// Whether more terminal input is already waiting behind the next event handled (the run
+    /// loop reads what is ready in one go and says so).
+    pub fn set_input_queued(&mut self, queued: bool) {
+        self.input_queued = queued;
     }
 
     /// The event receiver, for the run loop (once).

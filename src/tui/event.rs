@@ -25,6 +25,8 @@ pub const STREAM_FRAME: Duration = Duration::from_micros(33_333);
 const SPINNER_TICK: Duration = Duration::from_millis(100);
 /// Longest time spent applying queued core events before input gets a turn.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// Most terminal events read in one go (the rest wait for the next turn of the loop).
+const INPUT_BATCH: usize = 256;
 
 /// Terminal input as a stream (crossterm's `EventStream`, or a script in tests).
 pub type InputStream = Pin<Box<dyn Stream<Item = io::Result<TermEvent>> + Send>>;
@@ -96,8 +98,14 @@ pub async fn run_app<B: Backend>(
             biased;
             input = host.input().next() => match input {
                 Some(Ok(event)) => {
-                    apply_terminal_event(app, event);
+                    let (batch, end) = read_ready(host.input(), event);
+                    apply_terminal_events(app, batch);
                     input_since_frame = true;
+                    match end {
+                        Some(Err(e)) => return Err(e),
+                        Some(Ok(())) => break,
+                        None => {}
+                    }
                 }
                 Some(Err(e)) => return Err(e),
                 None => break,
@@ -151,6 +159,42 @@ fn drain(events: &mut tokio::sync::mpsc::Receiver<Event>, app: &mut App) {
             break;
         }
     }
+}
+
+/// `first` and every event already waiting behind it (without waiting for more), and how the
+/// input ended if it did: `Some(Ok)` closed, `Some(Err)` failed.
+fn read_ready(
+    input: &mut InputStream,
+    first: TermEvent,
+) -> (Vec<TermEvent>, Option<io::Result<()>>) {
+    use futures::FutureExt;
+    let mut batch = vec![first];
+    while batch.len() < INPUT_BATCH {
+        match input.next().now_or_never() {
+            Some(Some(Ok(event))) => batch.push(event),
+            Some(Some(Err(e))) => return (batch, Some(Err(e))),
+            Some(None) => return (batch, Some(Ok(()))),
+            None => break,
+        }
+    }
+    (batch, None)
+}
+
+/// Apply events that arrived together. A key with more typing (keys, pastes) queued behind it
+/// was typed ahead or buffered while the UI was busy, so the App is told: such a key never
+/// answers a dialog. Mouse and focus events behind it do not count.
+pub fn apply_terminal_events(app: &mut App, events: Vec<TermEvent>) {
+    let typing = |e: &TermEvent| {
+        matches!(e, TermEvent::Paste(_))
+            || matches!(e, TermEvent::Key(k) if k.kind != crossterm::event::KeyEventKind::Release)
+    };
+    // Index of the last typing event: every event before it has typing queued behind it.
+    let last_typing = events.iter().rposition(typing);
+    for (i, event) in events.into_iter().enumerate() {
+        app.set_input_queued(last_typing.is_some_and(|last| i < last));
+        apply_terminal_event(app, event);
+    }
+    app.set_input_queued(false);
 }
 
 pub fn apply_terminal_event(app: &mut App, event: TermEvent) {

@@ -231,3 +231,38 @@ fn esc_in_the_dialog_interrupts_the_turn() {
     assert!(h.take_ops().is_empty());
     assert!(h.screen_contains("allow bash?"));
 }
+
+fn key_events(script: &str) -> Vec<crossterm::event::Event> {
+    super::tui_harness::parse_script(script)
+        .into_iter()
+        .map(crossterm::event::Event::Key)
+        .collect()
+}
+
+#[test]
+fn a_burst_of_buffered_keys_never_answers_even_after_the_guard() {
+    use crossterm::event::{Event as TermEvent, MouseEvent, MouseEventKind};
+    use harness::tui::event::apply_terminal_events;
+    let mut h = Harness::new(100, 30);
+    awaiting(&mut h, "ls", None);
+    h.screen();
+    // Long after the dialog came up, keys arrive together (typed while the UI was stalled):
+    // none of them, not even the first, is an answer.
+    h.wait(5_000);
+    apply_terminal_events(&mut h.app, key_events("a note"));
+    assert!(h.take_ops().is_empty());
+    assert_eq!(h.app.draft(), "a note");
+    // A lone key after a pause is an answer, even with mouse events queued behind it.
+    h.wait(GUARD_MS);
+    let mouse = TermEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::Moved,
+        column: 3,
+        row: 3,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    });
+    let mut events = key_events("y");
+    events.push(mouse);
+    apply_terminal_events(&mut h.app, events);
+    assert_eq!(h.take_ops(), approve(ApprovalDecision::Once));
+    assert_eq!(h.app.draft(), "a note");
+}

@@ -1,6 +1,7 @@
 //! How the App routes keys to the approval dialog and sends its answer. A key reaches the
-//! dialog only once the dialog takes keys (see [`crate::tui::popups::approval::GUARD`]);
-//! before that it falls through to the draft, so typing ahead never answers a tool call.
+//! dialog only once the dialog takes keys (see [`crate::tui::popups::approval::GUARD`]) and
+//! only when no other input is queued behind it (a burst of buffered keys is typing, not an
+//! answer); otherwise it falls through to the draft, so typing ahead never answers a tool call.
 
 use super::App;
 use crate::protocol::{ApprovalDecision, Op};
@@ -21,7 +22,7 @@ impl App {
         let Some(dialog) = self.approvals.front_mut() else {
             return false;
         };
-        if !dialog.takes_key(now, last_key) {
+        if !dialog.typing_reason() && (self.input_queued || !dialog.takes_key(now, last_key)) {
             self.hint = Some("approval needed: your keys went to the draft".into());
             return false;
         }
