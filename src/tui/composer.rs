@@ -174,8 +174,7 @@ impl Composer {
             KeyCode::Char(c) if sanitize::is_unsafe(c) => {
                 self.textarea.insert_str(sanitize::placeholder(c));
             }
-            KeyCode::Backspace if key.modifiers.is_empty() && self.delete_token(true) => {}
-            KeyCode::Delete if key.modifiers.is_empty() && self.delete_token(false) => {}
+            _ if erase(&key).is_some_and(|(back, word)| self.delete_token(back, word)) => {}
             KeyCode::Left | KeyCode::Right if !self.pastes.is_empty() => {
                 self.textarea.input(key);
                 self.snap_out_of_token(key.code == KeyCode::Right);
@@ -188,24 +187,39 @@ impl Composer {
         ComposerOutcome::Handled
     }
 
-    /// Backspace just after / Delete just before a collapsed paste removes it whole.
-    fn delete_token(&mut self, backward: bool) -> bool {
+    /// Erasing into a collapsed paste removes it whole: backward from just after it, forward
+    /// from just before it (for a word erase, across the blanks in between too).
+    fn delete_token(&mut self, backward: bool, word: bool) -> bool {
         let (row, col) = self.textarea.cursor();
         let Some(line) = self.textarea.lines().get(row) else {
             return false;
         };
-        let found = if backward {
-            self.pastes.ending_at(line, col)
-        } else {
-            self.pastes.starting_at(line, col)
-        };
-        let Some((start, end)) = found else {
-            return false;
-        };
-        if backward {
-            self.textarea.move_cursor(jump(row, start));
+        let chars: Vec<char> = line.chars().collect();
+        let mut edge = col.min(chars.len());
+        if word {
+            if backward {
+                while edge > 0 && chars[edge - 1].is_whitespace() {
+                    edge -= 1;
+                }
+            } else {
+                while edge < chars.len() && chars[edge].is_whitespace() {
+                    edge += 1;
+                }
+            }
         }
-        self.textarea.delete_str(end - start);
+        let (from, to) = if backward {
+            match self.pastes.ending_at(line, edge) {
+                Some((start, _)) => (start, col),
+                None => return false,
+            }
+        } else {
+            match self.pastes.starting_at(line, edge) {
+                Some((_, end)) => (col, end),
+                None => return false,
+            }
+        };
+        self.textarea.move_cursor(jump(row, from));
+        self.textarea.delete_str(to - from);
         true
     }
 
@@ -333,6 +347,24 @@ impl Composer {
         self.textarea.set_style(s.text);
         self.textarea.set_placeholder_style(s.placeholder);
         (&self.textarea).render(area, buf);
+    }
+}
+
+/// The erase a key does in the editor, as (backward, by word); `None` for other keys.
+fn erase(key: &KeyEvent) -> Option<(bool, bool)> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    match key.code {
+        KeyCode::Backspace if alt => Some((true, true)),
+        KeyCode::Backspace => Some((true, false)),
+        KeyCode::Char('h') if ctrl => Some((true, false)),
+        KeyCode::Char('w') if ctrl => Some((true, true)),
+        KeyCode::Char('h') if alt => Some((true, true)),
+        KeyCode::Delete if alt => Some((false, true)),
+        KeyCode::Delete => Some((false, false)),
+        KeyCode::Char('d') if ctrl => Some((false, false)),
+        KeyCode::Char('d') if alt => Some((false, true)),
+        _ => None,
     }
 }
 

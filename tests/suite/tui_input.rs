@@ -167,6 +167,15 @@ fn a_collapsed_paste_is_one_unit_for_editing() {
     h.paste(&big);
     h.keys("<Left><Del>");
     assert_eq!(h.app.draft(), "axb", "{:?}", h.screen());
+    // Word erases take it whole too, across the blanks before or after it.
+    h.keys("<End>");
+    h.paste(&big);
+    h.keys("  <C-w>");
+    assert_eq!(h.app.draft(), "axb");
+    h.keys("<Left>");
+    h.paste(&big);
+    h.keys("<Left> <Left><A-d>");
+    assert_eq!(h.app.draft(), "axb", "{:?}", h.screen());
     // Two pastes of the same size stay apart.
     h.paste(&lines(30));
     h.paste(&lines(30));
