@@ -98,7 +98,7 @@ pub async fn run_app<B: Backend>(
             biased;
             input = host.input().next() => match input {
                 Some(Ok(event)) => {
-                    let (batch, end) = read_ready(host.input(), event);
+                    let (batch, end) = read_ready(host.input(), event).await;
                     apply_terminal_events(app, batch);
                     input_since_frame = true;
                     match end {
@@ -163,21 +163,29 @@ fn drain(events: &mut tokio::sync::mpsc::Receiver<Event>, app: &mut App) {
 
 /// `first` and every event already waiting behind it (without waiting for more), and how the
 /// input ended if it did: `Some(Ok)` closed, `Some(Err)` failed.
-fn read_ready(
+///
+/// Polled with this task's own waker: crossterm's `EventStream` remembers only the first
+/// waker it is given while it waits, so a throw-away waker (`now_or_never`) would leave the
+/// loop deaf to the next key.
+async fn read_ready(
     input: &mut InputStream,
     first: TermEvent,
 ) -> (Vec<TermEvent>, Option<io::Result<()>>) {
-    use futures::FutureExt;
+    use std::task::Poll;
     let mut batch = vec![first];
-    while batch.len() < INPUT_BATCH {
-        match input.next().now_or_never() {
-            Some(Some(Ok(event))) => batch.push(event),
-            Some(Some(Err(e))) => return (batch, Some(Err(e))),
-            Some(None) => return (batch, Some(Ok(()))),
-            None => break,
+    let end = futures::future::poll_fn(|cx| {
+        while batch.len() < INPUT_BATCH {
+            match input.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(event))) => batch.push(event),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(Some(Ok(()))),
+                Poll::Pending => break,
+            }
         }
-    }
-    (batch, None)
+        Poll::Ready(None)
+    })
+    .await;
+    (batch, end)
 }
 
 /// Apply events that arrived together. A key with more typing (keys, pastes) queued behind it
