@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod providers;
 pub mod router;
 pub mod sandbox;
+pub mod sanitize;
 pub mod secret;
 pub mod store;
 pub mod tools;

@@ -125,7 +125,10 @@ fn short(id: &str) -> &str {
 }
 
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::sanitize::strip(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn list_text(rows: &[ConversationSummary], deleted: bool) -> String {
@@ -161,9 +164,9 @@ fn show_text(doc: &ExportedConversation) -> String {
         "{}  {}\nagent {}  model {}  created {}  updated {}\n",
         doc.id,
         if doc.title.is_empty() {
-            "(untitled)"
+            "(untitled)".to_string()
         } else {
-            &doc.title
+            one_line(&doc.title)
         },
         doc.agent,
         doc.model.as_deref().unwrap_or("auto"),
@@ -190,7 +193,12 @@ fn show_text(doc: &ExportedConversation) -> String {
             ));
         }
         if !m.content.is_empty() {
-            out.push_str(&crate::cli::sanitize_for_terminal(&m.content));
+            // The user's own text shows its controls; model and tool text loses them.
+            out.push_str(&if m.role == Role::User {
+                crate::sanitize::show(&m.content)
+            } else {
+                crate::sanitize::strip(&m.content)
+            });
             out.push('\n');
         }
         for call in &m.tool_calls {

@@ -146,11 +146,3 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     print_out("\n");
     Ok(())
 }
-
-/// Remove terminal control sequences from text printed to a terminal (model or tool output
-/// must never drive the terminal): ESC and other C0/C1 controls except newline and tab.
-pub fn sanitize_for_terminal(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
-}

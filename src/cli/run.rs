@@ -57,7 +57,12 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         .map_err(|_| CliError::failed("the session stopped before the turn started"))?;
 
     let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
     let mut out = Output::new(stdout.lock(), args.json);
+    if terminal {
+        // On a terminal the model's text must not drive it; a pipe gets it byte for byte.
+        out.strip = Some(crate::sanitize::Stripper::default());
+    }
     let show_routes = std::io::stderr().is_terminal();
     let mut interrupts = 0;
     let mut last_error: Option<String> = None;
@@ -165,7 +170,7 @@ fn first_line(text: &str) -> &str {
 }
 
 fn one_line(text: &str, max: usize) -> String {
-    let flat: String = super::sanitize_for_terminal(text)
+    let flat: String = crate::sanitize::strip(text)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
@@ -204,6 +209,8 @@ struct Output<W: Write> {
     wrote_text: bool,
     ends_with_newline: bool,
     broken: bool,
+    /// Set when writing to a terminal: escape sequences are removed, across deltas.
+    strip: Option<crate::sanitize::Stripper>,
 }
 
 impl<W: Write> Output<W> {
@@ -215,6 +222,7 @@ impl<W: Write> Output<W> {
             wrote_text: false,
             ends_with_newline: true,
             broken: false,
+            strip: None,
         }
     }
 
@@ -235,6 +243,17 @@ impl<W: Write> Output<W> {
 
     fn text(&mut self, text: &str) {
         if text.is_empty() || self.json {
+            return;
+        }
+        let clean;
+        let text = match self.strip.as_mut() {
+            Some(s) => {
+                clean = s.clean(text);
+                clean.as_str()
+            }
+            None => text,
+        };
+        if text.is_empty() {
             return;
         }
         self.wrote_text = true;

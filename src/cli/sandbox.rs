@@ -24,7 +24,7 @@ pub async fn run(ctx: &CliContext, command: SandboxCommand) -> CliResult {
                 options.base()
             ));
             let built = default_image::build(&client, &options, &mut |line| {
-                print_out(&format!("  {}\n", super::sanitize_for_terminal(line)));
+                print_out(&format!("  {}\n", crate::sanitize::strip(line)));
             })
             .await
             .map_err(failed)?;

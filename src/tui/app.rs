@@ -7,8 +7,9 @@
 
 use super::commands::{self, CommandContext, ModelChoice, SlashCommand};
 use super::composer::{Composer, ComposerOutcome};
-use super::history_cell::{Badge, HistoryCell, ToolState};
-use super::popups::approval::{ApprovalDialog, ApprovalOutcome};
+use super::history_cell::{Badge, HistoryCell};
+use super::popups::approval::ApprovalDialog;
+use super::popups::confirm_send::{ConfirmOutcome, SendConfirm};
 use super::popups::history::{HistoryBrowser, HistoryOutcome};
 use super::popups::picker::{Picker, PickerItem, PickerKind, PickerOutcome};
 use super::popups::slash::SlashPopup;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+mod approvals;
 mod core_events;
 mod first_run;
 pub use core_events::history_cells;
@@ -108,6 +110,8 @@ pub(super) struct Turn {
     /// The reply cell receiving text now.
     pub assistant: Option<usize>,
     pub reasoning: Option<usize>,
+    /// Parser state across reasoning deltas.
+    pub reasoning_text: crate::sanitize::Stripper,
 }
 
 /// Figures for the status line.
@@ -129,6 +133,8 @@ pub struct App {
     pub(super) slash: SlashPopup,
     pub(super) modal: Option<Modal>,
     pub(super) approvals: VecDeque<ApprovalDialog>,
+    /// A large message waiting for "send it?".
+    pub(super) confirm: Option<SendConfirm>,
     pub(super) conversation: Option<ConversationId>,
     pub(super) agent: String,
     pub(super) model: Option<String>,
@@ -149,6 +155,11 @@ pub struct App {
     quit: bool,
     dirty: bool,
     actions: Vec<HostAction>,
+    pub(super) clock: super::clock::Clock,
+    /// When the last key was typed (the approval dialog's guard counts from it).
+    pub(super) last_key: Option<std::time::Instant>,
+    /// More terminal input is already waiting behind the event being handled.
+    pub(super) input_queued: bool,
 }
 
 impl App {
@@ -165,6 +176,7 @@ impl App {
             slash: SlashPopup::default(),
             modal: None,
             approvals: VecDeque::new(),
+            confirm: None,
             conversation: None,
             last_route: None,
             usage: Usage::default(),
@@ -181,9 +193,23 @@ impl App {
             quit: false,
             dirty: true,
             actions: Vec::new(),
+            clock: super::clock::Clock::system(),
+            last_key: None,
+            input_queued: false,
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app
+    }
+
+    /// Replace the clock (tests move time by hand).
+    pub fn set_clock(&mut self, clock: super::clock::Clock) {
+        self.clock = clock;
+    }
+
+    /// Whether more terminal input is already waiting behind the next event handled (the run
+    /// loop reads what is ready in one go and says so).
+    pub fn set_input_queued(&mut self, queued: bool) {
+        self.input_queued = queued;
     }
 
     /// The event receiver, for the run loop (once).
@@ -286,11 +312,14 @@ impl App {
 
     pub fn handle_paste(&mut self, text: &str) {
         self.dirty = true;
-        if let Some(dialog) = self.approvals.front_mut() {
-            let _ = dialog;
+        // A paste never answers a dialog: it is text, for the reason being typed or the draft.
+        if let Some(dialog) = self.approvals.front_mut().filter(|d| d.typing_reason()) {
+            dialog.paste(text);
             return;
         }
         if self.modal.is_none() {
+            // The draft changes, so a pending "send it?" no longer asks about it.
+            self.confirm = None;
             self.composer.paste(text);
             self.inline_error = None;
         }
@@ -310,6 +339,8 @@ impl App {
             return;
         }
         self.dirty = true;
+        let now = self.clock.now();
+        let last_key = self.last_key.replace(now);
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if !(ctrl && key.code == KeyCode::Char('c')) {
             self.ctrl_c_armed = false;
@@ -323,10 +354,19 @@ impl App {
             self.actions.push(HostAction::Suspend);
             return;
         }
-        if let Some(dialog) = self.approvals.front_mut() {
-            if let ApprovalOutcome::Decided(decision) = dialog.handle_key(key) {
-                self.answer_approval(decision);
+        if let Some(confirm) = self.confirm.as_mut() {
+            match confirm.handle_key(key) {
+                ConfirmOutcome::Pending => {}
+                ConfirmOutcome::Keep => self.confirm = None,
+                ConfirmOutcome::Send => {
+                    if let Some(c) = self.confirm.take() {
+                        self.send_message(c.text);
+                    }
+                }
             }
+            return;
+        }
+        if self.approval_key(key, now, last_key) {
             return;
         }
         if self.modal.is_some() {
@@ -407,7 +447,9 @@ impl App {
     }
 
     fn ctrl_c(&mut self) {
-        if self.turn.is_some() {
+        if self.confirm.is_some() {
+            self.confirm = None;
+        } else if self.turn.is_some() {
             self.interrupt();
         } else if !self.approvals.is_empty() {
             self.answer_approval(ApprovalDecision::Deny { reason: None });
@@ -424,8 +466,10 @@ impl App {
         }
     }
 
-    fn interrupt(&mut self) {
+    pub(super) fn interrupt(&mut self) {
         self.send(Op::Interrupt);
+        // The core cancels what waited for approval; the dialogs are moot.
+        self.approvals.clear();
         self.queued.clear();
         self.hint = Some("interrupting…".into());
     }
@@ -451,21 +495,6 @@ impl App {
                 limit: HISTORY_PAGE,
             });
         }
-    }
-
-    fn answer_approval(&mut self, decision: ApprovalDecision) {
-        let Some(dialog) = self.approvals.pop_front() else {
-            return;
-        };
-        if let Some(i) = self.find_tool(&dialog.call_id) {
-            if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
-                t.state = ToolState::Requested;
-            }
-        }
-        self.send_or_report(Op::Approve {
-            call_id: dialog.call_id,
-            decision,
-        });
     }
 
     fn modal_key(&mut self, key: KeyEvent) {
@@ -524,6 +553,17 @@ impl App {
             }
             return;
         }
+        if let Some(confirm) =
+            SendConfirm::check(&text, self.stats.context_tokens, self.stats.context_window)
+        {
+            self.confirm = Some(confirm);
+            return;
+        }
+        self.send_message(text);
+    }
+
+    /// Send (or queue behind the running turn) a message the user has decided to send.
+    fn send_message(&mut self, text: String) {
         self.composer.record(&text);
         self.composer.clear();
         if self.refuse_without_provider() {
@@ -545,6 +585,7 @@ impl App {
                 route: None,
                 assistant: None,
                 reasoning: None,
+                reasoning_text: Default::default(),
             });
         } else {
             self.transcript.push(HistoryCell::error(

@@ -416,7 +416,7 @@ pub fn help_text() -> String {
         out.push_str(&format!("  {usage:<32} {}\n", c.description));
     }
     out.push_str(
-        "Keys:\n  Enter send · Shift+Enter/Alt+Enter/Ctrl+J newline · Up/Down earlier prompts · Ctrl+R search prompts\n  Ctrl+X edit in $EDITOR · Esc interrupt · Ctrl+C interrupt/clear/quit · Ctrl+D quit on empty draft\n  PgUp/PgDn/Ctrl+Home/Ctrl+End scroll · Ctrl+Z suspend",
+        "Keys:\n  Enter send · Shift+Enter/Alt+Enter/Ctrl+J newline · Up/Down earlier prompts · Ctrl+R search prompts\n  Ctrl+X edit in $EDITOR · Esc interrupt · Ctrl+C interrupt/clear/quit · Ctrl+D quit on empty draft\n  PgUp/PgDn/Ctrl+Home/Ctrl+End scroll · Ctrl+Z suspend\nApproval (takes keys once shown for a moment with no typing; earlier keys go to the draft):\n  y once · a always this exact command/file · p always the offered prefix (cmd:*) · n deny, with a reason · Esc interrupt the turn",
     );
     out
 }

@@ -1,9 +1,19 @@
 //! The prompt editor (tui-textarea): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a
-//! newline, pastes are inserted whole, Up/Down on the first/last line recall earlier prompts
-//! (the list is loaded from the core, so it persists across sessions), Ctrl+R searches them.
+//! newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
+//! token, see [`pastes`]), Up/Down on the first/last line recall earlier prompts (the list is
+//! loaded from the core, so it persists across sessions), Ctrl+R searches them.
+//!
+//! Nothing that enters the editor can reach the terminal as a control: typed, pasted, recalled
+//! and edited-outside text all pass through [`crate::sanitize::show`], so ESC shows as `␛` and
+//! a bidi override as `<U+202E>`, and that visible text is what gets sent.
+
+mod pastes;
+pub use pastes::{COLLAPSE_CHARS, COLLAPSE_LINES};
 
 use super::theme::Theme;
+use crate::sanitize;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pastes::Pastes;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -37,6 +47,8 @@ pub struct Composer {
     recall: Option<usize>,
     saved_draft: String,
     search: Option<PromptSearch>,
+    /// Collapsed large pastes of the current draft.
+    pastes: Pastes,
 }
 
 impl Default for Composer {
@@ -53,10 +65,17 @@ impl Composer {
             recall: None,
             saved_draft: String::new(),
             search: None,
+            pastes: Pastes::default(),
         }
     }
 
+    /// The draft as it will be sent (collapsed pastes expanded).
     pub fn text(&self) -> String {
+        self.pastes.expand(&self.shown_text())
+    }
+
+    /// The draft as shown (collapsed pastes as their tokens).
+    pub fn shown_text(&self) -> String {
         self.textarea.lines().join("\n")
     }
 
@@ -68,7 +87,9 @@ impl Composer {
         self.search.is_some()
     }
 
+    /// Replace the draft (its collapsed pastes are dropped: `text` is the whole draft).
     pub fn set_text(&mut self, text: &str) {
+        self.pastes.clear();
         self.textarea = new_textarea(text);
         self.textarea.move_cursor(CursorMove::Bottom);
         self.textarea.move_cursor(CursorMove::End);
@@ -103,10 +124,18 @@ impl Composer {
         self.recall = None;
     }
 
-    /// Insert pasted text at the cursor, whole (newlines kept, `\r\n` normalised).
+    /// Insert pasted text at the cursor, whole (newlines kept, `\r\n` normalised, controls
+    /// made visible); a large paste as one collapsed token.
     pub fn paste(&mut self, text: &str) {
-        let text = text.replace("\r\n", "\n").replace('\r', "\n");
-        self.textarea.insert_str(text);
+        let text = sanitize::show(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        // A paste ends a prompt search, keeping the match shown (as Enter does).
+        self.search = None;
+        if pastes::is_large(&text) {
+            let token = self.pastes.add(text);
+            self.textarea.insert_str(token);
+        } else {
+            self.textarea.insert_str(text);
+        }
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> ComposerOutcome {
@@ -142,11 +171,71 @@ impl Composer {
                     original: self.text(),
                 });
             }
+            KeyCode::Char(c) if sanitize::is_unsafe(c) => {
+                self.textarea.insert_str(sanitize::placeholder(c));
+            }
+            _ if erase(&key).is_some_and(|(back, word)| self.delete_token(back, word)) => {}
+            KeyCode::Left | KeyCode::Right if !self.pastes.is_empty() => {
+                self.textarea.input(key);
+                self.snap_out_of_token(key.code == KeyCode::Right);
+            }
             _ => {
                 self.textarea.input(key);
+                self.snap_out_of_token(true);
             }
         }
         ComposerOutcome::Handled
+    }
+
+    /// Erasing into a collapsed paste removes it whole: backward from just after it, forward
+    /// from just before it (for a word erase, across the blanks in between too).
+    fn delete_token(&mut self, backward: bool, word: bool) -> bool {
+        let (row, col) = self.textarea.cursor();
+        let Some(line) = self.textarea.lines().get(row) else {
+            return false;
+        };
+        let chars: Vec<char> = line.chars().collect();
+        let mut edge = col.min(chars.len());
+        if word {
+            if backward {
+                while edge > 0 && chars[edge - 1].is_whitespace() {
+                    edge -= 1;
+                }
+            } else {
+                while edge < chars.len() && chars[edge].is_whitespace() {
+                    edge += 1;
+                }
+            }
+        }
+        let (from, to) = if backward {
+            match self.pastes.ending_at(line, edge) {
+                Some((start, _)) => (start, col),
+                None => return false,
+            }
+        } else {
+            match self.pastes.starting_at(line, edge) {
+                Some((_, end)) => (col, end),
+                None => return false,
+            }
+        };
+        self.textarea.move_cursor(jump(row, from));
+        self.textarea.delete_str(to - from);
+        true
+    }
+
+    /// Never leave the cursor inside a collapsed paste: move it to the token's end (or start).
+    fn snap_out_of_token(&mut self, to_end: bool) {
+        if self.pastes.is_empty() {
+            return;
+        }
+        let (row, col) = self.textarea.cursor();
+        let Some(line) = self.textarea.lines().get(row) else {
+            return;
+        };
+        if let Some((start, end)) = self.pastes.around(line, col) {
+            let col = if to_end { end } else { start };
+            self.textarea.move_cursor(jump(row, col));
+        }
     }
 
     fn recall_older(&mut self) {
@@ -261,8 +350,34 @@ impl Composer {
     }
 }
 
+/// The erase a key does in the editor, as (backward, by word); `None` for other keys.
+fn erase(key: &KeyEvent) -> Option<(bool, bool)> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    match key.code {
+        KeyCode::Backspace if alt => Some((true, true)),
+        KeyCode::Backspace => Some((true, false)),
+        KeyCode::Char('h') if ctrl => Some((true, false)),
+        KeyCode::Char('w') if ctrl => Some((true, true)),
+        KeyCode::Char('h') if alt => Some((true, true)),
+        KeyCode::Delete if alt => Some((false, true)),
+        KeyCode::Delete => Some((false, false)),
+        KeyCode::Char('d') if ctrl => Some((false, false)),
+        KeyCode::Char('d') if alt => Some((false, true)),
+        _ => None,
+    }
+}
+
+fn jump(row: usize, col: usize) -> CursorMove {
+    let clamp = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    CursorMove::Jump(clamp(row), clamp(col))
+}
+
 fn new_textarea(text: &str) -> TextArea<'static> {
-    let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let lines: Vec<String> = sanitize::show(text)
+        .split('\n')
+        .map(str::to_string)
+        .collect();
     let mut textarea = TextArea::new(lines);
     textarea.set_cursor_line_style(ratatui::style::Style::default());
     textarea.set_placeholder_text("Ask anything · / for commands · Ctrl+R search prompts");

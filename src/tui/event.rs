@@ -2,7 +2,8 @@
 //! (only while a turn runs) the spinner tick. Handlers change state; a frame is drawn only when
 //! something changed, at most once per [`FRAME`] (60 fps) after input and once per
 //! [`STREAM_FRAME`] (30 fps) for streamed output, after every queued core event has been
-//! applied. Idle means no wake-ups at all.
+//! applied. Idle means no wake-ups at all (but one when the approval dialog starts taking
+//! keys, so its choices light up).
 
 use super::app::{App, HostAction};
 use crate::protocol::Event;
@@ -24,6 +25,8 @@ pub const STREAM_FRAME: Duration = Duration::from_micros(33_333);
 const SPINNER_TICK: Duration = Duration::from_millis(100);
 /// Longest time spent applying queued core events before input gets a turn.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// Most terminal events read in one go (the rest wait for the next turn of the loop).
+const INPUT_BATCH: usize = 256;
 
 /// Terminal input as a stream (crossterm's `EventStream`, or a script in tests).
 pub type InputStream = Pin<Box<dyn Stream<Item = io::Result<TermEvent>> + Send>>;
@@ -88,13 +91,21 @@ pub async fn run_app<B: Backend>(
             last_frame = Instant::now();
         }
         let frame_due = dirty.then_some(next_frame);
+        // A state that changes with time alone (the approval dialog arming) asks for a frame.
+        let wakeup = app.next_wakeup().map(Instant::from_std);
         let busy = app.is_busy();
         tokio::select! {
             biased;
             input = host.input().next() => match input {
                 Some(Ok(event)) => {
-                    apply_terminal_event(app, event);
+                    let (batch, end) = read_ready(host.input(), event).await;
+                    apply_terminal_events(app, batch);
                     input_since_frame = true;
+                    match end {
+                        Some(Err(e)) => return Err(e),
+                        Some(Ok(())) => break,
+                        None => {}
+                    }
                 }
                 Some(Err(e)) => return Err(e),
                 None => break,
@@ -115,6 +126,7 @@ pub async fn run_app<B: Backend>(
                 }
             },
             _ = sleep_until(frame_due), if frame_due.is_some() => {}
+            _ = sleep_until(wakeup), if wakeup.is_some() => app.mark_dirty(),
             _ = spinner.tick(), if busy => app.tick(),
             _ = super::highlight::ready().notified(), if highlighter_pending => {
                 highlighter_pending = false;
@@ -147,6 +159,50 @@ fn drain(events: &mut tokio::sync::mpsc::Receiver<Event>, app: &mut App) {
             break;
         }
     }
+}
+
+/// `first` and every event already waiting behind it (without waiting for more), and how the
+/// input ended if it did: `Some(Ok)` closed, `Some(Err)` failed.
+///
+/// Polled with this task's own waker: crossterm's `EventStream` remembers only the first
+/// waker it is given while it waits, so a throw-away waker (`now_or_never`) would leave the
+/// loop deaf to the next key.
+async fn read_ready(
+    input: &mut InputStream,
+    first: TermEvent,
+) -> (Vec<TermEvent>, Option<io::Result<()>>) {
+    use std::task::Poll;
+    let mut batch = vec![first];
+    let end = futures::future::poll_fn(|cx| {
+        while batch.len() < INPUT_BATCH {
+            match input.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(event))) => batch.push(event),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(Some(Ok(()))),
+                Poll::Pending => break,
+            }
+        }
+        Poll::Ready(None)
+    })
+    .await;
+    (batch, end)
+}
+
+/// Apply events that arrived together. A key with more typing (keys, pastes) queued behind it
+/// was typed ahead or buffered while the UI was busy, so the App is told: such a key never
+/// answers a dialog. Mouse and focus events behind it do not count.
+pub fn apply_terminal_events(app: &mut App, events: Vec<TermEvent>) {
+    let typing = |e: &TermEvent| {
+        matches!(e, TermEvent::Paste(_))
+            || matches!(e, TermEvent::Key(k) if k.kind != crossterm::event::KeyEventKind::Release)
+    };
+    // Index of the last typing event: every event before it has typing queued behind it.
+    let last_typing = events.iter().rposition(typing);
+    for (i, event) in events.into_iter().enumerate() {
+        app.set_input_queued(last_typing.is_some_and(|last| i < last));
+        apply_terminal_event(app, event);
+    }
+    app.set_input_queued(false);
 }
 
 pub fn apply_terminal_event(app: &mut App, event: TermEvent) {

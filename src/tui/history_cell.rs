@@ -1,16 +1,18 @@
 //! One entry of the transcript (a user prompt, an assistant reply, reasoning, a tool call with
 //! its result, an error, a notice) and how it renders to lines at a given width. Text is
-//! sanitised when it enters a cell, so rendering never sees escape sequences.
+//! sanitised when it enters a cell ([`crate::sanitize`]), so rendering never sees escape
+//! sequences: model and tool text is stripped, the user's own text shows its controls as
+//! visible placeholders.
 //!
 //! An assistant reply that is still streaming keeps the rendering of its stable prefix (see
 //! [`StreamSplit`]) and re-renders only the tail, so a long reply costs the same per frame as a
 //! short one.
 
 use super::markdown::{self, StreamSplit};
-use super::sanitize::sanitize;
 use super::theme::Theme;
 use super::wrap::{wrap_line, wrap_text};
 use crate::message::{MessageStatus, Usage};
+use crate::sanitize::{Stripper, expand_tabs, show_cells, strip_cells};
 use ratatui::text::{Line, Span};
 use std::time::Duration;
 
@@ -73,6 +75,8 @@ pub struct ToolCell {
     pub summary: String,
     pub output: String,
     pub state: ToolState,
+    /// Parser state across output chunks (a sequence split between chunks is removed whole).
+    stripper: Stripper,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,6 +85,8 @@ pub struct AssistantCell {
     pub streaming: bool,
     pub status: Option<MessageStatus>,
     pub badge: Option<Badge>,
+    /// Parser state across deltas (a sequence split between deltas is removed whole).
+    stripper: Stripper,
     split: StreamSplit,
     /// (body width, stable prefix length) of the layout whose first `stable_lines` lines are
     /// the stable prefix.
@@ -91,7 +97,7 @@ pub struct AssistantCell {
 impl AssistantCell {
     pub fn complete(text: &str, badge: Option<Badge>) -> Self {
         Self {
-            text: sanitize(text),
+            text: strip_cells(text),
             badge,
             ..Self::default()
         }
@@ -105,7 +111,8 @@ impl AssistantCell {
     }
 
     pub fn push(&mut self, delta: &str) {
-        self.text.push_str(&sanitize(delta));
+        let clean = self.stripper.clean(delta);
+        self.text.push_str(&expand_tabs(&clean));
     }
 
     /// The reply's lines at `width` (prefixes included, no footer). While streaming, the lines
@@ -180,35 +187,36 @@ pub enum HistoryCell {
 impl HistoryCell {
     pub fn user(text: &str) -> Self {
         HistoryCell::User {
-            text: sanitize(text),
+            text: show_cells(text),
         }
     }
 
     pub fn error(message: &str) -> Self {
         HistoryCell::Error {
-            message: sanitize(message),
+            message: strip_cells(message),
         }
     }
 
     pub fn notice(text: &str) -> Self {
         HistoryCell::Notice {
-            text: sanitize(text),
+            text: strip_cells(text),
         }
     }
 
     pub fn reasoning(text: &str) -> Self {
         HistoryCell::Reasoning {
-            text: sanitize(text),
+            text: strip_cells(text),
         }
     }
 
     pub fn tool(id: &str, name: &str, arguments: &serde_json::Value) -> Self {
         HistoryCell::Tool(ToolCell {
             id: id.to_string(),
-            name: sanitize(name),
-            summary: sanitize(&summarize_arguments(arguments)),
+            name: strip_cells(name),
+            summary: strip_cells(&summarize_arguments(arguments)),
             output: String::new(),
             state: ToolState::Requested,
+            stripper: Stripper::default(),
         })
     }
 
@@ -354,7 +362,8 @@ fn render_tool(tool: &ToolCell, width: usize, theme: &Theme) -> Vec<Line<'static
 
 impl ToolCell {
     pub fn append_output(&mut self, chunk: &str) {
-        self.output.push_str(&sanitize(chunk));
+        let clean = self.stripper.clean(chunk);
+        self.output.push_str(&expand_tabs(&clean));
         if self.output.len() > TOOL_OUTPUT_KEEP {
             let mut cut = self.output.len() - TOOL_OUTPUT_KEEP;
             while !self.output.is_char_boundary(cut) {
@@ -366,6 +375,7 @@ impl ToolCell {
 
     pub fn set_output(&mut self, output: &str) {
         self.output.clear();
+        self.stripper = Stripper::default();
         self.append_output(output);
     }
 }

@@ -6,6 +6,7 @@
 //! conversation id to print for resuming.
 
 pub mod app;
+pub mod clock;
 pub mod commands;
 pub mod composer;
 pub mod event;
@@ -13,7 +14,6 @@ pub mod highlight;
 pub mod history_cell;
 pub mod markdown;
 pub mod popups;
-pub mod sanitize;
 pub mod terminal;
 pub mod theme;
 pub mod transcript;

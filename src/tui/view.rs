@@ -97,8 +97,15 @@ impl App {
             }
             None => {}
         }
+        let now = self.clock.now();
+        let last_key = self.last_key;
         if let Some(dialog) = self.approvals.front_mut() {
-            dialog.render(modal_area, buf, &self.theme);
+            dialog.shown(now);
+            let armed = dialog.takes_key(now, last_key);
+            dialog.render(modal_area, buf, &self.theme, armed);
+        }
+        if let Some(confirm) = &self.confirm {
+            confirm.render(modal_area, buf, &self.theme);
         }
     }
 

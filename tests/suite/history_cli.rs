@@ -260,3 +260,41 @@ fn an_unusable_home_exits_2() {
         stderr(&out)
     );
 }
+
+#[test]
+fn show_text_removes_escape_sequences_whole_and_shows_the_users_controls() {
+    let home = TempHome::new();
+    let store = Store::open(&home.db()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = rt.block_on(async {
+        let c = store
+            .create_conversation("general", None, None)
+            .await
+            .unwrap();
+        store
+            .set_title(c.id, "title \u{1b}]0;pwned\u{7}here")
+            .await
+            .unwrap();
+        store
+            .append_message(NewMessage::new(c.id, Role::User, "my \u{1b}[1mbold\u{1b}[0m ask"))
+            .await
+            .unwrap();
+        let reply = "colour \u{1b}[31mred\u{1b}[0m, link \u{1b}]8;;http://x\u{1b}\\text\u{1b}]8;;\u{1b}\\, \u{9b}2Jc1";
+        store
+            .append_message(NewMessage::new(c.id, Role::Assistant, reply))
+            .await
+            .unwrap();
+        c.id.to_string()
+    });
+    let out = home.run(&["history", "show", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("colour red, link text, c1"), "{text}");
+    assert!(text.contains("my ␛[1mbold␛[0m ask"), "{text}");
+    assert!(text.contains("title here"), "{text}");
+    assert!(
+        !text.contains("[31m") && !text.contains("8;;") && !text.contains("2J"),
+        "{text}"
+    );
+    assert!(!text.chars().any(harness::sanitize::is_unsafe), "{text:?}");
+}

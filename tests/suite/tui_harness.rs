@@ -1,9 +1,11 @@
 //! A key-script harness for the TUI: an [`App`] on real channels, keys typed from a short
 //! script (`"hi<Enter>"`, `"<C-c>"`, `"<S-Enter>"`), core [`Event`]s fed in, the [`Op`]s it
-//! sent read back, and frames drawn on a ratatui `TestBackend`.
+//! sent read back, and frames drawn on a ratatui `TestBackend`. Time stands still unless the
+//! test moves it ([`Harness::wait`]), so time-dependent behaviour is deterministic.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use harness::protocol::{Event, Op};
+use harness::tui::clock::{Clock, ManualClock};
 use harness::tui::theme::Theme;
 use harness::tui::{AgentInfo, App, AppConfig};
 use ratatui::Terminal;
@@ -17,6 +19,7 @@ pub struct Harness {
     #[allow(dead_code)]
     pub events: mpsc::Sender<Event>,
     pub terminal: Terminal<TestBackend>,
+    pub clock: ManualClock,
 }
 
 pub fn test_config() -> AppConfig {
@@ -57,12 +60,15 @@ impl Harness {
     pub fn with_config(width: u16, height: u16, config: AppConfig) -> Self {
         let (ops_tx, ops_rx) = mpsc::channel(1024);
         let (events_tx, events_rx) = mpsc::channel(1024);
-        let app = App::new(ops_tx, events_rx, config);
+        let mut app = App::new(ops_tx, events_rx, config);
+        let (clock, handle) = Clock::manual();
+        app.set_clock(clock);
         let mut h = Self {
             app,
             ops: ops_rx,
             events: events_tx,
             terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
+            clock: handle,
         };
         assert_eq!(h.take_ops(), [Op::LoadPromptHistory { limit: 1000 }]);
         h
@@ -73,6 +79,16 @@ impl Harness {
         for key in parse_script(script) {
             self.app.handle_key(key);
         }
+    }
+
+    /// Let `ms` milliseconds pass.
+    pub fn wait(&mut self, ms: u64) {
+        self.clock.advance(std::time::Duration::from_millis(ms));
+    }
+
+    /// Paste text (a bracketed paste: one event, never keys).
+    pub fn paste(&mut self, text: &str) {
+        self.app.handle_paste(text);
     }
 
     pub fn event(&mut self, event: Event) {
@@ -157,6 +173,7 @@ pub fn parse_script(script: &str) -> Vec<KeyEvent> {
             "Home" => KeyCode::Home,
             "End" => KeyCode::End,
             "BS" => KeyCode::Backspace,
+            "Del" => KeyCode::Delete,
             "lt" => KeyCode::Char('<'),
             b if b.chars().count() == 1 => KeyCode::Char(b.chars().next().unwrap()),
             other => panic!("unknown key <{other}> in script"),

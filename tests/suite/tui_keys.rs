@@ -5,6 +5,9 @@ use harness::message::{ConversationId, MessageStatus, Usage};
 use harness::protocol::{ApprovalDecision, Event, Op};
 use harness::tui::HostAction;
 
+/// The approval dialog's guard, in ms.
+const GUARD_MS: u64 = harness::tui::popups::approval::GUARD.as_millis() as u64;
+
 fn done() -> Event {
     Event::TurnComplete {
         conversation_id: "0190a0b0-0000-7000-8000-000000000002".parse().unwrap(),
@@ -189,6 +192,7 @@ fn approval_keys_answer_the_request() {
             prefix: None,
         });
         assert!(h.screen_contains("allow bash?"));
+        h.wait(GUARD_MS);
         h.keys(script);
         assert_eq!(
             h.take_ops(),

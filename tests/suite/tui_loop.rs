@@ -216,3 +216,91 @@ async fn idle_means_no_frames_and_closed_input_ends_the_loop() {
     result.unwrap();
     assert_eq!(idle_frames, 1, "one first frame, then nothing while idle");
 }
+
+/// Keys that reach the run loop together (buffered in the terminal while a tool call's
+/// approval came up) go to the draft; a lone key after a pause answers.
+#[tokio::test]
+async fn keys_buffered_together_never_answer_an_approval() {
+    let (ops_tx, mut ops_rx) = mpsc::channel::<Op>(64);
+    let (events_tx, events_rx) = mpsc::channel::<Event>(64);
+    let (keys_tx, keys_rx) = futures::channel::mpsc::unbounded::<io::Result<TermEvent>>();
+    let core = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(op) = ops_rx.recv().await {
+            seen.push(op.clone());
+            match op {
+                Op::UserTurn { .. } => {
+                    let ask = Event::ApprovalRequest {
+                        call_id: "c1".into(),
+                        tool: "bash".into(),
+                        preview: "rm -rf build".into(),
+                        prefix: None,
+                    };
+                    events_tx.send(ask).await.unwrap();
+                }
+                Op::Interrupt => {
+                    let done = Event::TurnComplete {
+                        conversation_id: "0190a0b0-0000-7000-8000-000000000007".parse().unwrap(),
+                        status: MessageStatus::Cancelled,
+                        usage: Usage::default(),
+                        unsaved: 0,
+                    };
+                    events_tx.send(done).await.unwrap();
+                }
+                Op::Shutdown => break,
+                _ => {}
+            }
+        }
+        seen
+    });
+    let frames = Arc::new(AtomicUsize::new(0));
+    let backend = CountingBackend {
+        inner: TestBackend::new(80, 24),
+        frames,
+    };
+    let mut terminal = Terminal::new(backend).unwrap();
+    let mut app = App::new(ops_tx, events_rx, test_config());
+    let mut host = ScriptHost {
+        input: Box::pin(keys_rx),
+        actions: Vec::new(),
+    };
+    let send = |script: &str| {
+        for k in key_events(script) {
+            keys_tx.unbounded_send(k).unwrap();
+        }
+    };
+    let driver = async {
+        send("delete the build dir<Enter>");
+        // Long past the dialog's guard, a burst: "a" (always) first.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        send("also yes");
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        send("n");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        send("<Enter>");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Interrupt, then clear the draft and quit.
+        send("<C-c>");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        send("<C-c><C-c><C-c>");
+    };
+    let (result, ()) = tokio::join!(run_app(&mut terminal, &mut app, &mut host), driver);
+    result.unwrap();
+    let seen = core.await.unwrap();
+    let answers: Vec<&Op> = seen
+        .iter()
+        .filter(|op| matches!(op, Op::Approve { .. }))
+        .collect();
+    assert_eq!(
+        answers,
+        [&Op::Approve {
+            call_id: "c1".into(),
+            decision: harness::protocol::ApprovalDecision::Deny { reason: None }
+        }],
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&Op::Interrupt),
+        "the first Ctrl+C interrupts the turn"
+    );
+}

@@ -117,6 +117,70 @@ fn tool_call_awaiting_approval() {
             preview: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n fn two() -> u32 {\n-    2\n+    4\n }".into(),
             prefix: None,
         });
+        // Drawn, then left alone long enough to take keys.
+        h.frame();
+        h.wait(1_000);
+    });
+}
+
+#[test]
+fn bash_approval_offers_the_prefix() {
+    snapshot_both("approval_prefix", |h| {
+        h.keys("Run the tests<Enter>");
+        h.event(route());
+        let call = ToolCall {
+            id: "call_2".into(),
+            name: "bash".into(),
+            arguments: serde_json::json!({"command": "cargo test -q --workspace"}),
+        };
+        h.event(Event::tool_call(&call));
+        h.event(Event::ApprovalRequest {
+            call_id: "call_2".into(),
+            tool: "bash".into(),
+            preview: "cargo test -q --workspace".into(),
+            prefix: Some("cargo test:*".into()),
+        });
+        h.frame();
+        h.wait(1_000);
+    });
+}
+
+#[test]
+fn large_paste_is_collapsed_in_the_composer() {
+    snapshot_both("collapsed_paste", |h| {
+        h.keys("Here is the log: ");
+        let log: String = (0..120)
+            .map(|i| format!("test case {i} ... ok\n"))
+            .collect();
+        h.paste(&log);
+        h.keys(" which one is slow?");
+    });
+}
+
+#[test]
+fn huge_message_asks_before_sending() {
+    snapshot_both("confirm_send", |h| {
+        h.paste(&"0123456789abcdef\n".repeat(72_000));
+        h.keys("<Enter>");
+    });
+    snapshot_both("confirm_overflow", |h| {
+        h.event(Event::SessionStats {
+            context_tokens: 7_900,
+            context_window: Some(8_000),
+            cost_usd: None,
+            sandbox: "host".into(),
+        });
+        h.paste(&"word ".repeat(600));
+        h.keys("<Enter>");
+    });
+}
+
+#[test]
+fn pasted_controls_are_visible_in_the_composer_and_the_transcript() {
+    snapshot_both("visible_controls", |h| {
+        h.paste("colour \u{1b}[31mred\u{1b}[0m, title \u{1b}]0;pwned\u{7}, bidi \u{202e}txt.exe");
+        h.keys("<Enter>");
+        h.paste("still \u{9b}2J here");
     });
 }
 

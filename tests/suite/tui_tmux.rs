@@ -207,3 +207,68 @@ async fn with_no_provider_the_first_screen_explains_the_ways_in() {
         "nothing was written"
     );
 }
+
+/// Keys typed while a tool call arrives go to the draft: the approval dialog comes up in the
+/// middle of a sentence full of `y`, `a` and `p`, and none of them answers it. After a pause,
+/// `y` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_ahead_never_answers_an_approval() {
+    if !tmux_available() {
+        crate::support::prereq::missing(
+            "tui tmux type-ahead",
+            "tmux is not installed (apt-get install tmux)",
+        );
+        return;
+    }
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = TempHome::new();
+    home.write_config(&format!(
+        "default_model = \"fake/m\"\n{}\n[sandbox]\nbackend = \"host\"\n[approval]\nmode = \"ask\"\n",
+        server.config_toml("fake")
+    ));
+    server.push(
+        Reply::tool_call(
+            "call_1",
+            "bash",
+            serde_json::json!({"command": "touch ran.txt"}),
+        )
+        .delay_first_byte(Duration::from_millis(1_200)),
+    );
+    server.push(Reply::text("The file is there now."));
+    let tui = Tmux::start(&home, "");
+    tui.wait_for("Ask anything").await;
+    tui.type_line("please touch the file");
+
+    // One key every ~60 ms (well inside the guard), checking the screen as we go.
+    let text = "also a note: yes, always, a p y a p y, approve all of it, yes yes yes ok ";
+    let mut dialog_seen_at = None;
+    for (i, c) in text.chars().enumerate() {
+        tui.keys(&["-l", &c.to_string()]);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        if dialog_seen_at.is_none() && tui.screen().contains("allow bash?") {
+            dialog_seen_at = Some(i);
+        }
+    }
+    let seen = dialog_seen_at.expect("the approval dialog never came up while typing");
+    assert!(
+        seen + 10 < text.chars().count(),
+        "the dialog came up too late to be typed over (after key {seen})"
+    );
+    let ran = home.path().join("ws").join("ran.txt");
+    let screen = tui.screen();
+    assert!(screen.contains("allow bash?"), "{screen}");
+    assert!(
+        screen.contains(text.trim_end()),
+        "the typed text is in the draft:\n{screen}"
+    );
+    assert!(!ran.exists(), "typed-ahead keys approved the tool call");
+    assert_eq!(server.chat_requests().len(), 1, "no tool result was sent");
+
+    // A pause, then `y`: now it is an answer, and the draft is untouched.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(!ran.exists());
+    tui.keys(&["y"]);
+    let screen = tui.wait_for("The file is there now.").await;
+    assert!(ran.exists(), "y after the pause runs the tool");
+    assert!(screen.contains(text.trim_end()), "{screen}");
+}

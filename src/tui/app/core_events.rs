@@ -60,6 +60,7 @@ impl App {
                     route: None,
                     assistant: None,
                     reasoning: None,
+                    reasoning_text: Default::default(),
                 });
                 turn.reasoning = None;
                 let index = match turn.assistant {
@@ -82,20 +83,24 @@ impl App {
                 }
             }
             Event::ReasoningDelta { text } => {
-                let index = self.turn.as_ref().and_then(|t| t.reasoning);
-                match index {
+                let Some(turn) = self.turn.as_mut() else {
+                    self.transcript.push(HistoryCell::reasoning(&text));
+                    return;
+                };
+                if turn.reasoning.is_none() {
+                    turn.reasoning_text = Default::default();
+                }
+                let clean = crate::sanitize::expand_tabs(&turn.reasoning_text.clean(&text));
+                match turn.reasoning {
                     Some(i) => {
                         if let Some(HistoryCell::Reasoning { text: t }) = self.transcript.get_mut(i)
                         {
-                            t.push_str(&crate::tui::sanitize::sanitize(&text));
+                            t.push_str(&clean);
                         }
                     }
                     None => {
-                        self.transcript.push(HistoryCell::reasoning(&text));
-                        let i = self.transcript.len() - 1;
-                        if let Some(t) = self.turn.as_mut() {
-                            t.reasoning = Some(i);
-                        }
+                        self.transcript.push(HistoryCell::Reasoning { text: clean });
+                        turn.reasoning = Some(self.transcript.len() - 1);
                     }
                 }
             }
@@ -146,15 +151,19 @@ impl App {
                 call_id,
                 tool,
                 preview,
-                ..
+                prefix,
             } => {
                 if let Some(i) = self.find_tool(&call_id) {
                     if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
                         t.state = ToolState::AwaitingApproval;
                     }
                 }
-                self.approvals
-                    .push_back(ApprovalDialog::new(&call_id, &tool, &preview));
+                self.approvals.push_back(ApprovalDialog::new(
+                    &call_id,
+                    &tool,
+                    &preview,
+                    prefix.as_deref(),
+                ));
             }
             Event::Usage { usage } => self.usage.add(&usage),
             Event::MessageStored { status, .. } => self.end_assistant(status),

@@ -298,7 +298,7 @@ impl HistoryBrowser {
                 super::truncate(&conv.agent, agent_w),
                 super::truncate(conv.model.as_deref().unwrap_or("auto"), model_w),
                 super::truncate(
-                    &crate::tui::sanitize::sanitize(&title).replace('\n', " "),
+                    &crate::sanitize::strip_cells(&title).replace('\n', " "),
                     title_w
                 ),
             );

@@ -1,8 +1,10 @@
 //! Overlays drawn above the transcript: the slash-command completion list, list pickers
-//! (/model, /agent, /theme), the /history browser, the approval dialog and /status. Each owns
+//! (/model, /agent, /theme), the /history browser, the approval dialog, the large-message
+//! confirmation and /status. Each owns
 //! its state and key handling and answers with an outcome the App acts on.
 
 pub mod approval;
+pub mod confirm_send;
 pub mod history;
 pub mod picker;
 pub mod slash;
