@@ -90,6 +90,7 @@ async fn main() {
                                 call_id: "c1".into(),
                                 tool: "bash".into(),
                                 preview: "ls -la".into(),
+                                prefix: Some("ls:*".into()),
                             })
                             .await;
                         continue;
