@@ -4,9 +4,11 @@
 //! go through `exec`; they act on the workspace directory itself, confined by `paths.rs`, which
 //! is the same directory the docker backend bind-mounts at /workspace.
 
+pub mod beneath;
 pub mod docker;
 pub mod host;
 pub mod paths;
+pub mod refusals;
 
 use futures::future::BoxFuture;
 use std::path::PathBuf;

@@ -164,6 +164,7 @@ pub async fn run(
     let _ = session.ops.send(Op::Shutdown);
     // Give the session a moment to stop its sandbox; never hang the exit on it.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.task).await;
+    crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
     ops_forward.abort();
     events_forward.abort();
     print_resume_hint(result?);
