@@ -88,6 +88,7 @@ pub async fn run(
         .into());
     }
     let nonce = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let started_at = unix_now().saturating_sub(1);
     let timeout = request.timeout.min(MAX_TIMEOUT);
     let via_stdin = request.command.len() > INLINE_COMMAND_MAX;
     let mut cmd = vec![
@@ -205,10 +206,11 @@ pub async fn run(
         });
     }
     let Some(exit) = report.exit else {
-        let evidence = match (report.oom_before, oom_now) {
+        let counted = match (report.oom_before, oom_now) {
             (Some(before), Some(now)) => now > before,
             _ => false,
         };
+        let evidence = counted || oom_event_since(client, container, started_at).await;
         return wrapper_died(
             client,
             container,
@@ -220,7 +222,8 @@ pub async fn run(
         )
         .await;
     };
-    let out_of_memory = report.oom_after > report.oom_before.unwrap_or(0);
+    let out_of_memory = report.oom_after > report.oom_before.unwrap_or(0)
+        || (exit == 137 && oom_event_since(client, container, started_at).await);
     let exit_code = if report.timed_out || (out_of_memory && exit == 137) {
         None
     } else {
@@ -255,12 +258,13 @@ async fn wrapper_died(
         .and_then(|c| c.state);
     let running = state.as_ref().and_then(|s| s.running);
     if running == Some(false) {
-        let oom_killed = state.as_ref().and_then(|s| s.oom_killed) == Some(true);
-        if !started && !oom_killed {
-            // The keeper could not start (no `sleep`), or the container was stopped before
-            // the command began: nothing ran, a new container may try again.
+        if !started {
+            // The keeper could not start (no `sleep`), or the container stopped before the
+            // command began (the wrapper announces the start first): nothing ran, a new
+            // container may try again.
             return Err(ExecFailure::ContainerGone);
         }
+        let oom_killed = state.as_ref().and_then(|s| s.oom_killed) == Some(true);
         let why = if oom_killed {
             "out of memory: the container reached the sandbox memory limit (files in /tmp count \
              against it) and was killed"
@@ -268,9 +272,10 @@ async fn wrapper_died(
         } else {
             super::container::why_stopped(client, container).await
         };
+        let gap = if kept.total_bytes() > 0 { "\n" } else { "" };
         kept.push(
             format!(
-                "\n[the sandbox container stopped while the command ran ({why}); the command was \
+                "{gap}[the sandbox container stopped while the command ran ({why}); the command was \
                  not run again: check what it did before running it again in a fresh container \
                  (/tmp and $HOME start empty)]\n"
             )
@@ -284,11 +289,15 @@ async fn wrapper_died(
             out_of_memory: oom_killed,
         }));
     }
+    let rendered = kept.render();
+    if !started && stopping(&format!("{rendered}{stderr}")) {
+        // The engine refused to run the exec in a container that is stopping: nothing ran.
+        return Err(ExecFailure::ContainerGone);
+    }
     let inspected = client.docker.inspect_exec(exec_id).await.ok();
     let exit = inspected
         .and_then(|i| i.exit_code)
         .and_then(|c| i32::try_from(c).ok());
-    let rendered = kept.render();
     let text = format!("{rendered}{stderr}");
     if text.contains("OCI runtime exec failed") || (rendered.is_empty() && exit == Some(127)) {
         return Err(SandboxError::Failed(format!(
@@ -311,6 +320,31 @@ async fn wrapper_died(
     })
 }
 
+/// Whether the engine recorded an OOM kill in `container` since `since` (unix seconds): the
+/// evidence that works when the container's own counters cannot be read (cgroup layout) or an
+/// exec cannot run to read them (the memory is still full).
+async fn oom_event_since(client: &DockerClient, container: &str, since: u64) -> bool {
+    let filters = std::collections::HashMap::from([
+        ("container".to_string(), vec![container.to_string()]),
+        ("event".to_string(), vec!["oom".to_string()]),
+    ]);
+    let options = bollard::system::EventsOptions::<String> {
+        since: Some(since.to_string()),
+        until: Some((unix_now() + 1).to_string()),
+        filters,
+    };
+    let mut events = client.docker.events(Some(options));
+    let found = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
+    matches!(found, Ok(Some(Ok(_))))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// An error creating or starting the exec (the command has not run, so a retry is safe).
 fn exec_error(client: &DockerClient, error: &bollard::errors::Error) -> ExecFailure {
     match error {
@@ -320,6 +354,14 @@ fn exec_error(client: &DockerClient, error: &bollard::errors::Error) -> ExecFail
         } if container_gone(*status_code, message) => ExecFailure::ContainerGone,
         e => ExecFailure::Sandbox(request_error(client, "run the command", e)),
     }
+}
+
+/// Whether the runtime's words say the exec could not start because the container is stopping.
+fn stopping(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    text.contains("cannot exec in a stopped state")
+        || text.contains("container is not running")
+        || text.contains("is not running")
 }
 
 /// Whether the engine says the container is missing or not running (wording varies by status).
