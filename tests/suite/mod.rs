@@ -9,6 +9,7 @@ mod tools;
 mod core_run;
 mod docker;
 mod docker_lifecycle;
+mod docker_signals;
 mod docker_trust;
 mod providers;
 mod providers_cli;
