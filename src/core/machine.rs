@@ -254,7 +254,9 @@ impl TurnMachine {
                 };
                 self.permissions.policy.record(&call.name, &decision);
                 match decision {
-                    ApprovalDecision::Once | ApprovalDecision::Always { .. } => self.run(&mut fx, call),
+                    ApprovalDecision::Once | ApprovalDecision::Always { .. } => {
+                        self.run(&mut fx, call)
+                    }
                     ApprovalDecision::Deny { reason } => {
                         let out = denied_output(
                             &call.name,

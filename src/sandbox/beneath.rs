@@ -58,9 +58,11 @@ impl Beneath {
             .map_err(|_| escape("it is not below the workspace"))
     }
 
-    /// Open `rel` (relative to the workspace, already resolved) for reading.
+    /// Open `rel` (relative to the workspace, already resolved) for reading. Non-blocking, so a
+    /// FIFO put in a file's place does not hang the open (regular files ignore the flag).
     pub fn open_read(&self, rel: &Path) -> io::Result<File> {
-        let fd = self.open_at(&self.root, rel, OFlags::RDONLY, Mode::empty())?;
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK;
+        let fd = self.open_at(&self.root, rel, flags, Mode::empty())?;
         Ok(File::from(fd))
     }
 
@@ -68,9 +70,9 @@ impl Beneath {
     /// directory and a rename; missing parent directories are created. An existing file keeps
     /// its mode and owner; a new one gets mode 0644 (and the workspace's owner, as root).
     pub fn replace(&self, rel: &Path, bytes: &[u8]) -> io::Result<()> {
-        let name = rel.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "the path names no file")
-        })?;
+        let name = rel
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
         let parent = rel.parent().unwrap_or(Path::new(""));
         let dir = self.create_dirs(parent)?;
         let existing = match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
@@ -149,7 +151,9 @@ impl Beneath {
                 Err(Errno::AGAIN) if attempts < 16 => attempts += 1,
                 Err(Errno::NOSYS | Errno::PERM) => return walk(dir, rel, flags, mode),
                 Err(Errno::XDEV) => {
-                    return Err(escape("it leads outside the workspace (changed while in use?)"));
+                    return Err(escape(
+                        "it leads outside the workspace (changed while in use?)",
+                    ));
                 }
                 Err(Errno::LOOP) => {
                     return Err(escape("a symlink on the way could not be followed safely"));
@@ -280,12 +284,18 @@ mod tests {
         swap_sub_for_link(&f);
         let err = beneath.open_read(&rel(&f, &checked)).unwrap_err();
         assert!(
-            err.to_string().starts_with("denied by the sandbox: path outside the workspace"),
+            err.to_string()
+                .starts_with("denied by the sandbox: path outside the workspace"),
             "{err}"
         );
         // The component walk (kernels without openat2) refuses it too.
-        let err = walk(&beneath.root, &rel(&f, &checked), OFlags::RDONLY, Mode::empty())
-            .unwrap_err();
+        let err = walk(
+            &beneath.root,
+            &rel(&f, &checked),
+            OFlags::RDONLY,
+            Mode::empty(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("denied by the sandbox"), "{err}");
     }
 
@@ -297,7 +307,10 @@ mod tests {
         swap_sub_for_link(&f);
         let err = beneath.replace(&rel(&f, &checked), b"planted").unwrap_err();
         assert!(err.to_string().contains("denied by the sandbox"), "{err}");
-        assert!(!f.outside.join("new.txt").exists(), "nothing landed outside");
+        assert!(
+            !f.outside.join("new.txt").exists(),
+            "nothing landed outside"
+        );
         let leftovers: Vec<_> = std::fs::read_dir(&f.outside).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file outside either");
     }
@@ -308,12 +321,20 @@ mod tests {
         let f = fixture();
         let beneath = Beneath::new(&f.ws).unwrap();
         beneath.replace(Path::new("a/b/c.txt"), b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(f.ws.join("a/b/c.txt")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(f.ws.join("a/b/c.txt")).unwrap(),
+            "new"
+        );
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode(&f.ws.join("a/b/c.txt")), NEW_FILE_MODE);
-        std::fs::set_permissions(f.ws.join("sub/file.txt"), std::fs::Permissions::from_mode(0o750))
+        std::fs::set_permissions(
+            f.ws.join("sub/file.txt"),
+            std::fs::Permissions::from_mode(0o750),
+        )
+        .unwrap();
+        beneath
+            .replace(Path::new("sub/file.txt"), b"changed")
             .unwrap();
-        beneath.replace(Path::new("sub/file.txt"), b"changed").unwrap();
         assert_eq!(mode(&f.ws.join("sub/file.txt")), 0o750);
         let names: Vec<String> = std::fs::read_dir(f.ws.join("sub"))
             .unwrap()

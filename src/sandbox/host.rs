@@ -30,9 +30,26 @@ pub const SECRET_NAME_PARTS: [&str; 5] = ["KEY", "SECRET", "TOKEN", "PASSWORD", 
 
 /// Variables passed to commands by default (plus every `LC_*`).
 pub const ENV_ALLOW: [&str; 20] = [
-    "PATH", "HOME", "LANG", "LANGUAGE", "TERM", "COLORTERM", "NO_COLOR", "USER", "LOGNAME",
-    "SHELL", "TMPDIR", "TZ", "PWD", "HOSTNAME", "CARGO_HOME", "RUSTUP_HOME", "GOPATH", "GOROOT",
-    "JAVA_HOME", "VIRTUAL_ENV",
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "COLORTERM",
+    "NO_COLOR",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TZ",
+    "PWD",
+    "HOSTNAME",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "GOPATH",
+    "GOROOT",
+    "JAVA_HOME",
+    "VIRTUAL_ENV",
 ];
 
 /// After the shell exits, how long to keep reading output that is still in flight from
@@ -430,9 +447,20 @@ mod tests {
             (&[], &["PATH", "HOME", "LC_ALL", "LC_CTYPE", "TERM"]),
             (
                 &["PROJECT_MODE", "X_TOKEN"],
-                &["PATH", "HOME", "LC_ALL", "LC_CTYPE", "TERM", "X_TOKEN", "PROJECT_MODE"],
+                &[
+                    "PATH",
+                    "HOME",
+                    "LC_ALL",
+                    "LC_CTYPE",
+                    "TERM",
+                    "X_TOKEN",
+                    "PROJECT_MODE",
+                ],
             ),
-            (&["NOT_SET"], &["PATH", "HOME", "LC_ALL", "LC_CTYPE", "TERM"]),
+            (
+                &["NOT_SET"],
+                &["PATH", "HOME", "LC_ALL", "LC_CTYPE", "TERM"],
+            ),
         ];
         for (extra, want) in cases {
             let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();

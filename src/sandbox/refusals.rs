@@ -127,7 +127,10 @@ mod tests {
             match want {
                 Some(part) => {
                     let got = got.unwrap_or_default();
-                    assert!(got.starts_with("[denied by the sandbox: "), "{output}: {got}");
+                    assert!(
+                        got.starts_with("[denied by the sandbox: "),
+                        "{output}: {got}"
+                    );
                     assert!(got.contains(part), "{output}: {got}");
                 }
                 None => assert_eq!(got, None, "{output}"),

@@ -11,10 +11,10 @@ use super::write::{replace_checked, unified_diff};
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
-use std::io::Read;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Larger files are not loaded whole for an edit.

@@ -8,9 +8,9 @@
 //! digest on the way, so `write`/`edit` can tell later whether it changed (`tools::seen`).
 
 use super::registry::parse_arguments;
+use super::seen::{HashingReader, SeenFiles, digest_reader};
 use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
-use super::seen::{HashingReader, SeenFiles, digest_reader};
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;

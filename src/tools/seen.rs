@@ -98,12 +98,18 @@ mod tests {
         let p = Path::new("/w/a.txt");
         let v1 = digest(b"one");
         let v2 = digest(b"two");
-        let cases: [(Option<Digest>, Option<Digest>, Result<(), &str>); 5] = [
+        // (digest the model saw, digest on disk now, expected outcome)
+        type Case = (Option<Digest>, Option<Digest>, Result<(), &'static str>);
+        let cases: [Case; 5] = [
             (None, None, Ok(())),
             (Some(v1), None, Ok(())),
             (None, Some(v1), Err("you have not read it")),
             (Some(v1), Some(v1), Ok(())),
-            (Some(v1), Some(v2), Err("changed since you last read it; read it again")),
+            (
+                Some(v1),
+                Some(v2),
+                Err("changed since you last read it; read it again"),
+            ),
         ];
         for (known, current, want) in cases {
             let seen_here = SeenFiles::default();
@@ -117,7 +123,10 @@ mod tests {
             }
         }
         seen.record(p, v1);
-        assert!(seen.check(Path::new("/w/b.txt"), Some(v1), "b.txt").is_err());
+        assert!(
+            seen.check(Path::new("/w/b.txt"), Some(v1), "b.txt")
+                .is_err()
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! `edit` shares: the checked replace and the unified diff shown for approval.
 
 use super::registry::parse_arguments;
-use super::truncate::cap_text;
 use super::seen::{SeenFiles, digest, digest_reader};
+use super::truncate::cap_text;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};

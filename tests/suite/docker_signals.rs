@@ -93,7 +93,10 @@ async fn stopped_mid_stream(signal: Signal) {
     // Wait until the second request streams (the tool ran, so a container exists).
     let waiting = Instant::now();
     while env.server.chat_requests().len() < 2 {
-        assert!(waiting.elapsed() < Duration::from_secs(60), "no second request");
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "no second request"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -137,7 +140,11 @@ async fn stopped_mid_stream(signal: Signal) {
     assert_eq!(last.role, Role::Assistant);
     assert_eq!(last.status, MessageStatus::Cancelled, "{signal:?}");
     assert_eq!(last.content, "partial answer ");
-    assert_eq!(leftover, Vec::<String>::new(), "{signal:?}: container left behind");
+    assert_eq!(
+        leftover,
+        Vec::<String>::new(),
+        "{signal:?}: container left behind"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,5 +192,8 @@ async fn the_orphan_sweep_finishes_before_a_short_run_exits() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!still_there, "the orphan outlived the run: the sweep was abandoned");
+    assert!(
+        !still_there,
+        "the orphan outlived the run: the sweep was abandoned"
+    );
 }

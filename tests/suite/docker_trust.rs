@@ -53,7 +53,11 @@ async fn a_container_killed_by_out_of_memory_mid_command_does_not_run_it_again()
     assert_eq!(out.exit_code, None);
     let rendered = harness::tools::bash::render(&out, Duration::from_secs(60));
     assert!(rendered.is_error);
-    assert!(rendered.content.contains("out of memory"), "{}", rendered.content);
+    assert!(
+        rendered.content.contains("out of memory"),
+        "{}",
+        rendered.content
+    );
 
     // The next call gets a working container (a new one if the old one died).
     let after = run(&t.sandbox, "cat counter; ls /tmp").await;
@@ -126,14 +130,14 @@ async fn network_refusals_are_named_in_the_output() {
         "curl's own words stay: {out:?}"
     );
     assert!(
-        out.output.contains(
-            "[denied by the sandbox: no network access (the sandbox has no network"
-        ),
+        out.output
+            .contains("[denied by the sandbox: no network access (the sandbox has no network"),
         "{out:?}"
     );
     let out = run(&t.sandbox, "wget -q -O- http://example.com/ 2>&1; true").await;
     assert!(
-        out.output.contains("denied by the sandbox: no network access"),
+        out.output
+            .contains("denied by the sandbox: no network access"),
         "{out:?}"
     );
     let out = run(&t.sandbox, "touch /etc/x 2>&1; true").await;

@@ -344,6 +344,10 @@ mod tests {
         let c = container_config(&open, "i", Path::new("/w"), conv, (1, 1), &owner, true);
         let h = c.host_config.unwrap();
         assert_eq!(h.network_mode.as_deref(), Some("bridge"));
-        assert_eq!(h.mounts.unwrap().len(), 1, "git_writable: no read-only .git mount");
+        assert_eq!(
+            h.mounts.unwrap().len(),
+            1,
+            "git_writable: no read-only .git mount"
+        );
     }
 }

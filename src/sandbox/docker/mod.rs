@@ -196,10 +196,7 @@ impl Inner {
 
     /// One call; a container found gone before the command started is replaced and the call
     /// tried once more (a container that dies during the command is never retried).
-    async fn exec_once(
-        self: &Arc<Self>,
-        request: ExecRequest,
-    ) -> Result<ExecOutput, SandboxError> {
+    async fn exec_once(self: &Arc<Self>, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
         let (client, id) = self.ensure().await?;
         match exec::run(&client, &id, &request, self.output_cap).await {
             Ok(out) => Ok(out),

@@ -225,7 +225,9 @@ pub async fn finish_sweep(limit: std::time::Duration) {
     let handle = SWEEP.lock().ok().and_then(|mut slot| slot.take());
     if let Some(handle) = handle {
         if tokio::time::timeout(limit, handle).await.is_err() {
-            tracing::warn!("the orphan sandbox clean-up did not finish in time; the next start retries");
+            tracing::warn!(
+                "the orphan sandbox clean-up did not finish in time; the next start retries"
+            );
         }
     }
 }

@@ -168,7 +168,10 @@ mod tests {
     fn answers() {
         let cases: Vec<(Vec<KeyCode>, ApprovalDecision)> = vec![
             (vec![KeyCode::Char('y')], ApprovalDecision::Once),
-            (vec![KeyCode::Char('a')], ApprovalDecision::Always { pattern: None }),
+            (
+                vec![KeyCode::Char('a')],
+                ApprovalDecision::Always { pattern: None },
+            ),
             (
                 vec![KeyCode::Char('n'), KeyCode::Enter],
                 ApprovalDecision::Deny { reason: None },

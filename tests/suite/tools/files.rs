@@ -261,7 +261,11 @@ async fn edit_and_write_refuse_a_file_changed_since_it_was_read() {
         .err("write", json!({"path": "notes.txt", "content": "over"}))
         .await;
     assert!(err.contains("changed since you last read it"), "{err}");
-    assert_eq!(f.read_file("notes.txt"), "alpha\nBETA\n", "nothing was lost");
+    assert_eq!(
+        f.read_file("notes.txt"),
+        "alpha\nBETA\n",
+        "nothing was lost"
+    );
 
     f.ok("read", json!({"path": "notes.txt"})).await;
     f.ok("edit", edit).await;
@@ -328,7 +332,8 @@ async fn read_never_passes_control_bytes_or_late_nuls_to_the_model() {
     .unwrap();
     let out = f.ok("read", json!({"path": "log.txt"})).await;
     assert!(
-        !out.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+        !out.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
         "{out:?}"
     );
     assert!(out.contains("\\x1B[2J\\x1B]0;owned\\x07cleared"), "{out}");
