@@ -167,7 +167,9 @@ impl Inner {
             self.conversation,
             user,
             &orphans::OwnerIdentity::current(),
-            workspace.join(container::GIT_DIR).is_dir(),
+            // Not followed: a `.git` symlink would mount whatever it points to.
+            std::fs::symlink_metadata(workspace.join(container::GIT_DIR))
+                .is_ok_and(|m| m.is_dir()),
         );
         let id = container::create_and_start(&client, spec, self.conversation).await?;
         tracing::debug!(container = %id, image, "sandbox container started");
