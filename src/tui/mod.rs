@@ -81,6 +81,10 @@ pub async fn run_with_session(
         .map_err(|e| CliError::failed(format!("cannot set up the terminal: {e}")))?;
     let result = run_app(&mut terminal, &mut app, &mut guard).await;
     drop(guard);
+    // ratatui's `Drop` reports a cursor it cannot show with `eprintln!`, which panics when the
+    // terminal is gone (SIGHUP): the process would die before the session stores the partial
+    // reply and removes its container. The guard has shown the cursor already.
+    std::mem::forget(terminal);
     result.map_err(|e| CliError::failed(format!("terminal error: {e}")))?;
     Ok(app.conversation_id())
 }

@@ -197,3 +197,136 @@ async fn the_orphan_sweep_finishes_before_a_short_run_exits() {
         "the orphan outlived the run: the sweep was abandoned"
     );
 }
+
+/// Containers whose workspace label is `workspace`.
+fn containers_in(workspace: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            "label=harness=1",
+            "--filter",
+            &format!("label=harness.workspace={}", workspace.display()),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_terminal_of_the_tui_mid_stream_keeps_the_partial_and_removes_the_container() {
+    let tmux_ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !tmux_ok {
+        eprintln!("SKIPPED tui hangup: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let Some(client) = engine("tui_hangup").await else {
+        return;
+    };
+    let image = test_image(&client).await;
+    let env = Env::new(&image).await;
+    let workspace = env.workspace.canonicalize().unwrap();
+    env.home.write_config(&format!(
+        "default_model = \"fake/model-x\"\n{}\n[approval]\nmode = \"auto\"\n[sandbox]\nbackend = \"docker\"\nimage = \"{image}\"\nmemory_mb = 256\n",
+        env.server.config_toml("fake")
+    ));
+    env.server.push(Reply::tool_call(
+        "c1",
+        "bash",
+        json!({"command": "echo from-the-tui"}),
+    ));
+    env.server
+        .push(Reply::text_chunks(["partial from tui ", "never sent"]).stall_after(2));
+
+    let session = format!("harness-hup-{}", fastrand::u64(..));
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(["-L", &session])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let command = format!(
+        "cd {} && HARNESS_HOME={} NO_COLOR=1 {}",
+        workspace.display(),
+        env.home.path().display(),
+        env!("CARGO_BIN_EXE_harness"),
+    );
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let waiting = Instant::now();
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", &session]);
+        if String::from_utf8_lossy(&screen.stdout).contains("Ask anything") {
+            break;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(20), "no TUI");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tmux(&["send-keys", "-t", &session, "-l", "go"]);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    while env.server.chat_requests().len() < 2 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "no second request"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        containers_in(&workspace).len(),
+        1,
+        "the tool's container runs"
+    );
+
+    // The terminal goes away: the pty hangs up and harness gets SIGHUP.
+    tmux(&["kill-server"]);
+    let closed = Instant::now();
+    let mut leftover = containers_in(&workspace);
+    while !leftover.is_empty() && closed.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        leftover = containers_in(&workspace);
+    }
+    for id in &leftover {
+        let _ = std::process::Command::new("docker")
+            .args(["rm", "-f", id])
+            .output();
+    }
+    assert_eq!(leftover, Vec::<String>::new(), "container left behind");
+    // The db settles once the process has gone.
+    let store = Store::open(&env.home.db()).unwrap();
+    let mut last = None;
+    while closed.elapsed() < Duration::from_secs(15) {
+        let rows = store
+            .messages(store.most_recent().await.unwrap().unwrap())
+            .await
+            .unwrap();
+        let row = rows.last().unwrap().clone();
+        if row.status == MessageStatus::Cancelled {
+            last = Some(row);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let last = last.expect("the partial reply was not stored as cancelled");
+    assert_eq!(last.role, Role::Assistant);
+    assert_eq!(last.content, "partial from tui ");
+}

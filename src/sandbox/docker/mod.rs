@@ -168,8 +168,7 @@ impl Inner {
             user,
             &orphans::OwnerIdentity::current(),
             // Not followed: a `.git` symlink would mount whatever it points to.
-            std::fs::symlink_metadata(workspace.join(container::GIT_DIR))
-                .is_ok_and(|m| m.is_dir()),
+            std::fs::symlink_metadata(workspace.join(container::GIT_DIR)).is_ok_and(|m| m.is_dir()),
         );
         let id = container::create_and_start(&client, spec, self.conversation).await?;
         tracing::debug!(container = %id, image, "sandbox container started");
