@@ -4,10 +4,10 @@
 //! ancestor and refuses anything unusual in the part that does not exist yet (`..`, a dangling
 //! symlink), so that creating the file cannot land outside either.
 //!
-//! This is resolve-then-check: a process racing to swap a directory for a symlink between the
-//! check and the use could still win. The file tools run in the harness process, not in the
-//! sandbox, and the model's own commands go through `Sandbox::exec`; the race needs a
-//! cooperating process already running on the host.
+//! This is resolve-then-check, for the messages: the file tools then open what it returned
+//! through `beneath.rs` (`openat2(RESOLVE_BENEATH)` relative to the workspace), so a directory
+//! swapped for a symlink between the check and the use is refused by the kernel. `~` is refused
+//! rather than taken as a directory named `~`.
 
 use super::Workspace;
 use std::io;

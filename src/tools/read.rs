@@ -307,21 +307,30 @@ fn next_line(
     Ok(Some(skipped))
 }
 
-/// `text` with every control character but tab shown as `\xNN` (C0, DEL, C1) so that nothing
-/// the model is given can act on a terminal or hide text; borrowed when there is none.
+/// `text` with every control character but tab shown as `\xNN` (C0, DEL, C1), and bidi
+/// overrides as `\u{NNNN}`, so that nothing the model is given can act on a terminal or hide
+/// text; borrowed when there is none.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\t') {
+    if !text.chars().any(needs_escape) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() && c != '\t' {
+        if !needs_escape(c) {
+            out.push(c);
+        } else if u32::from(c) < 0x100 {
             out.push_str(&format!("\\x{:02X}", u32::from(c)));
         } else {
-            out.push(c);
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Control characters but tab, and the bidirectional overrides and isolates that make text
+/// read differently from what it is ("Trojan Source").
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `Some(kind)` when the start of a file says it is not text.
@@ -464,6 +473,7 @@ mod tests {
             ("del\x7f", "del\\x7F"),
             ("csi\u{9b}2J", "csi\\x9B2J"),
             ("héllo €", "héllo €"),
+            ("admin\u{202E}txt.exe", "admin\\u{202E}txt.exe"),
         ];
         for (input, want) in cases {
             assert_eq!(escape_controls(input), want, "{input:?}");
