@@ -6,6 +6,10 @@
 //! The output path is built for speed: events are drained without waiting while any are
 //! ready, written into one buffer, and flushed when the queue runs dry, every 50 ms, and at
 //! the end, so a burst of deltas becomes one write.
+//!
+//! Ctrl+C, SIGTERM and SIGHUP (the terminal closed) all stop the turn the same way: the core
+//! cancels it and stores the partial reply, the session removes its sandbox container, and the
+//! process exits once that is done. A second signal exits without waiting.
 
 use super::args::{ApproveArg, RunArgs};
 use super::{CliContext, CliError, CliResult};
@@ -27,6 +31,8 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         ApproveArg::Auto => ApprovalMode::Auto,
         ApproveArg::Deny => ApprovalMode::Deny,
     });
+    // Installed first: from here on SIGTERM/SIGHUP no longer kill the process outright.
+    let mut stops = Stops::install()?;
     let config = ctx.load_config(&Overrides::default())?;
     if config.providers.is_empty() {
         return Err(CliError::usage(
@@ -81,7 +87,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                         out.flush();
                         continue;
                     }
-                    _ = tokio::signal::ctrl_c() => {
+                    _ = stops.next() => {
                         interrupts += 1;
                         if interrupts > 1 {
                             out.flush();
@@ -134,7 +140,9 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     };
     out.finish();
     let _ = session.ops.send(Op::Shutdown);
-    let _ = session.task.await;
+    // The session removes its container on the way out; a stuck daemon must not hang the exit.
+    let _ = tokio::time::timeout(Duration::from_secs(15), session.task).await;
+    crate::sandbox::docker::orphans::finish_sweep(Duration::from_secs(10)).await;
     match status {
         MessageStatus::Complete => Ok(()),
         // Nothing was sent: the configuration cannot route this message (no rule, no default).
@@ -150,6 +158,33 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                 _ => format!("the turn ended {}", other.as_str()),
             },
         }),
+    }
+}
+
+/// The ways a user stops `harness run`: Ctrl+C, SIGTERM, SIGHUP.
+struct Stops {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Stops {
+    fn install() -> Result<Self, CliError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind| {
+            signal(kind).map_err(|e| CliError::failed(format!("cannot watch for signals: {e}")))
+        };
+        Ok(Self {
+            term: install(SignalKind::terminate())?,
+            hup: install(SignalKind::hangup())?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
     }
 }
 

@@ -139,6 +139,13 @@ pub struct SandboxConfig {
     pub timeout_secs: u64,
     /// Start the container in the background at launch so the first tool call does not wait.
     pub warm: bool,
+    /// Docker backend: mount the workspace's `.git` writable. Off by default, so a command cannot
+    /// plant hooks or rewrite history behind the user's back.
+    pub git_writable: bool,
+    /// Host backend: environment variables passed to commands besides the built-in allowlist
+    /// (PATH, HOME, LANG, LC_*, TERM, ...). Everything else in the harness's environment is
+    /// withheld.
+    pub env_allow: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -152,6 +159,8 @@ impl Default for SandboxConfig {
             pids: 256,
             timeout_secs: 120,
             warm: false,
+            git_writable: false,
+            env_allow: Vec::new(),
         }
     }
 }

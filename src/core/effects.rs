@@ -181,6 +181,7 @@ impl Session {
             live_output: live,
             cancel,
             default_timeout: Duration::from_secs(self.deps.config.sandbox.timeout_secs),
+            seen: self.seen.clone(),
         })
     }
 

@@ -93,7 +93,8 @@ pub async fn spawn(
         }
     }
     if session.deps.config.sandbox.backend == crate::sandbox::SandboxBackend::Docker {
-        remove_orphans_once();
+        // Containers left by harness processes that died (never other containers).
+        crate::sandbox::docker::orphans::sweep_in_background();
         if session.deps.config.sandbox.warm {
             // Start the container now so the first tool call does not wait for it.
             if let Err(e) = session.tool_context(None, CancellationToken::new()) {
@@ -113,23 +114,6 @@ pub async fn spawn(
         events: events_rx,
         task,
     })
-}
-
-/// Remove containers left by harness processes that died (once per process, in the
-/// background; other containers are never touched).
-fn remove_orphans_once() {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        tokio::spawn(async {
-            match crate::sandbox::docker::orphans::remove_orphans().await {
-                Ok(removed) if !removed.is_empty() => {
-                    tracing::info!("removed {} orphaned sandbox container(s)", removed.len());
-                }
-                Ok(_) => {}
-                Err(e) => tracing::debug!("orphan clean-up skipped: {e}"),
-            }
-        });
-    });
 }
 
 struct RunningTool {
@@ -171,6 +155,8 @@ struct Session {
     added_since: u64,
     previous_category: Option<Category>,
     sandbox: Option<Arc<dyn Sandbox>>,
+    /// What the model has read or written of each file in this conversation.
+    seen: Arc<crate::tools::seen::SeenFiles>,
     // the running turn
     machine: Option<TurnMachine>,
     /// `SyncWrapper`: the stream is only touched through `&mut`, which keeps `Session: Sync`.
@@ -229,6 +215,7 @@ impl Session {
             added_since: 0,
             previous_category: None,
             sandbox: None,
+            seen: Arc::default(),
             machine: None,
             stream: None,
             stream_model: None,
@@ -397,6 +384,7 @@ impl Session {
                 if let Some(sandbox) = self.sandbox.take() {
                     sandbox.shutdown().await;
                 }
+                self.seen = Arc::default();
                 self.conversation = None;
                 self.history_stale = false;
                 self.pending_id = ConversationId::new();
@@ -415,6 +403,7 @@ impl Session {
                 if let Some(sandbox) = self.sandbox.take() {
                     sandbox.shutdown().await;
                 }
+                self.seen = Arc::default();
                 let options = SessionOptions {
                     start: SessionStart::New,
                     model: None,

@@ -159,9 +159,10 @@ fn sandbox_factory(config: &Config, workspace: PathBuf) -> SandboxFactory {
     let backend = config.sandbox.backend;
     let sandbox_config = config.sandbox.clone();
     Arc::new(move |conversation| match backend {
-        SandboxBackend::Host => {
-            Ok(Arc::new(crate::sandbox::host::HostSandbox::new(&workspace)?) as Arc<dyn Sandbox>)
-        }
+        SandboxBackend::Host => Ok(Arc::new(
+            crate::sandbox::host::HostSandbox::new(&workspace)?
+                .with_env_allow(&sandbox_config.env_allow),
+        ) as Arc<dyn Sandbox>),
         SandboxBackend::Docker => {
             crate::sandbox::docker_for(&sandbox_config, &workspace, conversation)
         }

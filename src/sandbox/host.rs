@@ -5,8 +5,10 @@
 //! - the command gets its own process group, and the whole group is killed with SIGKILL when
 //!   the timeout elapses, when the command finishes (background jobs do not outlive it), and
 //!   when the exec future is dropped (the user interrupted the turn);
-//! - the environment is the harness's own minus every variable whose name looks like a
-//!   credential (see [`is_secret_name`]);
+//! - the environment is an allowlist: of the harness's own variables only [`ENV_ALLOW`] (locale,
+//!   terminal, paths, who the user is) and the names in `[sandbox] env_allow` are passed on, so
+//!   a credential under any name (`AWS_SESSION`, `DATABASE_URL`, ...) stays out; names from the
+//!   built-in list that look like credentials ([`is_secret_name`]) are dropped all the same;
 //! - stdout and stderr share one pipe, so their lines interleave exactly as written, and what is
 //!   kept for the model is a [`CappedBuffer`]: gigabytes of output cost constant memory.
 
@@ -22,8 +24,33 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
-/// Substrings (matched case-insensitively) of variable names never passed to commands.
+/// Substrings (matched case-insensitively) of variable names never passed to commands unless
+/// the user lists them in `[sandbox] env_allow`.
 pub const SECRET_NAME_PARTS: [&str; 5] = ["KEY", "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL"];
+
+/// Variables passed to commands by default (plus every `LC_*`).
+pub const ENV_ALLOW: [&str; 20] = [
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "COLORTERM",
+    "NO_COLOR",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TZ",
+    "PWD",
+    "HOSTNAME",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "GOPATH",
+    "GOROOT",
+    "JAVA_HOME",
+    "VIRTUAL_ENV",
+];
 
 /// After the shell exits, how long to keep reading output that is still in flight from
 /// processes that left the process group (setsid) but still hold the pipe.
@@ -36,13 +63,17 @@ const READ_CHUNK: usize = 64 * 1024;
 pub struct HostSandbox {
     workspace: PathBuf,
     shell: PathBuf,
+    /// The environment commands start from, before filtering.
+    base_env: Vec<(OsString, OsString)>,
+    /// `[sandbox] env_allow`.
+    env_allow: Vec<String>,
     env: Vec<(OsString, OsString)>,
     output_cap: usize,
 }
 
 impl HostSandbox {
     /// A host sandbox running commands in `workspace` (which must be an existing directory),
-    /// with the harness's own environment, scrubbed of credentials.
+    /// with the allowlisted part of the harness's own environment.
     pub fn new(workspace: impl AsRef<Path>) -> Result<Self, SandboxError> {
         let workspace = workspace.as_ref();
         let root = workspace.canonicalize().map_err(|e| {
@@ -60,6 +91,8 @@ impl HostSandbox {
         let mut sandbox = Self {
             workspace: root,
             shell: PathBuf::from("/bin/sh"),
+            base_env: Vec::new(),
+            env_allow: Vec::new(),
             env: Vec::new(),
             output_cap: DEFAULT_MODEL_CAP,
         };
@@ -67,10 +100,21 @@ impl HostSandbox {
         Ok(sandbox)
     }
 
-    /// Replace the environment commands start from (it is scrubbed all the same). The shell is
+    /// Replace the environment commands start from (it is filtered all the same). The shell is
     /// looked up again on this environment's PATH.
     pub fn with_base_env(mut self, vars: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
-        self.env = scrub_env(vars);
+        self.base_env = vars.into_iter().collect();
+        self.refilter()
+    }
+
+    /// Also pass these variables (`[sandbox] env_allow`), whatever their names.
+    pub fn with_env_allow(mut self, names: &[String]) -> Self {
+        self.env_allow = names.to_vec();
+        self.refilter()
+    }
+
+    fn refilter(mut self) -> Self {
+        self.env = filter_env(self.base_env.iter().cloned(), &self.env_allow);
         let path = self
             .env
             .iter()
@@ -220,12 +264,21 @@ pub fn is_secret_name(name: &OsStr) -> bool {
     SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
 }
 
-/// `vars` without the credentials.
-pub fn scrub_env(
+/// The part of `vars` commands get: names in [`ENV_ALLOW`] or `LC_*` that do not look like
+/// credentials, and every name in `extra` (the user's explicit choice).
+pub fn filter_env(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
+    extra: &[String],
 ) -> Vec<(OsString, OsString)> {
     vars.into_iter()
-        .filter(|(name, _)| !is_secret_name(name))
+        .filter(|(name, _)| {
+            let text = name.to_string_lossy();
+            if extra.iter().any(|e| e.as_str() == text) {
+                return true;
+            }
+            let builtin = ENV_ALLOW.contains(&text.as_ref()) || text.starts_with("LC_");
+            builtin && !is_secret_name(name)
+        })
         .collect()
 }
 
@@ -362,11 +415,57 @@ mod tests {
         for (name, secret) in cases {
             assert_eq!(is_secret_name(OsStr::new(name)), secret, "{name}");
         }
-        let kept = scrub_env([
-            (OsString::from("PATH"), OsString::from("/bin")),
-            (OsString::from("X_TOKEN"), OsString::from("t")),
+    }
+
+    #[test]
+    fn only_allowlisted_variables_pass() {
+        let vars = |names: &[&str]| -> Vec<(OsString, OsString)> {
+            names
+                .iter()
+                .map(|n| (OsString::from(n), OsString::from("v")))
+                .collect()
+        };
+        let names = |kept: Vec<(OsString, OsString)>| -> Vec<String> {
+            kept.into_iter()
+                .map(|(n, _)| n.to_string_lossy().into_owned())
+                .collect()
+        };
+        let all = vars(&[
+            "PATH",
+            "HOME",
+            "LC_ALL",
+            "LC_CTYPE",
+            "TERM",
+            "MY_SECRET_THING",
+            "AWS_SESSION",
+            "DATABASE_URL",
+            "X_TOKEN",
+            "PROJECT_MODE",
+            "SSH_AUTH_SOCK",
         ]);
-        assert_eq!(kept, vec![(OsString::from("PATH"), OsString::from("/bin"))]);
+        let cases: [(&[&str], &[&str]); 3] = [
+            (&[], &["PATH", "HOME", "LC_ALL", "LC_CTYPE", "TERM"]),
+            (
+                &["PROJECT_MODE", "X_TOKEN"],
+                &[
+                    "PATH",
+                    "HOME",
+                    "LC_ALL",
+                    "LC_CTYPE",
+                    "TERM",
+                    "X_TOKEN",
+                    "PROJECT_MODE",
+                ],
+            ),
+            (
+                &["NOT_SET"],
+                &["PATH", "HOME", "LC_ALL", "LC_CTYPE", "TERM"],
+            ),
+        ];
+        for (extra, want) in cases {
+            let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+            assert_eq!(names(filter_env(all.clone(), &extra)), want, "{extra:?}");
+        }
     }
 
     #[test]

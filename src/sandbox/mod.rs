@@ -1,12 +1,15 @@
 //! Where the model's shell commands run. [`Sandbox`] is the one seam between the tools and the
 //! machine: `host` runs commands directly in the workspace (only when configured), `docker` runs
 //! them in a hardened per-conversation container. File tools (read/write/edit/glob/grep) do not
-//! go through `exec`; they act on the workspace directory itself, confined by `paths.rs`, which
-//! is the same directory the docker backend bind-mounts at /workspace.
+//! go through `exec`; they act on the workspace directory itself, confined by `paths.rs` (checks
+//! and messages) and `beneath.rs` (race-free opening), which is the same directory the docker
+//! backend bind-mounts at /workspace. `refusals.rs` names the sandbox when it is what said no.
 
+pub mod beneath;
 pub mod docker;
 pub mod host;
 pub mod paths;
+pub mod refusals;
 
 use futures::future::BoxFuture;
 use std::path::PathBuf;

@@ -4,10 +4,10 @@
 //! ancestor and refuses anything unusual in the part that does not exist yet (`..`, a dangling
 //! symlink), so that creating the file cannot land outside either.
 //!
-//! This is resolve-then-check: a process racing to swap a directory for a symlink between the
-//! check and the use could still win. The file tools run in the harness process, not in the
-//! sandbox, and the model's own commands go through `Sandbox::exec`; the race needs a
-//! cooperating process already running on the host.
+//! This is resolve-then-check, for the messages: the file tools then open what it returned
+//! through `beneath.rs` (`openat2(RESOLVE_BENEATH)` relative to the workspace), so a directory
+//! swapped for a symlink between the check and the use is refused by the kernel. `~` is refused
+//! rather than taken as a directory named `~`.
 
 use super::Workspace;
 use std::io;
@@ -21,13 +21,17 @@ pub enum PathError {
     #[error("path `{path}` contains a NUL byte: give a plain path relative to the workspace")]
     Nul { path: String },
     #[error(
-        "`{path}` resolves to {resolved}, outside the workspace {workspace}: only paths inside the workspace can be used (relative paths start at the workspace)"
+        "denied by the sandbox: path outside the workspace (`{path}` resolves to {resolved}, outside the workspace {workspace}): only paths inside the workspace can be used (relative paths start at the workspace)"
     )]
     Outside {
         path: String,
         resolved: String,
         workspace: String,
     },
+    #[error(
+        "`~` is not expanded: paths are relative to the workspace, so `{path}` would name a directory called `~` there; give a path inside the workspace (the home directory is outside it)"
+    )]
+    Tilde { path: String },
     #[error("`{path}` does not exist in the workspace: check the name (glob can list files)")]
     NotFound { path: String },
     #[error("`{path}` is a symlink whose target does not exist: write to the target path instead")]
@@ -72,6 +76,11 @@ pub fn confine(root: &Path, path: &str, access: Access) -> Result<PathBuf, PathE
     }
     if path.contains('\0') {
         return Err(PathError::Nul {
+            path: path.to_string(),
+        });
+    }
+    if path == "~" || path.starts_with("~/") {
+        return Err(PathError::Tilde {
             path: path.to_string(),
         });
     }
@@ -238,6 +247,7 @@ mod tests {
         Dangling,
         DotDot,
         Empty,
+        Tilde,
     }
 
     fn check(f: &Fixture, access: Access, path: &str, want: &Want) {
@@ -249,6 +259,7 @@ mod tests {
             (Want::Dangling, Err(PathError::DanglingSymlink { .. })) => true,
             (Want::DotDot, Err(PathError::DotDotInNewPath { .. })) => true,
             (Want::Empty, Err(PathError::Empty)) => true,
+            (Want::Tilde, Err(PathError::Tilde { .. })) => true,
             _ => false,
         };
         assert!(ok, "{access:?} `{path}`: want {want:?}, got {got:?}");
@@ -278,6 +289,8 @@ mod tests {
             ("../outside/nope.txt".into(), Want::Outside),
             ("dangling_in".into(), Want::NotFound),
             ("".into(), Want::Empty),
+            ("~".into(), Want::Tilde),
+            ("~/.ssh/id_rsa".into(), Want::Tilde),
         ];
         for (path, want) in &cases {
             check(&f, Access::Existing, path, want);
@@ -308,6 +321,9 @@ mod tests {
             ("dangling_in".into(), Want::Dangling),
             ("new/../../outside/x".into(), Want::DotDot),
             ("".into(), Want::Empty),
+            ("~".into(), Want::Tilde),
+            ("~/notes.txt".into(), Want::Tilde),
+            ("~user.txt".into(), Want::Inside("~user.txt")),
         ];
         for (path, want) in &cases {
             check(&f, Access::Create, path, want);
@@ -336,7 +352,10 @@ mod tests {
         let f = fixture();
         let err = confine(&f.ws, "../outside/secret.txt", Access::Existing).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("outside the workspace"), "{text}");
+        assert!(
+            text.starts_with("denied by the sandbox: path outside the workspace"),
+            "{text}"
+        );
         assert!(text.contains("only paths inside the workspace"), "{text}");
         assert_eq!(
             display_relative(&f.ws, &f.ws.join("src/main.rs")),

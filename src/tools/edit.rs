@@ -2,15 +2,19 @@
 //! `replace_all` is set); no match and several matches are errors that say which and how to
 //! fix the call, because a guessed replacement is worse than none. The file is replaced
 //! atomically and keeps its permissions. Files with CRLF line ends accept old/new text written
-//! with plain `\n`, since models rarely reproduce `\r`.
+//! with plain `\n`, since models rarely reproduce `\r`. The model must have read the file's
+//! current content first (`tools::seen`): an edit to a file changed behind its back is refused.
 
 use super::registry::parse_arguments;
-use super::write::{replace_atomically, unified_diff};
+use super::seen::{SeenFiles, digest};
+use super::write::{replace_checked, unified_diff};
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Larger files are not loaded whole for an edit.
@@ -46,7 +50,8 @@ impl Tool for EditTool {
         "Replace exact text in a file in the workspace. old_string must match the file exactly \
          (whitespace and indentation included; do not include read's line-number prefix) and \
          occur exactly once, unless replace_all is true. Include enough surrounding lines to \
-         make it unique. To create a file or replace all of it, use write."
+         make it unique. Read the file first: a file not read, or changed since it was read, is \
+         refused. To create a file or replace all of it, use write."
     }
 
     fn parameters(&self) -> Value {
@@ -69,7 +74,9 @@ impl Tool for EditTool {
     fn preview(&self, arguments: &Value, ctx: &ToolContext) -> Result<ApprovalPreview, String> {
         let args: EditArgs = parse_arguments(self, arguments)?;
         let root = &workspace_root(ctx.sandbox.workspace());
-        let (_path, shown, old) = load(root, &args.path)?;
+        let (path, shown, old) = load(root, &args.path)?;
+        ctx.seen
+            .check(&path, Some(digest(old.as_bytes())), &shown)?;
         let edited = apply_edit(&old, &args, &shown)?;
         Ok(ApprovalPreview::Diff {
             diff: unified_diff(&shown, Some(&old), &edited.content),
@@ -84,7 +91,8 @@ impl Tool for EditTool {
                 Err(message) => return ToolOutput::error(message),
             };
             let root = workspace_root(ctx.sandbox.workspace());
-            let job = tokio::task::spawn_blocking(move || edit_file(&root, &args));
+            let seen = ctx.seen.clone();
+            let job = tokio::task::spawn_blocking(move || edit_file(&root, &args, &seen));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -94,11 +102,12 @@ impl Tool for EditTool {
     }
 }
 
-fn edit_file(root: &Path, args: &EditArgs) -> Result<String, String> {
+fn edit_file(root: &Path, args: &EditArgs, seen: &SeenFiles) -> Result<String, String> {
     let (path, shown, old) = load(root, &args.path)?;
+    // Checked before matching, so a stale file is not blamed on old_string.
+    seen.check(&path, Some(digest(old.as_bytes())), &shown)?;
     let edited = apply_edit(&old, args, &shown)?;
-    replace_atomically(&path, edited.content.as_bytes())
-        .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
+    replace_checked(root, &path, &shown, edited.content.as_bytes(), seen)?;
     Ok(match edited.replacements {
         1 => format!(
             "edited `{shown}`: replaced 1 occurrence (line {})",
@@ -128,7 +137,11 @@ fn load(root: &Path, path: &str) -> Result<(PathBuf, String, String), String> {
             meta.len()
         ));
     }
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let mut bytes = Vec::new();
+    Beneath::new(root)
+        .and_then(|b| b.open_read(&Beneath::relative(root, &path)?))
+        .and_then(|f| std::io::Read::take(f, MAX_EDIT_BYTES).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!("`{shown}` is not valid UTF-8 text: edit only changes text files; use write to replace it whole")
     })?;

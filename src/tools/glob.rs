@@ -6,6 +6,7 @@
 
 use super::registry::parse_arguments;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -141,7 +142,12 @@ pub(crate) fn search_root(root: &Path, path: Option<&str>) -> Result<PathBuf, St
         None | Some("") => ".",
         Some(p) => p,
     };
-    confine(root, path, Access::Existing).map_err(|e| e.to_string())
+    let resolved = confine(root, path, Access::Existing).map_err(|e| e.to_string())?;
+    // Checked again by the kernel: a directory swapped for a symlink since is refused.
+    Beneath::new(root)
+        .and_then(|b| b.open_read(&Beneath::relative(root, &resolved)?))
+        .map_err(|e| format!("cannot open `{}`: {e}", display_relative(root, &resolved)))?;
+    Ok(resolved)
 }
 
 /// A glob where `*` stays within one path component.

@@ -4,9 +4,11 @@
 //! are skipped; long lines are cut; the number of matches and the output size are capped.
 
 use super::glob::{compile_glob, literal_prefix, search_root, walker};
+use super::read::escape_controls;
 use super::registry::parse_arguments;
 use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{display_relative, workspace_root};
 use futures::future::BoxFuture;
 use grep_regex::RegexMatcherBuilder;
@@ -118,6 +120,7 @@ fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Resul
         return Err("pattern is empty: give a regular expression, e.g. `fn main`".to_string());
     }
     let start = search_root(root, args.path.as_deref())?;
+    let beneath = Beneath::new(root).map_err(|e| format!("cannot open the workspace: {e}"))?;
     let matcher = RegexMatcherBuilder::new()
         .build(&args.pattern)
         .map_err(|e| {
@@ -170,7 +173,7 @@ fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Resul
         let sink = Lossy(|line_number, line: &str| {
             let entry = format!(
                 "{name}:{line_number}:{}\n",
-                cut(line.trim_end_matches(['\n', '\r']), MAX_LINE_BYTES)
+                escape_controls(&cut(line.trim_end_matches(['\n', '\r']), MAX_LINE_BYTES))
             );
             if shown >= MAX_MATCHES || out.len() + entry.len() > OUTPUT_BUDGET {
                 stopped = true;
@@ -180,8 +183,14 @@ fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Resul
             shown += 1;
             Ok(true)
         });
-        // Unreadable files are skipped, as a search tool on a live tree must.
-        let _ = searcher.search_path(&matcher, entry.path(), sink);
+        // Opened beneath the workspace (no escape by a directory swapped for a symlink during
+        // the walk); unreadable files are skipped, as a search tool on a live tree must.
+        let Ok(file) =
+            Beneath::relative(root, entry.path()).and_then(|rel| beneath.open_read(&rel))
+        else {
+            continue;
+        };
+        let _ = searcher.search_file(&matcher, &file, sink);
     }
     if shown == 0 {
         return Ok(format!(

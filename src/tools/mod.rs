@@ -10,6 +10,7 @@ pub mod glob;
 pub mod grep;
 pub mod read;
 pub mod registry;
+pub mod seen;
 pub mod truncate;
 pub mod write;
 
@@ -36,6 +37,8 @@ pub struct ToolContext {
     pub cancel: CancellationToken,
     /// Default timeout for commands, from `[sandbox] timeout_secs`.
     pub default_timeout: std::time::Duration,
+    /// What the model has read or written of each file in this conversation.
+    pub seen: Arc<seen::SeenFiles>,
 }
 
 /// The result of one tool call.

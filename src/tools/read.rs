@@ -1,17 +1,21 @@
 //! `read`: one page of a text file in the workspace, with line numbers (`cat -n` style), so the
 //! model can quote exact text for `edit`. Large files are paged (`offset`/`limit`, and the
 //! footer says how to get the next page); very long lines are cut; binary files are summarised
-//! (size and kind) instead of dumped. Memory stays bounded whatever the file: lines are
-//! scanned in buffered chunks, never read whole.
+//! (size and kind) instead of dumped: by their first bytes, and by a NUL byte anywhere in the page
+//! returned. Other control characters (ANSI escapes, carriage returns, DEL, C1 controls) never
+//! reach the model raw: they are shown escaped (`\x1B`). Memory stays bounded whatever the file:
+//! lines are scanned in buffered chunks, never read whole. The whole file passes through a
+//! digest on the way, so `write`/`edit` can tell later whether it changed (`tools::seen`).
 
 use super::registry::parse_arguments;
+use super::seen::{HashingReader, SeenFiles, digest_reader};
 use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -73,7 +77,8 @@ impl Tool for ReadTool {
                 Err(message) => return ToolOutput::error(message),
             };
             let root = workspace_root(ctx.sandbox.workspace());
-            let job = tokio::task::spawn_blocking(move || read_page(&root, &args));
+            let seen = ctx.seen.clone();
+            let job = tokio::task::spawn_blocking(move || read_page(&root, &args, &seen));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -83,7 +88,7 @@ impl Tool for ReadTool {
     }
 }
 
-fn read_page(root: &Path, args: &ReadArgs) -> Result<String, String> {
+fn read_page(root: &Path, args: &ReadArgs, seen: &SeenFiles) -> Result<String, String> {
     let path = confine(root, &args.path, Access::Existing).map_err(|e| e.to_string())?;
     let shown = display_relative(root, &path);
     let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
@@ -98,25 +103,55 @@ fn read_page(root: &Path, args: &ReadArgs) -> Result<String, String> {
             "`{shown}` is not a regular file (a device, socket or pipe): only files can be read"
         ));
     }
-    let mut file = File::open(&path).map_err(|e| format!("cannot open `{shown}`: {e}"))?;
+    let mut file = Beneath::new(root)
+        .and_then(|b| b.open_read(&Beneath::relative(root, &path)?))
+        .map_err(|e| format!("cannot open `{shown}`: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "`{shown}` is not a regular file (it changed while being opened): only files can be read"
+        ));
+    }
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut file)
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    if let Some(kind) = binary_kind(&head) {
-        return Ok(format!(
-            "`{shown}` is a binary file ({kind}, {}); its contents are not shown. Use bash to \
-             inspect it (e.g. `file {shown}` or `xxd {shown} | head`).",
-            human_size(meta.len())
-        ));
+    let kind = binary_kind(&head);
+    let whole = HashingReader::new(std::io::Cursor::new(head).chain(file));
+    if let Some(kind) = kind {
+        let digest = digest_reader(whole).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        seen.record(&path, digest);
+        return Ok(binary_summary(&shown, kind, meta.len()));
     }
-    let reader = BufReader::with_capacity(64 * 1024, std::io::Cursor::new(head).chain(file));
     let offset = args.offset.unwrap_or(1).max(1);
     let limit = args.limit.unwrap_or(DEFAULT_LIMIT as u64).max(1);
-    let page =
-        collect_page(reader, offset, limit).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let mut whole = whole;
+    let page = collect_page(
+        BufReader::with_capacity(64 * 1024, &mut whole),
+        offset,
+        limit,
+    )
+    .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    seen.record(&path, whole.finish());
+    if let Some(line) = page.nul_line {
+        return Ok(binary_summary(
+            &shown,
+            &format!("binary data: a NUL byte on line {line}"),
+            meta.len(),
+        ));
+    }
     page.render(&shown, offset)
+}
+
+fn binary_summary(shown: &str, kind: &str, size: u64) -> String {
+    format!(
+        "`{shown}` is a binary file ({kind}, {}); its contents are not shown. Use bash to \
+         inspect it (e.g. `file {shown}` or `xxd {shown} | head`).",
+        human_size(size)
+    )
 }
 
 /// One page of numbered lines plus what the footer needs.
@@ -130,6 +165,10 @@ struct Page {
     /// The page ended because the byte budget ran out, not the limit.
     budget_hit: bool,
     lossy: bool,
+    /// Control characters were shown escaped.
+    escaped: bool,
+    /// The first line of the page holding a NUL byte: the file is binary after all.
+    nul_line: Option<u64>,
 }
 
 impl Page {
@@ -146,6 +185,13 @@ impl Page {
         if self.lossy {
             self.text
                 .push_str("[the file is not valid UTF-8: invalid bytes are shown as \u{FFFD}]\n");
+        }
+        if self.escaped {
+            self.text.push_str(
+                "[the file holds control characters (terminal escapes, carriage returns, ...): they \
+                 are shown as \\xNN (e.g. \\x1B for ESC); the file holds the raw character, \
+                 not that text]\n",
+            );
         }
         if self.last_shown < self.total_lines {
             let why = if self.budget_hit {
@@ -182,7 +228,11 @@ fn collect_page(mut reader: impl BufRead, offset: u64, limit: u64) -> std::io::R
             break;
         };
         line_no += 1;
-        if !in_page {
+        if !in_page || page.nul_line.is_some() {
+            continue;
+        }
+        if line.contains(&0) {
+            page.nul_line = Some(line_no);
             continue;
         }
         let mut text = match std::str::from_utf8(&line) {
@@ -196,6 +246,10 @@ fn collect_page(mut reader: impl BufRead, offset: u64, limit: u64) -> std::io::R
                 String::from_utf8_lossy(&line).into_owned()
             }
         };
+        if let std::borrow::Cow::Owned(escaped) = escape_controls(&text) {
+            page.escaped = true;
+            text = escaped;
+        }
         if skipped > 0 {
             text.push_str(&format!(" [... line cut: {skipped} more bytes]"));
         }
@@ -251,6 +305,32 @@ fn next_line(
         line.pop();
     }
     Ok(Some(skipped))
+}
+
+/// `text` with every control character but tab shown as `\xNN` (C0, DEL, C1), and bidi
+/// overrides as `\u{NNNN}`, so that nothing the model is given can act on a terminal or hide
+/// text; borrowed when there is none.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+        } else if u32::from(c) < 0x100 {
+            out.push_str(&format!("\\x{:02X}", u32::from(c)));
+        } else {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Control characters but tab, and the bidirectional overrides and isolates that make text
+/// read differently from what it is ("Trojan Source").
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `Some(kind)` when the start of a file says it is not text.
@@ -381,6 +461,39 @@ mod tests {
         }
         assert_eq!(human_size(10), "10 bytes");
         assert_eq!(human_size(1536), "1.5 KiB (1536 bytes)");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_visibly() {
+        let cases = [
+            ("plain\ttabbed", "plain\ttabbed"),
+            ("\x1b[31mred\x1b[0m", "\\x1B[31mred\\x1B[0m"),
+            ("a\rb", "a\\x0Db"),
+            ("bell\x07", "bell\\x07"),
+            ("del\x7f", "del\\x7F"),
+            ("csi\u{9b}2J", "csi\\x9B2J"),
+            ("héllo €", "héllo €"),
+            ("admin\u{202E}txt.exe", "admin\\u{202E}txt.exe"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(escape_controls(input), want, "{input:?}");
+        }
+        let out = page("ok\n\x1b]0;title\x07\n", 1, 10);
+        assert!(out.contains("     2\t\\x1B]0;title\\x07\n"), "{out}");
+        assert!(!out.contains('\x1b'), "{out}");
+        assert!(out.contains("shown as \\xNN"), "{out}");
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_the_page_makes_it_binary() {
+        let text = format!("{}\nafter\0nul\n", "x".repeat(20_000));
+        let page = collect_page(std::io::Cursor::new(text.into_bytes()), 1, 10).unwrap();
+        assert_eq!(page.nul_line, Some(2));
+        assert!(!page.text.contains('\0'));
+        // Outside the page asked for, a NUL does not hide the text that is asked for.
+        let text = "one\ntwo\nthree\0\n";
+        let page = collect_page(std::io::Cursor::new(text.as_bytes().to_vec()), 1, 2).unwrap();
+        assert_eq!(page.nul_line, None);
     }
 
     #[test]

@@ -1,22 +1,22 @@
 //! `write`: create or replace a whole file in the workspace. Missing parent directories are
 //! created. The file is written to a temporary file in the same directory and renamed over the
 //! target, so a reader (or a crash) sees the old file or the new one, never half of it; an
-//! existing file keeps its permissions. Also home to the helpers `edit` shares: the atomic
-//! replace and the unified diff shown for approval.
+//! existing file keeps its permissions. Opening and replacing go through
+//! `sandbox::beneath` (no escape by a directory swapped for a symlink). An existing file is only
+//! replaced when the model has read its current content (`tools::seen`). Also home to the helpers
+//! `edit` shares: the checked replace and the unified diff shown for approval.
 
 use super::registry::parse_arguments;
+use super::seen::{SeenFiles, digest, digest_reader};
 use super::truncate::cap_text;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// Mode of files `write` creates (the temp file would otherwise be 0600).
-const NEW_FILE_MODE: u32 = 0o644;
 /// Largest diff shown in an approval prompt.
 const MAX_DIFF_BYTES: usize = 200_000;
 /// Files larger than this are not diffed line by line for a preview.
@@ -37,7 +37,8 @@ impl Tool for WriteTool {
 
     fn description(&self) -> &'static str {
         "Create a file, or replace an existing file's whole content, in the workspace. Parent \
-         directories are created. To change part of an existing file, prefer edit."
+         directories are created. An existing file must have been read (with read) first, and \
+         not changed since. To change part of an existing file, prefer edit."
     }
 
     fn parameters(&self) -> Value {
@@ -61,6 +62,8 @@ impl Tool for WriteTool {
         let path = target(root, &args.path)?;
         let shown = display_relative(root, &path);
         let old = if path.exists() {
+            let current = current_digest(root, &path, &shown)?;
+            ctx.seen.check(&path, current, &shown)?;
             Some(read_for_diff(&path, &shown)?)
         } else {
             None
@@ -78,7 +81,8 @@ impl Tool for WriteTool {
                 Err(message) => return ToolOutput::error(message),
             };
             let root = workspace_root(ctx.sandbox.workspace());
-            let job = tokio::task::spawn_blocking(move || write_file(&root, &args));
+            let seen = ctx.seen.clone();
+            let job = tokio::task::spawn_blocking(move || write_file(&root, &args, &seen));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -100,16 +104,11 @@ fn target(root: &Path, path: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn write_file(root: &Path, args: &WriteArgs) -> Result<String, String> {
+fn write_file(root: &Path, args: &WriteArgs, seen: &SeenFiles) -> Result<String, String> {
     let path = target(root, &args.path)?;
     let shown = display_relative(root, &path);
     let previous = std::fs::metadata(&path).ok().map(|m| m.len());
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create the directories for `{shown}`: {e}"))?;
-    }
-    replace_atomically(&path, args.content.as_bytes())
-        .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
+    replace_checked(root, &path, &shown, args.content.as_bytes(), seen)?;
     let lines = args.content.lines().count();
     let bytes = args.content.len();
     let size = format!("{}, {}", count(bytes, "byte"), count(lines, "line"));
@@ -131,27 +130,38 @@ fn count(n: usize, unit: &str) -> String {
     }
 }
 
-/// Write `bytes` to `path` through a temporary file in the same directory and a rename. An
-/// existing file's permissions are kept; a new file gets mode 0644.
-pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path has no parent directory",
-        )
-    })?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".harness-write-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions(),
-        Err(_) => std::fs::Permissions::from_mode(NEW_FILE_MODE),
-    };
-    temp.as_file().set_permissions(permissions)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
+/// The digest of the file at `path` (resolved, inside `root`) as it is now; `None` when it does
+/// not exist.
+pub(crate) fn current_digest(
+    root: &Path,
+    path: &Path,
+    shown: &str,
+) -> Result<Option<super::seen::Digest>, String> {
+    let opened = Beneath::new(root).and_then(|b| b.open_read(&Beneath::relative(root, path)?));
+    match opened {
+        Ok(file) => digest_reader(file)
+            .map(Some)
+            .map_err(|e| format!("cannot read `{shown}`: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot open `{shown}`: {e}")),
+    }
+}
+
+/// Replace the file at `path` (resolved, inside `root`) with `bytes`, atomically, if the model
+/// has seen its current content (or it does not exist); then remember the new content.
+pub(crate) fn replace_checked(
+    root: &Path,
+    path: &Path,
+    shown: &str,
+    bytes: &[u8],
+    seen: &SeenFiles,
+) -> Result<(), String> {
+    let current = current_digest(root, path, shown)?;
+    seen.check(path, current, shown)?;
+    Beneath::new(root)
+        .and_then(|b| b.replace(&Beneath::relative(root, path)?, bytes))
+        .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
+    seen.record(path, digest(bytes));
     Ok(())
 }
 
@@ -210,26 +220,5 @@ mod tests {
             unified_diff("a.txt", Some("same\n"), "same\n"),
             "(no changes)\n"
         );
-    }
-
-    #[test]
-    fn atomic_replace_keeps_permissions_and_leaves_no_temp_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("script.sh");
-        std::fs::write(&file, "old").unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o750)).unwrap();
-        replace_atomically(&file, b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o750);
-        let fresh = dir.path().join("fresh.txt");
-        replace_atomically(&fresh, b"x").unwrap();
-        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, NEW_FILE_MODE);
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
     }
 }

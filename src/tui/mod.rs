@@ -146,6 +146,10 @@ pub async fn run_with_session(
         .map_err(|e| CliError::failed(format!("cannot set up the terminal: {e}")))?;
     let result = run_app(&mut terminal, &mut app, &mut guard).await;
     drop(guard);
+    // ratatui's `Drop` reports a cursor it cannot show with `eprintln!`, which panics when the
+    // terminal is gone (SIGHUP): the process would die before the session stores the partial
+    // reply and removes its container. The guard has shown the cursor already.
+    std::mem::forget(terminal);
     result.map_err(|e| CliError::failed(format!("terminal error: {e}")))?;
     Ok(app.conversation_id())
 }
@@ -230,6 +234,7 @@ pub async fn run(
     let _ = session.ops.send(Op::Shutdown);
     // Give the session a moment to stop its sandbox; never hang the exit on it.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.task).await;
+    crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
     ops_forward.abort();
     events_forward.abort();
     print_resume_hint(result?);

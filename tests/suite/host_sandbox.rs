@@ -92,35 +92,48 @@ async fn stdin_is_null_so_readers_do_not_hang() {
 }
 
 #[tokio::test]
-async fn environment_is_scrubbed_of_credentials() {
+async fn environment_is_an_allowlist_plus_env_allow() {
     let dir = tempfile::tempdir().unwrap();
     let vars = [
         ("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        ("HARMLESS", "visible-value"),
-        ("MY_API_KEY", "sk-should-not-leak-1"),
-        ("github_token", "should-not-leak-2"),
-        ("Client_Secret", "should-not-leak-3"),
+        ("LC_ALL", "C.UTF-8"),
+        ("HARMLESS", "not-listed-1"),
+        ("MY_SECRET_THING", "x-should-not-leak-2"),
+        ("AWS_SESSION", "x-should-not-leak-3"),
+        ("DATABASE_URL", "postgres://u:should-not-leak-4@db"),
+        ("MY_API_KEY", "sk-should-not-leak-5"),
+        ("PROJECT_MODE", "listed-value"),
+        ("GH_TOKEN", "listed-token"),
     ];
-    let sandbox = HostSandbox::new(dir.path()).unwrap().with_base_env(
-        vars.iter()
-            .map(|(k, v)| (OsString::from(k), OsString::from(v))),
-    );
+    let allow = vec!["PROJECT_MODE".to_string(), "GH_TOKEN".to_string()];
+    let sandbox = HostSandbox::new(dir.path())
+        .unwrap()
+        .with_base_env(
+            vars.iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+        )
+        .with_env_allow(&allow);
     let out = sandbox.exec(request("env", 10)).await.unwrap();
-    assert!(
-        out.output.contains("HARMLESS=visible-value"),
-        "{}",
-        out.output
-    );
-    assert!(out.output.contains("PATH=/usr/local/bin"), "{}", out.output);
-    for leaked in [
+    for present in [
+        "PATH=/usr/local/bin",
+        "LC_ALL=C.UTF-8",
+        "PROJECT_MODE=listed-value",
+        "GH_TOKEN=listed-token",
+    ] {
+        assert!(out.output.contains(present), "{present}: {}", out.output);
+    }
+    for absent in [
+        "HARMLESS",
+        "not-listed",
         "should-not-leak",
+        "MY_SECRET_THING",
+        "AWS_SESSION",
+        "DATABASE_URL",
         "MY_API_KEY",
-        "github_token",
-        "Client_Secret",
     ] {
         assert!(
-            !out.output.contains(leaked),
-            "{leaked} leaked: {}",
+            !out.output.contains(absent),
+            "{absent} leaked: {}",
             out.output
         );
     }

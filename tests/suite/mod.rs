@@ -9,6 +9,8 @@ mod tools;
 mod core_run;
 mod docker;
 mod docker_lifecycle;
+mod docker_signals;
+mod docker_trust;
 mod durability;
 mod first_run;
 mod permissions_run;

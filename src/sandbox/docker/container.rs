@@ -1,7 +1,7 @@
 //! The per-conversation container: its hardened configuration and its creation. Everything the
 //! issue asks of the container is here in one place, so a reviewer can check the list: network
 //! none, read-only root with tmpfs /tmp and home, all capabilities dropped, no-new-privileges, a
-//! non-root uid:gid, pids/memory (no extra swap)/CPU limits, an init process, an environment
+//! uid:gid that is the host user's (never another), a read-only `.git`, pids/memory (no extra swap)/CPU limits, an init process, an environment
 //! that holds nothing from the host, and labels naming the harness, conversation and owner.
 
 use super::connect::DockerClient;
@@ -20,8 +20,9 @@ use std::path::Path;
 pub const WORKSPACE_MOUNT: &str = "/workspace";
 /// The sandbox user's home (a tmpfs owned by that user).
 pub const SANDBOX_HOME: &str = "/home/harness";
-/// The uid:gid used when the harness runs as root and the workspace is root's too.
-pub const FALLBACK_USER: (u32, u32) = (65534, 65534);
+/// The workspace's git directory, mounted read-only over the workspace mount unless
+/// `[sandbox] git_writable`.
+pub const GIT_DIR: &str = ".git";
 /// The container's main process: parks forever under the init process; tool calls are execs.
 const KEEPER: [&str; 2] = ["sleep", "2147483647"];
 const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -36,8 +37,11 @@ pub enum DaemonMode {
     Rootless,
 }
 
-/// Who commands run as: the host user, never root on the host. When the harness itself runs as
-/// root, the workspace's owner (so workspace writes keep their owner), else nobody. Under
+/// Who commands run as. As the host user, never another: when the harness runs as a regular
+/// user, its own uid:gid (a workspace it cannot write stays unwritable, as on the host). When the
+/// harness runs as root (dev containers, CI), the workspace's owner, so files the sandbox creates
+/// belong to whoever owns the workspace; a root-owned workspace means container root, with every
+/// capability dropped and no-new-privileges (it can write root's files, nothing more). Under
 /// rootless Docker, container uid 0, which *is* the unprivileged host user.
 pub fn sandbox_user(
     host_uid: u32,
@@ -51,10 +55,7 @@ pub fn sandbox_user(
     if host_uid != 0 {
         return (host_uid, host_gid);
     }
-    match workspace_owner {
-        Some((uid, gid)) if uid != 0 => (uid, if gid == 0 { uid } else { gid }),
-        _ => FALLBACK_USER,
-    }
+    workspace_owner.unwrap_or((host_uid, host_gid))
 }
 
 /// The daemon's mode from its `SecurityOptions` (`docker info`).
@@ -77,6 +78,7 @@ pub fn container_config(
     conversation: ConversationId,
     user: (u32, u32),
     owner: &OwnerIdentity,
+    has_git_dir: bool,
 ) -> Config<String> {
     let (uid, gid) = user;
     let memory = i64::try_from(config.memory_mb.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX);
@@ -98,14 +100,24 @@ pub fn container_config(
         (LABEL_WORKSPACE.to_string(), workspace.display().to_string()),
     ]);
     labels.extend(owner.labels().map(|(k, v)| (k.to_string(), v)));
-    let host_config = HostConfig {
-        mounts: Some(vec![Mount {
-            target: Some(WORKSPACE_MOUNT.to_string()),
-            source: Some(workspace.display().to_string()),
+    let mut mounts = vec![Mount {
+        target: Some(WORKSPACE_MOUNT.to_string()),
+        source: Some(workspace.display().to_string()),
+        typ: Some(MountTypeEnum::BIND),
+        read_only: Some(false),
+        ..Default::default()
+    }];
+    if has_git_dir && !config.git_writable {
+        mounts.push(Mount {
+            target: Some(format!("{WORKSPACE_MOUNT}/{GIT_DIR}")),
+            source: Some(workspace.join(GIT_DIR).display().to_string()),
             typ: Some(MountTypeEnum::BIND),
-            read_only: Some(false),
+            read_only: Some(true),
             ..Default::default()
-        }]),
+        });
+    }
+    let host_config = HostConfig {
+        mounts: Some(mounts),
         network_mode: Some(if config.network { "bridge" } else { "none" }.to_string()),
         readonly_rootfs: Some(true),
         tmpfs: Some(tmpfs),
@@ -227,19 +239,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sandbox_user_is_never_root_on_a_rootful_daemon() {
+    fn sandbox_user_is_the_host_user_or_as_root_the_workspace_owner() {
         let cases = [
             ((1000, 1000), None, (1000, 1000)),
             ((1000, 50), Some((0, 0)), (1000, 50)),
+            ((1000, 50), Some((1234, 1234)), (1000, 50)),
             ((0, 0), Some((1001, 1002)), (1001, 1002)),
-            ((0, 0), Some((1001, 0)), (1001, 1001)),
-            ((0, 0), Some((0, 0)), FALLBACK_USER),
-            ((0, 0), None, FALLBACK_USER),
+            ((0, 0), Some((1001, 0)), (1001, 0)),
+            ((0, 0), Some((0, 0)), (0, 0)),
+            ((0, 0), None, (0, 0)),
         ];
         for ((uid, gid), owner, expected) in cases {
             let user = sandbox_user(uid, gid, owner, DaemonMode::Rootful);
             assert_eq!(user, expected, "{uid}:{gid} owner {owner:?}");
-            assert_ne!(user.0, 0);
         }
         // Rootless: container root is the host user, the only id that can write their files.
         assert_eq!(sandbox_user(1000, 1000, None, DaemonMode::Rootless), (0, 0));
@@ -276,7 +288,15 @@ mod tests {
         };
         let owner = OwnerIdentity::current();
         let conv = ConversationId::new();
-        let c = container_config(&cfg, "img:1", Path::new("/w"), conv, (1000, 1001), &owner);
+        let c = container_config(
+            &cfg,
+            "img:1",
+            Path::new("/w"),
+            conv,
+            (1000, 1001),
+            &owner,
+            true,
+        );
         let h = c.host_config.clone().unwrap();
         assert_eq!(h.network_mode.as_deref(), Some("none"));
         assert_eq!(c.network_disabled, Some(true));
@@ -292,9 +312,12 @@ mod tests {
         let tmpfs = h.tmpfs.unwrap();
         assert!(tmpfs["/tmp"].contains("mode=1777"));
         assert!(tmpfs[SANDBOX_HOME].contains("uid=1000,gid=1001"));
-        let mount = &h.mounts.unwrap()[0];
-        assert_eq!(mount.target.as_deref(), Some("/workspace"));
-        assert_eq!(mount.source.as_deref(), Some("/w"));
+        let mounts = h.mounts.unwrap();
+        assert_eq!(mounts[0].target.as_deref(), Some("/workspace"));
+        assert_eq!(mounts[0].source.as_deref(), Some("/w"));
+        assert_eq!(mounts[1].target.as_deref(), Some("/workspace/.git"));
+        assert_eq!(mounts[1].source.as_deref(), Some("/w/.git"));
+        assert_eq!(mounts[1].read_only, Some(true));
         let env = c.env.unwrap();
         assert!(
             env.iter()
@@ -314,10 +337,17 @@ mod tests {
             network: true,
             ..cfg
         };
-        let c = container_config(&open, "i", Path::new("/w"), conv, (1, 1), &owner);
+        let open = SandboxConfig {
+            git_writable: true,
+            ..open
+        };
+        let c = container_config(&open, "i", Path::new("/w"), conv, (1, 1), &owner, true);
+        let h = c.host_config.unwrap();
+        assert_eq!(h.network_mode.as_deref(), Some("bridge"));
         assert_eq!(
-            c.host_config.unwrap().network_mode.as_deref(),
-            Some("bridge")
+            h.mounts.unwrap().len(),
+            1,
+            "git_writable: no read-only .git mount"
         );
     }
 }

@@ -34,7 +34,15 @@ while [ $r -lt 5 ]; do
   done
   [ $k = 0 ] && break
 done
-rm -f "/tmp/.harness-cmd-$n""#;
+rm -f "/tmp/.harness-cmd-$n"
+o=0
+for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do
+  if [ -r "$f" ]; then
+    while read -r k v; do if [ "$k" = oom_kill ]; then o=$v; fi; done < "$f"
+    break
+  fi
+done
+echo "HARNESS-OOM $o""#;
 /// Longer commands go over stdin: one argument may hold at most 128 KiB (MAX_ARG_STRLEN).
 const INLINE_COMMAND_MAX: usize = 64 * 1024;
 /// Timeouts are clamped to this (a larger one would overflow the clock or `sleep`).
@@ -43,14 +51,20 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 const BACKSTOP_GRACE: Duration = Duration::from_secs(5);
 /// The wrapper's own stderr is a few status lines; anything beyond this is dropped.
 const STATUS_CAP: usize = 16 * 1024;
+const START_TAG: &str = "HARNESS-START";
 const TIMEOUT_TAG: &str = "HARNESS-TIMEOUT";
+const OOM_TAG: &str = "HARNESS-OOM";
 const STATUS_TAG: &str = "HARNESS-STATUS";
 
 /// Why an exec did not produce an [`ExecOutput`].
 #[derive(Debug)]
 pub enum ExecFailure {
-    /// The container is gone or stopped: make a new one and try again.
+    /// The container is gone or stopped before the command started: make a new one and try
+    /// again.
     ContainerGone,
+    /// The container stopped while the command ran (it may have done part of its work): never
+    /// retried. The output says what happened; the container must be replaced.
+    DiedDuringCall(ExecOutput),
     Sandbox(SandboxError),
 }
 
@@ -74,6 +88,7 @@ pub async fn run(
         .into());
     }
     let nonce = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let started_at = unix_now().saturating_sub(1);
     let timeout = request.timeout.min(MAX_TIMEOUT);
     let via_stdin = request.command.len() > INLINE_COMMAND_MAX;
     let mut cmd = vec![
@@ -174,9 +189,10 @@ pub async fn run(
     drop(output);
 
     let report = status.finish();
+    let mut oom_now = None;
     if backstop_fired || report.exit.is_none() {
         // The wrapper did not finish its own clean-up (killed, or the engine stalled): do it here.
-        reap(client, container, &nonce).await;
+        oom_now = reap(client, container, &nonce).await;
     }
     guard.armed = false;
 
@@ -190,9 +206,24 @@ pub async fn run(
         });
     }
     let Some(exit) = report.exit else {
-        return wrapper_died(client, container, &created.id, kept, &report.other).await;
+        let counted = match (report.oom_before, oom_now) {
+            (Some(before), Some(now)) => now > before,
+            _ => false,
+        };
+        let evidence = counted || oom_event_since(client, container, started_at).await;
+        return wrapper_died(
+            client,
+            container,
+            &created.id,
+            kept,
+            &report.other,
+            report.oom_before.is_some(),
+            evidence,
+        )
+        .await;
     };
-    let out_of_memory = report.oom_after > report.oom_before;
+    let out_of_memory = report.oom_after > report.oom_before.unwrap_or(0)
+        || (exit == 137 && oom_event_since(client, container, started_at).await);
     let exit_code = if report.timed_out || (out_of_memory && exit == 137) {
         None
     } else {
@@ -207,31 +238,66 @@ pub async fn run(
     })
 }
 
-/// The wrapper ended without its status line: the exec never ran (no shell in the image) or the
-/// command killed the wrapper. Ask the engine for the exit code.
+/// The wrapper ended without its status line: the exec never ran (no shell in the image), the
+/// command killed the wrapper, or the container died under it (its init OOM-killed, stopped).
+/// `oom_evidence`: the container's OOM-kill count rose during the call.
 async fn wrapper_died(
     client: &DockerClient,
     container: &str,
     exec_id: &str,
     mut kept: CappedBuffer,
     stderr: &str,
+    started: bool,
+    oom_evidence: bool,
 ) -> Result<ExecOutput, ExecFailure> {
-    let running = client
+    let state = client
         .docker
         .inspect_container(container, None)
         .await
         .ok()
-        .and_then(|c| c.state)
-        .and_then(|s| s.running);
+        .and_then(|c| c.state);
+    let running = state.as_ref().and_then(|s| s.running);
     if running == Some(false) {
-        // The container died under the exec (its keeper could not start, or it was stopped).
+        if !started {
+            // The keeper could not start (no `sleep`), or the container stopped before the
+            // command began (the wrapper announces the start first): nothing ran, a new
+            // container may try again.
+            return Err(ExecFailure::ContainerGone);
+        }
+        let oom_killed = state.as_ref().and_then(|s| s.oom_killed) == Some(true);
+        let why = if oom_killed {
+            "out of memory: the container reached the sandbox memory limit (files in /tmp count \
+             against it) and was killed"
+                .to_string()
+        } else {
+            super::container::why_stopped(client, container).await
+        };
+        let gap = if kept.total_bytes() > 0 { "\n" } else { "" };
+        kept.push(
+            format!(
+                "{gap}[the sandbox container stopped while the command ran ({why}); the command was \
+                 not run again: check what it did before running it again in a fresh container \
+                 (/tmp and $HOME start empty)]\n"
+            )
+            .as_bytes(),
+        );
+        return Err(ExecFailure::DiedDuringCall(ExecOutput {
+            output: kept.render(),
+            total_bytes: kept.total_bytes(),
+            exit_code: None,
+            timed_out: false,
+            out_of_memory: oom_killed,
+        }));
+    }
+    let rendered = kept.render();
+    if !started && stopping(&format!("{rendered}{stderr}")) {
+        // The engine refused to run the exec in a container that is stopping: nothing ran.
         return Err(ExecFailure::ContainerGone);
     }
     let inspected = client.docker.inspect_exec(exec_id).await.ok();
     let exit = inspected
         .and_then(|i| i.exit_code)
         .and_then(|c| i32::try_from(c).ok());
-    let rendered = kept.render();
     let text = format!("{rendered}{stderr}");
     if text.contains("OCI runtime exec failed") || (rendered.is_empty() && exit == Some(127)) {
         return Err(SandboxError::Failed(format!(
@@ -244,13 +310,39 @@ async fn wrapper_died(
     if !stderr.is_empty() {
         kept.push(stderr.as_bytes());
     }
+    let out_of_memory = exit == Some(137) && oom_evidence;
     Ok(ExecOutput {
         output: kept.render(),
         total_bytes: kept.total_bytes(),
-        exit_code: exit,
+        exit_code: if out_of_memory { None } else { exit },
         timed_out: false,
-        out_of_memory: false,
+        out_of_memory,
     })
+}
+
+/// Whether the engine recorded an OOM kill in `container` since `since` (unix seconds): the
+/// evidence that works when the container's own counters cannot be read (cgroup layout) or an
+/// exec cannot run to read them (the memory is still full).
+async fn oom_event_since(client: &DockerClient, container: &str, since: u64) -> bool {
+    let filters = std::collections::HashMap::from([
+        ("container".to_string(), vec![container.to_string()]),
+        ("event".to_string(), vec!["oom".to_string()]),
+    ]);
+    let options = bollard::system::EventsOptions::<String> {
+        since: Some(since.to_string()),
+        until: Some((unix_now() + 1).to_string()),
+        filters,
+    };
+    let mut events = client.docker.events(Some(options));
+    let found = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
+    matches!(found, Ok(Some(Ok(_))))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// An error creating or starting the exec (the command has not run, so a retry is safe).
@@ -264,6 +356,14 @@ fn exec_error(client: &DockerClient, error: &bollard::errors::Error) -> ExecFail
     }
 }
 
+/// Whether the runtime's words say the exec could not start because the container is stopping.
+fn stopping(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    text.contains("cannot exec in a stopped state")
+        || text.contains("container is not running")
+        || text.contains("is not running")
+}
+
 /// Whether the engine says the container is missing or not running (wording varies by status).
 fn container_gone(status: u16, message: &str) -> bool {
     let message = message.to_ascii_lowercase();
@@ -275,7 +375,8 @@ fn container_gone(status: u16, message: &str) -> bool {
 }
 
 /// Kill every process of the call marked `nonce`, waiting until the kill exec has finished.
-pub async fn reap(client: &DockerClient, container: &str, nonce: &str) {
+/// Returns the container's OOM-kill count afterwards, when it could be read.
+pub async fn reap(client: &DockerClient, container: &str, nonce: &str) -> Option<u64> {
     let options = CreateExecOptions {
         attach_stdout: Some(true),
         attach_stderr: Some(true),
@@ -290,15 +391,33 @@ pub async fn reap(client: &DockerClient, container: &str, nonce: &str) {
     };
     let result = async {
         let created = client.docker.create_exec(container, options).await?;
+        let mut said = Vec::new();
         if let StartExecResults::Attached { mut output, .. } =
             client.docker.start_exec(&created.id, None).await?
         {
-            while output.next().await.is_some() {}
+            while let Some(chunk) = output.next().await {
+                if let Ok(LogOutput::StdOut { message }) = chunk {
+                    if said.len() < STATUS_CAP {
+                        said.extend_from_slice(&message);
+                    }
+                }
+            }
         }
-        Ok::<(), bollard::errors::Error>(())
+        Ok::<Vec<u8>, bollard::errors::Error>(said)
     };
-    if let Err(e) = tokio::time::timeout(Duration::from_secs(30), result).await {
-        tracing::warn!(container, "could not clean up a cancelled command: {e}");
+    match tokio::time::timeout(Duration::from_secs(30), result).await {
+        Ok(Ok(said)) => String::from_utf8_lossy(&said).lines().find_map(|l| {
+            l.strip_prefix(OOM_TAG)
+                .and_then(|rest| rest.trim().parse().ok())
+        }),
+        Ok(Err(e)) => {
+            tracing::warn!(container, "could not clean up a cancelled command: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(container, "cleaning up a cancelled command timed out");
+            None
+        }
     }
 }
 
@@ -322,7 +441,9 @@ impl Drop for ReapGuard {
         let client = self.client.clone();
         let container = std::mem::take(&mut self.container);
         let nonce = std::mem::take(&mut self.nonce);
-        runtime.spawn(async move { reap(&client, &container, &nonce).await });
+        runtime.spawn(async move {
+            reap(&client, &container, &nonce).await;
+        });
     }
 }
 
@@ -342,7 +463,8 @@ struct StatusReport {
     /// `None` when the status line never came.
     exit: Option<i32>,
     timed_out: bool,
-    oom_before: u64,
+    /// From the start line (`Some` once the command was about to start) or the status line.
+    oom_before: Option<u64>,
     oom_after: u64,
     /// Other text the wrapper's shell wrote (its own errors).
     other: String,
@@ -386,11 +508,15 @@ impl StatusLines {
             let nonce_ok = words.next() == Some(self.nonce.as_str());
             match tag {
                 Some(TIMEOUT_TAG) if nonce_ok => report.timed_out = true,
+                Some(START_TAG) if nonce_ok => {
+                    let before = words.next().and_then(|w| w.parse().ok());
+                    report.oom_before = Some(before.unwrap_or(0));
+                }
                 Some(STATUS_TAG) if nonce_ok => {
                     let nums: Vec<Option<i64>> = words.map(|w| w.parse().ok()).collect();
                     if let [Some(exit), Some(before), Some(after)] = nums[..] {
                         report.exit = i32::try_from(exit).ok();
-                        report.oom_before = u64::try_from(before).unwrap_or(0);
+                        report.oom_before = Some(u64::try_from(before).unwrap_or(0));
                         report.oom_after = u64::try_from(after).unwrap_or(0);
                     }
                 }
@@ -449,11 +575,28 @@ mod tests {
     #[test]
     fn status_lines_table() {
         let n = "abc";
-        let cases: [(&str, StatusReport); 5] = [
+        let cases: [(&str, StatusReport); 7] = [
             (
-                "HARNESS-STATUS abc 3 0 0\n",
+                "HARNESS-START abc 0\nHARNESS-STATUS abc 3 0 0\n",
                 StatusReport {
                     exit: Some(3),
+                    oom_before: Some(0),
+                    ..Default::default()
+                },
+            ),
+            (
+                // The wrapper died after starting the command: it started, with this OOM count.
+                "HARNESS-START abc 4\n",
+                StatusReport {
+                    oom_before: Some(4),
+                    ..Default::default()
+                },
+            ),
+            (
+                // A start line forged by the command (wrong nonce) does not count.
+                "HARNESS-START xyz 4\n",
+                StatusReport {
+                    other: "\nHARNESS-START xyz 4".into(),
                     ..Default::default()
                 },
             ),
@@ -462,7 +605,7 @@ mod tests {
                 StatusReport {
                     exit: Some(137),
                     timed_out: true,
-                    oom_before: 2,
+                    oom_before: Some(2),
                     oom_after: 2,
                     ..Default::default()
                 },
@@ -471,6 +614,7 @@ mod tests {
                 "HARNESS-STATUS abc 0 0 0\nHARNESS-STATUS abc 137 0 1\n",
                 StatusReport {
                     exit: Some(137),
+                    oom_before: Some(0),
                     oom_after: 1,
                     ..Default::default()
                 },

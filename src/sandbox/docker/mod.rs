@@ -162,13 +162,6 @@ impl Inner {
             owner_of(&workspace),
             mode,
         );
-        if user == container::FALLBACK_USER {
-            tracing::warn!(
-                workspace = %workspace.display(),
-                "harness runs as root and the workspace is root's: the sandbox runs as uid \
-                 65534 and cannot write the workspace (chown it to a regular user)"
-            );
-        }
         let spec = container::container_config(
             &self.config,
             &image,
@@ -176,6 +169,8 @@ impl Inner {
             self.conversation,
             user,
             &orphans::OwnerIdentity::current(),
+            // Not followed: a `.git` symlink would mount whatever it points to.
+            std::fs::symlink_metadata(workspace.join(container::GIT_DIR)).is_ok_and(|m| m.is_dir()),
         );
         let id = container::create_and_start(&client, spec, self.conversation).await?;
         tracing::debug!(container = %id, image, "sandbox container started");
@@ -192,10 +187,27 @@ impl Inner {
     }
 
     async fn exec(self: &Arc<Self>, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
+        let mut out = self.exec_once(request).await?;
+        let limits = crate::sandbox::refusals::Limits {
+            no_network: !self.config.network,
+            git_read_only: !self.config.git_writable,
+            read_only_root: true,
+        };
+        crate::sandbox::refusals::annotate(&mut out.output, limits);
+        Ok(out)
+    }
+
+    /// One call; a container found gone before the command started is replaced and the call
+    /// tried once more (a container that dies during the command is never retried).
+    async fn exec_once(self: &Arc<Self>, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
         let (client, id) = self.ensure().await?;
         match exec::run(&client, &id, &request, self.output_cap).await {
             Ok(out) => Ok(out),
             Err(ExecFailure::Sandbox(e)) => Err(e),
+            Err(ExecFailure::DiedDuringCall(out)) => {
+                self.replace_dead(&client, &id).await;
+                Ok(out)
+            }
             Err(ExecFailure::ContainerGone) => {
                 tracing::info!(container = %id, "sandbox container is gone; starting a new one");
                 self.forget(&id).await;
@@ -204,6 +216,10 @@ impl Inner {
                 match exec::run(&client, &id, &request, self.output_cap).await {
                     Ok(out) => Ok(out),
                     Err(ExecFailure::Sandbox(e)) => Err(e),
+                    Err(ExecFailure::DiedDuringCall(out)) => {
+                        self.replace_dead(&client, &id).await;
+                        Ok(out)
+                    }
                     Err(ExecFailure::ContainerGone) => {
                         let why = container::why_stopped(&client, &id).await;
                         self.forget(&id).await;
@@ -217,6 +233,14 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// A container that died under a call: forgotten and removed, so the next call starts a
+    /// fresh one.
+    async fn replace_dead(&self, client: &DockerClient, id: &str) {
+        tracing::info!(container = %id, "sandbox container died during a command");
+        self.forget(id).await;
+        let _ = orphans::force_remove(client, id).await;
     }
 
     async fn shutdown(&self) {

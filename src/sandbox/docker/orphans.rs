@@ -195,6 +195,43 @@ pub async fn remove_orphans() -> Result<Vec<SandboxContainer>, SandboxError> {
     remove_containers(&client, false).await
 }
 
+static SWEEP: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>> = std::sync::Mutex::new(None);
+
+/// Start [`remove_orphans`] in the background, once per process. [`finish_sweep`] waits for it,
+/// so a short-lived process does not abandon it half-way.
+pub fn sweep_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let handle = runtime.spawn(async {
+            match remove_orphans().await {
+                Ok(removed) if !removed.is_empty() => {
+                    tracing::info!("removed {} orphaned sandbox container(s)", removed.len());
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("orphan clean-up skipped: {e}"),
+            }
+        });
+        if let Ok(mut slot) = SWEEP.lock() {
+            *slot = Some(handle);
+        }
+    });
+}
+
+/// Wait (at most `limit`) for the start-up sweep, if one was started and is still running.
+pub async fn finish_sweep(limit: std::time::Duration) {
+    let handle = SWEEP.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(handle) = handle {
+        if tokio::time::timeout(limit, handle).await.is_err() {
+            tracing::warn!(
+                "the orphan sandbox clean-up did not finish in time; the next start retries"
+            );
+        }
+    }
+}
+
 /// Kill and remove a container and its anonymous volumes; an already-gone container is fine.
 pub(crate) async fn force_remove(client: &DockerClient, id: &str) -> Result<(), SandboxError> {
     let options = RemoveContainerOptions {

@@ -5,6 +5,7 @@
 # (it then runs from a private file in /tmp).
 # Only shell builtins on the common path: every fork here is latency on every tool call.
 # Status goes to this script's stderr (the command's stderr is merged into stdout):
+#   HARNESS-START NONCE OOM_BEFORE             before the command starts
 #   HARNESS-TIMEOUT NONCE                      when the timeout fired
 #   HARNESS-STATUS NONCE EXIT OOM_BEFORE OOM_AFTER   last line, always
 n=$1 t=$2 c=$3
@@ -63,6 +64,7 @@ if command -v setsid >/dev/null 2>&1; then ss=setsid; else ss=; fi
 
 oom_read
 o1=$o
+echo "HARNESS-START $n $o1" >&2
 $ss $sh -c "$c" </dev/null 2>&1 &
 p=$!
 

@@ -151,6 +151,7 @@ async fn previews_show_the_command_or_diff_without_changing_anything() {
         }
     );
     assert!(!f.ws.join("docs").exists(), "preview created files");
+    f.ok("read", json!({"path": "src/main.rs"})).await;
     assert_eq!(
         preview(
             "edit",

@@ -162,6 +162,7 @@ async fn edit_replaces_exactly_one_match_and_keeps_permissions() {
     let script = f.ws.join("run.sh");
     std::fs::write(&script, "#!/bin/sh\necho old\n").unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    f.ok("read", json!({"path": "run.sh"})).await;
     let out = f
         .ok(
             "edit",
@@ -179,6 +180,7 @@ async fn edit_refuses_zero_and_ambiguous_matches_without_touching_the_file() {
     let f = fixture();
     let text = "let a = 1;\nlet b = 2;\nlet a = 1;\n";
     std::fs::write(f.ws.join("x.rs"), text).unwrap();
+    f.ok("read", json!({"path": "x.rs"})).await;
 
     let err = f
         .err(
@@ -240,4 +242,107 @@ async fn edit_refuses_every_way_out() {
         .await;
     assert!(err.contains("to create one, use write"), "{err}");
     f.outside_untouched();
+}
+
+#[tokio::test]
+async fn edit_and_write_refuse_a_file_changed_since_it_was_read() {
+    let f = fixture();
+    std::fs::write(f.ws.join("notes.txt"), "alpha\nbeta\n").unwrap();
+    f.ok("read", json!({"path": "notes.txt"})).await;
+    // Someone else changes it, keeping the size (an mtime+size check could miss this).
+    std::fs::write(f.ws.join("notes.txt"), "alpha\nBETA\n").unwrap();
+    let edit = json!({"path": "notes.txt", "old_string": "alpha", "new_string": "gamma"});
+    let err = f.err("edit", edit.clone()).await;
+    assert!(
+        err.contains("`notes.txt` changed since you last read it; read it again"),
+        "{err}"
+    );
+    let err = f
+        .err("write", json!({"path": "notes.txt", "content": "over"}))
+        .await;
+    assert!(err.contains("changed since you last read it"), "{err}");
+    assert_eq!(
+        f.read_file("notes.txt"),
+        "alpha\nBETA\n",
+        "nothing was lost"
+    );
+
+    f.ok("read", json!({"path": "notes.txt"})).await;
+    f.ok("edit", edit).await;
+    assert_eq!(f.read_file("notes.txt"), "gamma\nBETA\n");
+    // Its own change counts as seen: a second edit needs no new read.
+    f.ok(
+        "edit",
+        json!({"path": "notes.txt", "old_string": "BETA", "new_string": "delta"}),
+    )
+    .await;
+    f.ok("write", json!({"path": "notes.txt", "content": "whole\n"}))
+        .await;
+    assert_eq!(f.read_file("notes.txt"), "whole\n");
+}
+
+#[tokio::test]
+async fn overwriting_a_file_never_read_needs_a_read_but_creating_does_not() {
+    let f = fixture();
+    let err = f
+        .err("write", json!({"path": "src/main.rs", "content": "lost\n"}))
+        .await;
+    assert!(
+        err.contains("`src/main.rs` already exists and you have not read it"),
+        "{err}"
+    );
+    assert!(f.read_file("src/main.rs").contains("println!"));
+    let err = f
+        .err(
+            "edit",
+            json!({"path": "src/main.rs", "old_string": "hi", "new_string": "yo"}),
+        )
+        .await;
+    assert!(err.contains("you have not read it"), "{err}");
+    f.ok("write", json!({"path": "src/new.rs", "content": "new\n"}))
+        .await;
+    assert_eq!(f.read_file("src/new.rs"), "new\n");
+}
+
+#[tokio::test]
+async fn tilde_paths_are_refused_and_create_nothing() {
+    let f = fixture();
+    for (tool, args) in [
+        ("write", json!({"path": "~/notes.txt", "content": "x"})),
+        ("read", json!({"path": "~/.bashrc"})),
+        ("write", json!({"path": "~", "content": "x"})),
+        ("glob", json!({"pattern": "*", "path": "~"})),
+    ] {
+        let err = f.err(tool, args).await;
+        assert!(
+            err.starts_with("`~` is not expanded: paths are relative to the workspace"),
+            "{tool}: {err}"
+        );
+    }
+    assert!(!f.ws.join("~").exists(), "a directory named ~ was created");
+}
+
+#[tokio::test]
+async fn read_never_passes_control_bytes_or_late_nuls_to_the_model() {
+    let f = fixture();
+    std::fs::write(
+        f.ws.join("log.txt"),
+        "plain\n\x1b[2J\x1b]0;owned\x07cleared\n",
+    )
+    .unwrap();
+    let out = f.ok("read", json!({"path": "log.txt"})).await;
+    assert!(
+        !out.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{out:?}"
+    );
+    assert!(out.contains("\\x1B[2J\\x1B]0;owned\\x07cleared"), "{out}");
+
+    let mut late = "text line\n".repeat(1000).into_bytes(); // 10 KB of text first
+    late.extend_from_slice(b"bin\0ary\n");
+    std::fs::write(f.ws.join("late.bin"), &late).unwrap();
+    let out = f.ok("read", json!({"path": "late.bin"})).await;
+    assert!(out.contains("is a binary file"), "{out}");
+    assert!(out.contains("NUL byte on line 1001"), "{out}");
+    assert!(!out.contains('\0'));
 }

@@ -48,6 +48,7 @@ pub fn fixture() -> Fixture {
         live_output: None,
         cancel: CancellationToken::new(),
         default_timeout: Duration::from_secs(30),
+        seen: Arc::default(),
     };
     Fixture {
         _dir: dir,
