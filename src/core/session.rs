@@ -556,7 +556,11 @@ impl Session {
 
     async fn start_turn(&mut self, text: String) {
         if self.busy() {
-            return;
+            // No `done` here: the front end is waiting for the running turn's.
+            return self.error(
+                "a turn is already running in this conversation: wait for it to end, or interrupt it (Esc), then send again"
+                    .to_string(),
+            );
         }
         let max = self.deps.config.session.max_prompt_bytes;
         if text.len() > max {

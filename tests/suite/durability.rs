@@ -3,16 +3,13 @@
 //! real, deliberately tiny tmpfs (mounting needs root: CI runs as root; elsewhere the test says
 //! it was skipped, and fails under CI=true).
 
+use crate::support;
 use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
-use harness::config::HarnessPaths;
-use harness::core::{CoreDeps, SessionOptions, SessionStart};
 use harness::message::{MessageStatus, Role};
 use harness::protocol::{Event, Op};
 use harness::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::time::Duration;
 
 /// A tmpfs mounted for the test's lifetime.
 struct SmallDisk {
@@ -63,22 +60,6 @@ impl Drop for SmallDisk {
     }
 }
 
-async fn next_done(
-    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
-) -> (Event, Vec<Event>) {
-    let mut seen = Vec::new();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(20), events.recv())
-            .await
-            .expect("an event within 20 s")
-            .expect("the session is alive");
-        if matches!(ev, Event::TurnComplete { .. }) {
-            return (ev, seen);
-        }
-        seen.push(ev);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_that_met_a_full_disk_is_kept_and_saved_when_space_returns() {
     let Some(disk) = SmallDisk::mount("4m") else {
@@ -92,22 +73,8 @@ async fn a_reply_that_met_a_full_disk_is_kept_and_saved_when_space_returns() {
         "default_model = \"fake/model-x\"\n{}\n[sandbox]\nbackend = \"host\"\n",
         server.config_toml("fake")
     );
-    let paths = HarnessPaths::under(&home);
-    std::fs::write(&paths.config_file, &config_text).unwrap();
-    let config = harness::config::parse(&config_text, &paths.config_file, &|_| None).unwrap();
-    let deps = Arc::new(CoreDeps::build(&paths, config, workspace.path().to_path_buf()).unwrap());
-    let mut session = harness::core::spawn(
-        deps.clone(),
-        SessionOptions {
-            start: SessionStart::New,
-            model: None,
-            agent: None,
-            approval: None,
-            headless: true,
-        },
-    )
-    .await
-    .unwrap();
+    let (deps, paths) = support::core::build(&home, workspace.path(), &config_text);
+    let mut session = support::core::session(&deps).await;
 
     // A first turn while there is space creates the conversation.
     server.push(Reply::text("first answer"));
@@ -117,7 +84,7 @@ async fn a_reply_that_met_a_full_disk_is_kept_and_saved_when_space_returns() {
             text: "first".into(),
         })
         .unwrap();
-    let (done, _) = next_done(&mut session.events).await;
+    let (done, _) = support::core::until_done(&mut session).await;
     let Event::TurnComplete {
         conversation_id,
         status,
@@ -139,7 +106,7 @@ async fn a_reply_that_met_a_full_disk_is_kept_and_saved_when_space_returns() {
             text: "second".into(),
         })
         .unwrap();
-    let (done, seen) = next_done(&mut session.events).await;
+    let (done, seen) = support::core::until_done(&mut session).await;
     let Event::TurnComplete {
         status, unsaved, ..
     } = done
@@ -152,13 +119,7 @@ async fn a_reply_that_met_a_full_disk_is_kept_and_saved_when_space_returns() {
         "never `complete` while unsaved"
     );
     assert!(unsaved >= 1, "unsaved = {unsaved}");
-    let said: Vec<String> = seen
-        .iter()
-        .filter_map(|e| match e {
-            Event::Error { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect();
+    let said = support::core::errors(&seen);
     assert!(
         said.iter().any(|m| m.contains("kept in memory")),
         "the user is told: {said:?}"
@@ -173,7 +134,7 @@ async fn a_reply_that_met_a_full_disk_is_kept_and_saved_when_space_returns() {
             text: "third".into(),
         })
         .unwrap();
-    let (done, _) = next_done(&mut session.events).await;
+    let (done, _) = support::core::until_done(&mut session).await;
     let Event::TurnComplete {
         status, unsaved, ..
     } = done

@@ -6,6 +6,7 @@ mod router;
 mod store;
 mod tools;
 
+mod core_inprocess;
 mod core_run;
 mod docker;
 mod docker_lifecycle;

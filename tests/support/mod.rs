@@ -1,4 +1,5 @@
 //! Shared test helpers: fake provider server, temporary homes, images.
+pub mod core;
 pub mod home;
 pub mod prereq;
 
