@@ -219,6 +219,7 @@ pub fn apply(
     ollama_live: &dyn Fn() -> bool,
 ) -> Result<(), String> {
     if !config.providers.is_empty() {
+        default_route_from_file(config);
         return Ok(());
     }
     let found = detect(lookup, ollama_live)?;
@@ -232,6 +233,27 @@ pub fn apply(
         config.providers.insert(provider.name.clone(), provider);
     }
     Ok(())
+}
+
+/// A config file with providers but neither a `[router] default` nor rules nor a pinned
+/// `default_model` would answer its first message with "no router rule matched": route to the
+/// default model of its first provider instead (in the order of [`ENV_SPECS`]: anthropic,
+/// openai, openrouter, zai, ollama), as the environment path does.
+fn default_route_from_file(config: &mut Config) {
+    if config.router.default.is_some()
+        || !config.router.rules.is_empty()
+        || config.default_model != "auto"
+    {
+        return;
+    }
+    let chosen = ENV_SPECS.iter().find_map(|spec| {
+        config
+            .providers
+            .values()
+            .find(|p| p.kind == spec.kind)
+            .map(|p| format!("{}/{}", p.name, spec.default_model))
+    });
+    config.router.default = chosen;
 }
 
 /// True when the config file defines no providers, so every provider (if any) came from the
@@ -293,6 +315,39 @@ pub fn no_provider_lines(config_file: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_with_providers_but_no_route_gets_a_default() {
+        let parse = |text: &str| {
+            crate::config::parse(text, Path::new("/h/config.toml"), &|k: &str| {
+                (k == "K").then(|| "sk".to_string())
+            })
+            .unwrap()
+        };
+        let c = parse(
+            "[providers.work]\nkind = \"openai\"\napi_key = \"${K}\"\n[providers.home]\nkind = \"anthropic\"\napi_key = \"${K}\"\n",
+        );
+        assert_eq!(
+            c.router.default.as_deref(),
+            Some("home/claude-sonnet-4-6"),
+            "anthropic first, under the file's own name"
+        );
+        // An explicit choice is left alone.
+        for extra in [
+            "[router]\ndefault = \"work/gpt-x\"\n",
+            "default_model = \"work/gpt-x\"\n",
+        ] {
+            let text =
+                format!("{extra}[providers.work]\nkind = \"openai\"\napi_key = \"${{K}}\"\n");
+            let text = if extra.starts_with('[') {
+                format!("[providers.work]\nkind = \"openai\"\napi_key = \"${{K}}\"\n{extra}")
+            } else {
+                text
+            };
+            let c = parse(&text);
+            assert_ne!(c.router.default.as_deref(), Some("work/gpt-5"), "{extra}");
+        }
+    }
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {
@@ -449,7 +504,8 @@ mod tests {
         let mut config = super::super::parse(text, Path::new("c.toml"), &|_| None).unwrap();
         apply(&mut config, &lookup, &|| true).unwrap();
         assert_eq!(config.providers.keys().collect::<Vec<_>>(), ["mine"]);
-        assert_eq!(config.router.default, None);
+        // The file's own provider gives the default route (not the environment's).
+        assert_eq!(config.router.default.as_deref(), Some("mine/llama3.2"));
         assert!(!providers_from_env(&config));
     }
 

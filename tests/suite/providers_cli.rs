@@ -163,7 +163,6 @@ async fn run_bad_model_references_exit_2() {
     for (model, needle) in [
         ("nope/gpt", "not configured"),
         ("gpt-4o", "not a model reference"),
-        ("auto", "[router] default is not set"),
     ] {
         let out = home.harness(&["run", "-m", model, "hi"], None).await;
         assert_eq!(out.status.code(), Some(2), "{model}");
@@ -175,6 +174,12 @@ async fn run_bad_model_references_exit_2() {
         .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("prompt is empty"));
+    // A config with a provider but no route: `auto` goes to that provider's default model
+    // instead of failing with "no router rule matched".
+    server.push(Reply::text("routed"));
+    let out = home.harness(&["run", "-m", "auto", "hi"], None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.chat_requests()[0].body["model"], "gpt-5");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
