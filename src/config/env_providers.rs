@@ -313,7 +313,7 @@ pub fn no_provider_lines(config_file: &Path) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -349,7 +349,11 @@ mod tests {
         }
     }
 
-    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    /// A lookup over fixed pairs, standing in for the environment (also used by template's
+    /// tests).
+    pub(crate) fn vars(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> {
         move |k| {
             pairs
                 .iter()

@@ -114,16 +114,8 @@ fn base_url_value(p: &ProviderConfig, url_var: Option<&str>) -> String {
 mod tests {
     use super::*;
     use crate::config::env_providers::detect;
+    use crate::config::env_providers::tests::vars;
     use std::path::Path;
-
-    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn found_providers_are_active_with_keys_as_variables_and_the_file_parses() {

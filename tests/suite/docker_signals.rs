@@ -91,15 +91,7 @@ async fn stopped_mid_stream(signal: Signal) {
         .unwrap();
     let pid = child.id().unwrap();
     // Wait until the second request streams (the tool ran, so a container exists).
-    let waiting = Instant::now();
-    while env.server.chat_requests().len() < 2 {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(60),
-            "no second request"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    second_request_streaming(&env).await;
     assert_eq!(containers_of(pid).len(), 1, "the tool's container runs");
 
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
@@ -283,14 +275,7 @@ async fn closing_the_terminal_of_the_tui_mid_stream_keeps_the_partial_and_remove
     tmux(&["send-keys", "-t", &session, "-l", "go"]);
     tokio::time::sleep(Duration::from_millis(100)).await;
     tmux(&["send-keys", "-t", &session, "Enter"]);
-    while env.server.chat_requests().len() < 2 {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(60),
-            "no second request"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    second_request_streaming(&env).await;
     assert_eq!(
         containers_in(&workspace).len(),
         1,
@@ -329,4 +314,18 @@ async fn closing_the_terminal_of_the_tui_mid_stream_keeps_the_partial_and_remove
     let last = last.expect("the partial reply was not stored as cancelled");
     assert_eq!(last.role, Role::Assistant);
     assert_eq!(last.content, "partial from tui ");
+}
+
+/// Wait until the fake provider got its second request (the tool ran, so a container exists)
+/// and the reply has started streaming.
+async fn second_request_streaming(env: &Env) {
+    let waiting = Instant::now();
+    while env.server.chat_requests().len() < 2 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "no second request"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
 }
