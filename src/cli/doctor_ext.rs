@@ -12,7 +12,7 @@ pub async fn capability_checks(config: Option<&Config>, paths: &HarnessPaths) ->
         return Vec::new();
     };
     let mut checks = Vec::new();
-    let health = Arc::new(crate::router::health::HealthRegistry::default());
+    let health = Arc::new(crate::providers::health::HealthRegistry::default());
     for (name, provider_config) in &config.providers {
         let detail = match crate::providers::build_provider(provider_config, health.clone()) {
             Err(e) => Err(e.to_string()),

@@ -8,7 +8,7 @@ use crate::config::{Config, HarnessPaths};
 use crate::message::{ConversationId, ModelRef};
 use crate::permissions::{Locations, RuleSet};
 use crate::providers::ProviderSet;
-use crate::router::health::{BreakerPolicy, HealthRegistry};
+use crate::providers::health::{BreakerPolicy, HealthRegistry};
 use crate::router::rules::Router;
 use crate::sandbox::{Sandbox, SandboxBackend, SandboxError};
 use crate::store::{Store, StoreError};

@@ -10,6 +10,7 @@ pub mod docker;
 pub mod host;
 pub mod paths;
 pub mod refusals;
+pub mod truncate;
 
 use futures::future::BoxFuture;
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ pub struct ExecRequest {
 /// What a finished command left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {
-    /// Combined stdout+stderr, capped for the model by `tools::truncate` (head + tail).
+    /// Combined stdout+stderr, capped for the model by `truncate.rs` (head + tail).
     pub output: String,
     /// Total bytes the command wrote, before capping.
     pub total_bytes: u64,

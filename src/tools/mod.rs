@@ -4,6 +4,7 @@
 //! can read.
 
 pub mod approval;
+pub mod arguments;
 pub mod bash;
 pub mod edit;
 pub mod glob;
@@ -11,16 +12,14 @@ pub mod grep;
 pub mod read;
 pub mod registry;
 pub mod seen;
-pub mod truncate;
 pub mod write;
 
 pub use approval::ApprovalPolicy;
 pub use registry::ToolRegistry;
 
-/// Names of the built-in tools, in the order they are offered.
-pub const BUILTIN_TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
+pub use crate::message::BUILTIN_TOOL_NAMES;
 
-use crate::providers::ToolSpec;
+use crate::message::ToolSpec;
 use crate::sandbox::Sandbox;
 use futures::future::BoxFuture;
 use std::sync::Arc;
