@@ -7,7 +7,6 @@ pub mod agents;
 pub mod args;
 pub mod config;
 pub mod doctor;
-pub mod doctor_ext;
 pub mod history;
 pub mod init;
 pub mod models;

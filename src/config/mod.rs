@@ -2,11 +2,11 @@
 //! file:line errors (`load.rs`), the permission rules (`permissions.rs`), where the harness keeps
 //! its files (`paths.rs`), and whether the file exposes literal keys (`exposure.rs`).
 
-pub mod check;
 pub mod exposure;
 pub mod load;
 pub mod paths;
 pub mod permissions;
+pub mod sandbox;
 pub mod types;
 
 /// Providers from the environment when config.toml names none, and where each provider came from.
@@ -19,4 +19,5 @@ pub use load::{
     ConfigError, Overrides, expand_vars, load, missing_provider_tolerated, parse, resolve_model_ref,
 };
 pub use paths::HarnessPaths;
+pub use sandbox::SandboxBackend;
 pub use types::*;

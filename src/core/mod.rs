@@ -3,6 +3,7 @@
 //! `session.rs` is the actor, `machine.rs` the turn logic, `context.rs` the request history,
 //! `pending.rs` the writes kept while the store cannot take them (disk full).
 
+pub mod check;
 pub mod context;
 pub mod machine;
 pub mod pending;

@@ -17,21 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SandboxBackend {
-    Docker,
-    Host,
-}
-
-impl SandboxBackend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SandboxBackend::Docker => "docker",
-            SandboxBackend::Host => "host",
-        }
-    }
-}
+pub use crate::config::SandboxBackend;
 
 /// One shell command to run for a tool call.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Doctor checks contributed by later capabilities: each configured provider answers its
 //! model listing, and the sandbox backend works (Docker reachable, image present).
 
-use super::doctor::Check;
+use super::check::Check;
 use crate::config::{Config, HarnessPaths};
 use crate::sandbox::SandboxBackend;
 use std::sync::Arc;
