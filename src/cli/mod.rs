@@ -1,7 +1,8 @@
-//! CLI subcommands: thin layers that parse, call the core or the store, and print. Every
-//! failure becomes a [`CliError`] with an exit code (CONTRACT.md: 1 = the turn failed, 2 = bad
-//! usage, bad config or unusable store) and a message whose first line says what was wrong and
-//! what to do.
+//! CLI subcommands: thin layers that parse, call the core or the store, and print. `cli` sits
+//! on top: it builds the core ([`CliContext::build_core`]) and hands it to the front ends
+//! (`interactive.rs` runs the TUI, `run.rs` is headless). Every failure becomes a [`CliError`]
+//! with an exit code (README "Commands": 1 = the turn failed, 2 = bad usage, bad config or
+//! unusable store) and a message whose first line says what was wrong and what to do.
 
 pub mod agents;
 pub mod args;

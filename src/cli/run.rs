@@ -1,6 +1,6 @@
 //! `harness run`: one user turn, including its tool loop, through the same core session the
 //! TUI drives. Plain mode prints the answer text to stdout (tool activity and errors on
-//! stderr); `--json` prints every event as a JSON line (CONTRACT.md). Exit code 0 when the
+//! stderr); `--json` prints every event as a JSON line (docs/protocol.md). Exit code 0 when the
 //! turn completed, 1 when it failed or was cut short, 2 for bad usage or config.
 //!
 //! The output path is built for speed: events are drained without waiting while any are

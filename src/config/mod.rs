@@ -1,6 +1,9 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
 //! file:line errors (`load.rs`), the permission rules (`permissions.rs`), where the harness keeps
-//! its files (`paths.rs`), and whether the file exposes literal keys (`exposure.rs`).
+//! its files (`paths.rs`), whether the file exposes literal keys (`exposure.rs`), and the
+//! `[sandbox]` values other modules name (`sandbox.rs`: the backend, the default image's tag).
+//! `config` sits low in the layering: it names no module above it; checks that need agents or
+//! the router are `core::check`'s.
 
 pub mod exposure;
 pub mod load;

@@ -1,7 +1,9 @@
 //! The tools offered to models (bash, read, write, edit, glob, grep): each behind the [`Tool`]
 //! trait, collected in a [`ToolRegistry`] that hands providers their JSON schemas and runs a
 //! call by name. A tool never panics on bad arguments: it answers with an error result the model
-//! can read.
+//! can read (`arguments.rs`, used by the registry and by each tool). Output capping is the
+//! sandbox's (`sandbox::truncate`), tool names and `ToolSpec` are `message`'s, so the layers
+//! below (permissions, agents) can name a tool without depending on this module.
 
 pub mod approval;
 pub mod arguments;
