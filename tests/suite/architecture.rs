@@ -19,8 +19,15 @@ fn violations(graph: &ModuleGraph) -> Vec<String> {
             ));
         }
     }
-    for cycle in graph.cycles() {
-        found.push(format!("module cycle: {}", graph.describe(&cycle)));
+    for (cycle, group) in graph.cycles() {
+        let mut text = format!("module cycle: {}", graph.describe(&cycle));
+        if group.len() + 1 > cycle.len() {
+            text.push_str(&format!(
+                "\n    (all tangled together: {})",
+                group.join(", ")
+            ));
+        }
+        found.push(text);
     }
     found
 }
@@ -150,10 +157,12 @@ fn a_tui_that_uses_the_store_or_cli_is_reported_with_the_place() {
 #[test]
 fn a_longer_cycle_is_named_in_order_with_each_edge() {
     let dir = made_up(&[
-        ("lib.rs", "pub mod a;\npub mod b;\npub mod c;\n"),
+        ("lib.rs", "pub mod a;\npub mod b;\npub mod c;\npub mod d;\n"),
         ("a.rs", "pub fn f() { crate::b::f() }\n"),
-        ("b.rs", "pub fn f() { crate::c::f() }\n"),
+        ("b.rs", "pub fn f() { crate::c::f() + crate::d::f() }\n"),
         ("c.rs", "pub fn f() { crate::a::f() }\n"),
+        // d joins the tangle through b without being on the shortest cycle.
+        ("d.rs", "pub fn f() { crate::b::f() }\n"),
     ]);
     let graph = ModuleGraph::read(dir.path()).unwrap();
     let problems = violations(&graph);
@@ -164,6 +173,11 @@ fn a_longer_cycle_is_named_in_order_with_each_edge() {
         problems[0]
     );
     assert!(problems[0].contains("c -> a: "), "{}", problems[0]);
+    assert!(
+        problems[0].ends_with("(all tangled together: a, b, c, d)"),
+        "{}",
+        problems[0]
+    );
 }
 
 #[test]

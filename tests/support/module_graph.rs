@@ -54,8 +54,8 @@ impl ModuleGraph {
     }
 
     /// One shortest cycle through each strongly connected group of modules, as
-    /// `[a, b, ..., a]`, smallest module first.
-    pub fn cycles(&self) -> Vec<Vec<String>> {
+    /// `[a, b, ..., a]`, smallest module first, with every module of the group.
+    pub fn cycles(&self) -> Vec<(Vec<String>, Vec<String>)> {
         let mut done: BTreeSet<String> = BTreeSet::new();
         let mut cycles = Vec::new();
         for start in &self.modules {
@@ -64,12 +64,14 @@ impl ModuleGraph {
             }
             if let Some(cycle) = self.shortest_cycle(start) {
                 // Every module reachable from `start` that reaches it back is in the same group.
-                for m in &self.modules {
-                    if self.reaches(start, m) && self.reaches(m, start) {
-                        done.insert(m.clone());
-                    }
-                }
-                cycles.push(cycle);
+                let group: Vec<String> = self
+                    .modules
+                    .iter()
+                    .filter(|m| self.reaches(start, m) && self.reaches(m, start))
+                    .cloned()
+                    .collect();
+                done.extend(group.iter().cloned());
+                cycles.push((cycle, group));
             }
         }
         cycles
