@@ -176,5 +176,5 @@ async fn main() {
     let id = harness::tui::run_with_session(config, ops_tx, ev_rx)
         .await
         .unwrap();
-    harness::tui::print_resume_hint(id);
+    harness::cli::interactive::print_resume_hint(id);
 }

@@ -1,5 +1,7 @@
 //! harness: a terminal-first AI harness. The library holds everything; `main.rs` only parses the
-//! command line and hands over to `cli` or `tui`. See ARCHITECTURE.md for the module map.
+//! command line and hands over to `cli`, which wires the front ends (`tui`, `harness run`) to the
+//! core. docs/architecture.md has the module map and the layering `tests/suite/architecture.rs`
+//! enforces.
 
 pub mod agents;
 pub mod cli;

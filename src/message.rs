@@ -205,6 +205,18 @@ impl fmt::Display for ModelRef {
     }
 }
 
+/// Names of the built-in tools, in the order they are offered. Here, not in `tools`, so that
+/// permission rules and agent definitions can name a tool without depending on the tools.
+pub const BUILTIN_TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
+
+/// A tool offered to the model: name, one-line description, JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! The only language spoken between a front end (TUI, `harness run`) and the core session:
 //! [`Op`]s go in, [`Event`]s come out. Both are serde-serialisable; `harness run --json` prints
-//! events in the shape documented in CONTRACT.md (`type` tag, snake_case).
+//! events in the shape documented in docs/protocol.md (`type` tag, snake_case).
 
 use crate::message::{
     ConversationId, ConversationSummary, MessageId, MessageStatus, Role, ToolCall, Usage,

@@ -10,8 +10,8 @@
 pub mod prompt;
 
 use crate::config::{AgentConfig, Config};
+use crate::message::BUILTIN_TOOL_NAMES;
 use crate::protocol::ApprovalMode;
-use crate::tools::BUILTIN_TOOL_NAMES;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;

@@ -32,7 +32,7 @@ pub async fn run(ctx: &CliContext, cmd: ConfigCommand) -> CliResult {
         }
         ConfigCommand::Check => {
             let config = ctx.load_config(&Overrides::default())?;
-            let problems = crate::config::check::problems(&config, &ctx.paths);
+            let problems = crate::core::check::problems(&config, &ctx.paths);
             if problems.is_empty() {
                 let where_ = if ctx.paths.config_file.exists() {
                     ctx.paths.config_file.display().to_string()

@@ -1,5 +1,5 @@
 //! `harness history list|show|search|delete|restore|export|import`: thin printers over the
-//! store. JSON shapes are the ones in CONTRACT.md.
+//! store. Their JSON shapes are stable: fields may be added, none renamed or removed.
 
 use super::args::{ExportFormat, HistoryCommand};
 use super::{CliContext, CliError, CliResult, print_json, print_out};

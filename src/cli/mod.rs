@@ -1,25 +1,28 @@
-//! CLI subcommands: thin layers that parse, call the core or the store, and print. Every
-//! failure becomes a [`CliError`] with an exit code (CONTRACT.md: 1 = the turn failed, 2 = bad
-//! usage, bad config or unusable store) and a message whose first line says what was wrong and
-//! what to do.
+//! CLI subcommands: thin layers that parse, call the core or the store, and print. `cli` sits
+//! on top: it builds the core ([`CliContext::build_core`]) and hands it to the front ends
+//! (`interactive.rs` runs the TUI, `run.rs` is headless). Every failure becomes a [`CliError`]
+//! with an exit code (README "Commands": 1 = the turn failed, 2 = bad usage, bad config or
+//! unusable store) and a message whose first line says what was wrong and what to do.
 
 pub mod agents;
 pub mod args;
 pub mod config;
 pub mod doctor;
-pub mod doctor_ext;
 pub mod history;
 pub mod init;
+pub mod interactive;
 pub mod models;
 pub mod route;
 pub mod run;
 pub mod sandbox;
 
 use crate::config::{Config, ConfigError, HarnessPaths, Overrides};
+use crate::core::CoreDeps;
 use args::{Cli, Command};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// An error that ends a CLI command.
 #[derive(Debug)]
@@ -85,6 +88,15 @@ impl CliContext {
         Ok(config)
     }
 
+    /// Build the core's shared parts for a session in the current directory.
+    pub fn build_core(&self, config: Config) -> Result<Arc<CoreDeps>, CliError> {
+        let workspace = std::env::current_dir()
+            .map_err(|e| CliError::usage(format!("cannot read the current directory: {e}")))?;
+        CoreDeps::build(&self.paths, config, workspace)
+            .map(Arc::new)
+            .map_err(|e| CliError::usage(e.to_string()))
+    }
+
     pub fn open_store(&self) -> Result<crate::store::Store, CliError> {
         Ok(crate::store::Store::open(&self.paths.db)?)
     }
@@ -112,7 +124,7 @@ pub fn main(cli: Cli) -> ExitCode {
 
 async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
     match cli.command {
-        None => crate::tui::run(ctx, cli.continue_last, cli.resume, cli.model, cli.agent).await,
+        None => interactive::run(ctx, cli.continue_last, cli.resume, cli.model, cli.agent).await,
         Some(Command::Run(args)) => run::run(&ctx, args).await,
         Some(Command::History(cmd)) => history::run(&ctx, cmd).await,
         Some(Command::Models(args)) => models::run(&ctx, args).await,

@@ -7,8 +7,8 @@
 use super::args::ModelsArgs;
 use super::{CliContext, CliError, CliResult, eprint_line, print_json, print_out};
 use crate::config::{Overrides, ProviderConfig};
+use crate::providers::health::HealthRegistry;
 use crate::providers::{ModelInfo, build_provider};
-use crate::router::health::HealthRegistry;
 use std::sync::Arc;
 
 pub async fn run(ctx: &CliContext, args: ModelsArgs) -> CliResult {

@@ -1,6 +1,6 @@
 //! `harness run`: one user turn, including its tool loop, through the same core session the
 //! TUI drives. Plain mode prints the answer text to stdout (tool activity and errors on
-//! stderr); `--json` prints every event as a JSON line (CONTRACT.md). Exit code 0 when the
+//! stderr); `--json` prints every event as a JSON line (docs/protocol.md). Exit code 0 when the
 //! turn completed, 1 when it failed or was cut short, 2 for bad usage or config.
 //!
 //! The output path is built for speed: events are drained without waiting while any are
@@ -14,11 +14,10 @@
 use super::args::{ApproveArg, RunArgs};
 use super::{CliContext, CliError, CliResult};
 use crate::config::Overrides;
-use crate::core::{CoreDeps, SessionOptions, SessionStart};
+use crate::core::{SessionOptions, SessionStart};
 use crate::message::MessageStatus;
 use crate::protocol::{ApprovalMode, Event, Op};
 use std::io::{IsTerminal, Read, Write};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Longest time written text waits in the buffer before it is flushed.
@@ -39,7 +38,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
             crate::config::env_providers::no_provider_message(&ctx.paths.config_file),
         ));
     }
-    let deps = build_core(ctx, config)?;
+    let deps = ctx.build_core(config)?;
     let start = match (&args.conversation, args.continue_last) {
         (Some(id), _) => SessionStart::Resume(id.clone()),
         (None, true) => SessionStart::ContinueLast,
@@ -189,17 +188,6 @@ impl Stops {
 }
 
 /// Build the shared core from a loaded config, with the current directory as the workspace.
-pub fn build_core(
-    ctx: &CliContext,
-    config: crate::config::Config,
-) -> Result<Arc<CoreDeps>, CliError> {
-    let workspace = std::env::current_dir()
-        .map_err(|e| CliError::usage(format!("cannot read the current directory: {e}")))?;
-    CoreDeps::build(&ctx.paths, config, workspace)
-        .map(Arc::new)
-        .map_err(|e| CliError::usage(e.to_string()))
-}
-
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }

@@ -4,9 +4,9 @@
 //! (`api_key`, `base_url`, `headers`), and an unset VAR is an error naming it.
 
 use super::env_providers::ProviderOrigin;
+use super::sandbox::SandboxBackend;
 use super::types::*;
 use crate::protocol::ApprovalMode;
-use crate::sandbox::SandboxBackend;
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;

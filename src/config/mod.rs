@@ -1,12 +1,15 @@
 //! Configuration: typed values (`types.rs`), layered loading with `${VAR}` expansion and
 //! file:line errors (`load.rs`), the permission rules (`permissions.rs`), where the harness keeps
-//! its files (`paths.rs`), and whether the file exposes literal keys (`exposure.rs`).
+//! its files (`paths.rs`), whether the file exposes literal keys (`exposure.rs`), and the
+//! `[sandbox]` values other modules name (`sandbox.rs`: the backend, the default image's tag).
+//! `config` sits low in the layering: it names no module above it; checks that need agents or
+//! the router are `core::check`'s.
 
-pub mod check;
 pub mod exposure;
 pub mod load;
 pub mod paths;
 pub mod permissions;
+pub mod sandbox;
 pub mod types;
 
 /// Providers from the environment when config.toml names none, and where each provider came from.
@@ -19,4 +22,5 @@ pub use load::{
     ConfigError, Overrides, expand_vars, load, missing_provider_tolerated, parse, resolve_model_ref,
 };
 pub use paths::HarnessPaths;
+pub use sandbox::SandboxBackend;
 pub use types::*;

@@ -1,8 +1,8 @@
 //! The typed, resolved configuration every other module reads. Built by `load.rs` from
 //! defaults, the config file, the environment and command-line flags, in that order.
 
+use super::sandbox::SandboxBackend;
 use crate::protocol::ApprovalMode;
-use crate::sandbox::SandboxBackend;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -152,7 +152,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             backend: SandboxBackend::Docker,
-            image: crate::sandbox::docker::default_image::tag().to_string(),
+            image: super::sandbox::default_image_tag().to_string(),
             network: false,
             memory_mb: 2048,
             cpus: 2.0,

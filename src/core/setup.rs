@@ -8,7 +8,7 @@ use crate::config::{Config, HarnessPaths};
 use crate::message::{ConversationId, ModelRef};
 use crate::permissions::{Locations, RuleSet};
 use crate::providers::ProviderSet;
-use crate::router::health::{BreakerPolicy, HealthRegistry};
+use crate::providers::health::{BreakerPolicy, HealthRegistry};
 use crate::router::rules::Router;
 use crate::sandbox::{Sandbox, SandboxBackend, SandboxError};
 use crate::store::{Store, StoreError};
@@ -67,7 +67,7 @@ impl CoreDeps {
         let workspace = crate::sandbox::paths::workspace_root(&workspace);
         let agents = crate::agents::load(&config, &paths.agents_dir, Some(&workspace))
             .map_err(|e| CoreError::Config(e.to_string()))?;
-        let problems = crate::config::check::problems_with_agents(&config, &agents);
+        let problems = crate::core::check::problems_with_agents(&config, &agents);
         if let Some(first) = problems.first() {
             let file = paths.config_file.display();
             let more = if problems.len() > 1 {

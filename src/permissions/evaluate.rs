@@ -142,7 +142,7 @@ pub fn evaluate(
         _ => None,
     }
     .and_then(Value::as_str)
-    .map(|g| primary.join(crate::tools::glob::literal_prefix(g)));
+    .map(|g| primary.join(super::paths::literal_prefix(g)));
     let hit = |kind| of(kind).find(|r| r.matches_path(relative.as_deref()));
     if let Some(rule) = hit(RuleKind::Deny) {
         return by_rule(Verdict::Deny, rule);

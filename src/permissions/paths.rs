@@ -217,6 +217,14 @@ pub fn normalise(path: &Path) -> PathBuf {
     out
 }
 
+/// The leading directories of a glob that hold no glob syntax: `.ssh/*` -> `.ssh`.
+pub(crate) fn literal_prefix(glob: &str) -> PathBuf {
+    glob.trim_start_matches("./")
+        .split('/')
+        .take_while(|c| !c.contains(['*', '?', '[', '{']))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

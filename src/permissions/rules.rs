@@ -5,7 +5,7 @@
 //! directory, `**` crosses them). A bare `TOOL` covers every call of the tool.
 
 use super::shell::{SimpleCommand, pattern_words};
-use crate::tools::BUILTIN_TOOL_NAMES;
+use crate::message::BUILTIN_TOOL_NAMES;
 use std::fmt;
 use std::path::PathBuf;
 

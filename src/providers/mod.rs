@@ -4,10 +4,11 @@
 //! back as a stream of [`ProviderEvent`]s. Dropping the stream cancels the HTTP request.
 //!
 //! Retries (before the first content only), timeouts and the per-provider circuit breaker live
-//! in `retry.rs` and `crate::router::health`, shared by every client.
+//! in `retry.rs` and `health.rs` (which the router also reads), shared by every client.
 
 pub mod anthropic;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod ndjson;
 pub mod ollama;
@@ -16,11 +17,12 @@ pub mod retry;
 pub mod sse;
 pub mod stream;
 
+pub use crate::message::ToolSpec;
 pub use error::{ProviderError, TimeoutPhase};
 pub use retry::RetryPolicy;
 
 use crate::config::{Config, ProviderConfig, ProviderKind};
-use crate::router::health::HealthRegistry;
+use health::HealthRegistry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -87,14 +89,6 @@ impl ChatMessage {
             reasoning: None,
         }
     }
-}
-
-/// A tool offered to the model: name, one-line description, JSON Schema of its arguments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolSpec {
-    pub name: String,
-    pub description: String,
-    pub parameters: serde_json::Value,
 }
 
 /// Everything a client needs to make one streamed model call.

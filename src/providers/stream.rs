@@ -3,6 +3,7 @@
 //! idle timeouts, retry retryable failures that happen before any content, and report each
 //! request's outcome to the circuit breaker. Clients only build requests and decode bytes.
 
+use super::health::{Admission, HealthRegistry};
 use super::http::{
     ErrorInfo, RedactedHeaders, build_client, classify, error_from_response, request_id,
 };
@@ -10,7 +11,6 @@ use super::retry::{RetryPolicy, Timeouts};
 use super::{ProviderError, ProviderEvent, ProviderStream};
 use crate::config::ProviderConfig;
 use crate::providers::error::TimeoutPhase;
-use crate::router::health::{Admission, HealthRegistry};
 use crate::secret::Secret;
 use futures::StreamExt;
 use futures::future::BoxFuture;

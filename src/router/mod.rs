@@ -1,12 +1,12 @@
 //! The in-process router: picks the model for a message from the active agent, the rules in
-//! `[router]`, the built-in classifier and provider health, and says why. Pure functions; the
+//! `[router]`, the built-in classifier and provider health (`providers::health`, passed in by
+//! the caller as `available`), and says why. Pure functions; the
 //! core feeds it and acts on its answer (trying `RouteDecision::candidates` in order, with
 //! [`fallback_reason`] for each switch before the first token).
 //!
 //! - `classify.rs`: the deterministic classifier into the built-in categories.
 //! - `rules.rs`: pins, rule matching by priority, fallback chains, the decision trace.
 //! - `validate.rs`: config problems in `[router]` and agents' pins, with lines.
-//! - `health.rs`: the per-provider circuit breaker whose state the caller passes in.
 //!
 //! How the core drives it, per user message:
 //!
@@ -23,7 +23,6 @@
 //! ```
 
 pub mod classify;
-pub mod health;
 pub mod rules;
 pub mod validate;
 

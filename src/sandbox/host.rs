@@ -12,8 +12,8 @@
 //! - stdout and stderr share one pipe, so their lines interleave exactly as written, and what is
 //!   kept for the model is a [`CappedBuffer`]: gigabytes of output cost constant memory.
 
+use super::truncate::{CappedBuffer, DEFAULT_MODEL_CAP};
 use super::{ExecOutput, ExecRequest, Sandbox, SandboxBackend, SandboxError};
-use crate::tools::truncate::{CappedBuffer, DEFAULT_MODEL_CAP};
 use futures::future::BoxFuture;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;

@@ -10,27 +10,14 @@ pub mod docker;
 pub mod host;
 pub mod paths;
 pub mod refusals;
+pub mod truncate;
 
 use futures::future::BoxFuture;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SandboxBackend {
-    Docker,
-    Host,
-}
-
-impl SandboxBackend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SandboxBackend::Docker => "docker",
-            SandboxBackend::Host => "host",
-        }
-    }
-}
+pub use crate::config::SandboxBackend;
 
 /// One shell command to run for a tool call.
 #[derive(Debug, Clone)]
@@ -47,7 +34,7 @@ pub struct ExecRequest {
 /// What a finished command left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {
-    /// Combined stdout+stderr, capped for the model by `tools::truncate` (head + tail).
+    /// Combined stdout+stderr, capped for the model by `truncate.rs` (head + tail).
     pub output: String,
     /// Total bytes the command wrote, before capping.
     pub total_bytes: u64,

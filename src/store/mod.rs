@@ -2,7 +2,7 @@
 //!
 //! One connection lives on its own thread; [`Store`] is a cheap, cloneable async handle that
 //! sends it closures, so neither the UI task nor the async runtime ever blocks on SQLite. The
-//! durability rules of ARCHITECTURE.md are enforced here: WAL, `busy_timeout`, `BEGIN IMMEDIATE`
+//! durability rules of docs/architecture.md are enforced here: WAL, `busy_timeout`, `BEGIN IMMEDIATE`
 //! for writes, migrations in one transaction, a newer schema refused untouched, a corrupt file
 //! moved aside, private file modes.
 //!

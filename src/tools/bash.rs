@@ -4,7 +4,7 @@
 //! else `[sandbox] timeout_secs`, never more than [`MAX_TIMEOUT_SECS`] (or the configured
 //! default, if that is larger).
 
-use super::registry::parse_arguments;
+use super::arguments::parse_arguments;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
 use crate::sandbox::{ExecOutput, ExecRequest};
 use futures::future::BoxFuture;

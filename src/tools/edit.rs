@@ -5,7 +5,7 @@
 //! with plain `\n`, since models rarely reproduce `\r`. The model must have read the file's
 //! current content first (`tools::seen`): an edit to a file changed behind its back is refused.
 
-use super::registry::parse_arguments;
+use super::arguments::parse_arguments;
 use super::seen::{SeenFiles, digest};
 use super::write::{replace_checked, unified_diff};
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};

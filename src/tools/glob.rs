@@ -4,8 +4,9 @@
 //! unlike mtime) and capped. Also home to the walker `grep` shares, so both tools see the same
 //! files: symlinks are listed, never followed, so a walk cannot leave the workspace.
 
-use super::registry::parse_arguments;
+use super::arguments::parse_arguments;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::permissions::paths::literal_prefix;
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
@@ -182,14 +183,6 @@ pub(crate) fn walker(root: &Path, dir: &Path, explicit: &Path) -> ignore::WalkBu
         })
         .sort_by_file_name(|a, b| a.cmp(b));
     builder
-}
-
-/// The leading directories of a glob that hold no glob syntax: `.ssh/*` -> `.ssh`.
-pub(crate) fn literal_prefix(glob: &str) -> PathBuf {
-    glob.trim_start_matches("./")
-        .split('/')
-        .take_while(|c| !c.contains(['*', '?', '[', '{']))
-        .collect()
 }
 
 #[cfg(test)]

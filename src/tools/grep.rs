@@ -3,13 +3,14 @@
 //! order. Uses the same walk as `glob` (gitignore respected, symlinks not followed); binary files
 //! are skipped; long lines are cut; the number of matches and the output size are capped.
 
-use super::glob::{compile_glob, literal_prefix, search_root, walker};
+use super::arguments::parse_arguments;
+use super::glob::{compile_glob, search_root, walker};
 use super::read::escape_controls;
-use super::registry::parse_arguments;
-use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::permissions::paths::literal_prefix;
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{display_relative, workspace_root};
+use crate::sandbox::truncate::DEFAULT_MODEL_CAP;
 use futures::future::BoxFuture;
 use grep_regex::RegexMatcherBuilder;
 use grep_searcher::sinks::Lossy;

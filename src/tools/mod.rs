@@ -1,9 +1,12 @@
 //! The tools offered to models (bash, read, write, edit, glob, grep): each behind the [`Tool`]
 //! trait, collected in a [`ToolRegistry`] that hands providers their JSON schemas and runs a
 //! call by name. A tool never panics on bad arguments: it answers with an error result the model
-//! can read.
+//! can read (`arguments.rs`, used by the registry and by each tool). Output capping is the
+//! sandbox's (`sandbox::truncate`), tool names and `ToolSpec` are `message`'s, so the layers
+//! below (permissions, agents) can name a tool without depending on this module.
 
 pub mod approval;
+pub mod arguments;
 pub mod bash;
 pub mod edit;
 pub mod glob;
@@ -11,16 +14,14 @@ pub mod grep;
 pub mod read;
 pub mod registry;
 pub mod seen;
-pub mod truncate;
 pub mod write;
 
 pub use approval::ApprovalPolicy;
 pub use registry::ToolRegistry;
 
-/// Names of the built-in tools, in the order they are offered.
-pub const BUILTIN_TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
+pub use crate::message::BUILTIN_TOOL_NAMES;
 
-use crate::providers::ToolSpec;
+use crate::message::ToolSpec;
 use crate::sandbox::Sandbox;
 use futures::future::BoxFuture;
 use std::sync::Arc;

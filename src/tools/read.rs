@@ -7,12 +7,12 @@
 //! lines are scanned in buffered chunks, never read whole. The whole file passes through a
 //! digest on the way, so `write`/`edit` can tell later whether it changed (`tools::seen`).
 
-use super::registry::parse_arguments;
+use super::arguments::parse_arguments;
 use super::seen::{HashingReader, SeenFiles, digest_reader};
-use super::truncate::DEFAULT_MODEL_CAP;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
+use crate::sandbox::truncate::DEFAULT_MODEL_CAP;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};

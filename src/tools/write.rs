@@ -6,12 +6,12 @@
 //! replaced when the model has read its current content (`tools::seen`). Also home to the helpers
 //! `edit` shares: the checked replace and the unified diff shown for approval.
 
-use super::registry::parse_arguments;
+use super::arguments::parse_arguments;
 use super::seen::{SeenFiles, digest, digest_reader};
-use super::truncate::cap_text;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
+use crate::sandbox::truncate::cap_text;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! `harness history ...` through the built binary, with a temporary HARNESS_HOME: every
-//! subcommand's round trip, JSON shapes from CONTRACT.md, errors and exit codes.
+//! subcommand's round trip, the JSON shapes scripts rely on, errors and exit codes.
 
 use crate::support::home::{TempHome, stderr, stdout};
 use harness::message::{MessageStatus, Role};

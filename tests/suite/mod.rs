@@ -1,4 +1,5 @@
 //! Integration suites, one module per area.
+mod architecture;
 mod config_cli;
 mod history_cli;
 mod host_sandbox;

@@ -8,11 +8,11 @@ use crate::support::fake_provider::{FakeModel, FakeProvider, Flavor, Reply};
 use futures::StreamExt;
 use harness::config::ProviderConfig;
 use harness::message::{ToolCall, Usage};
+use harness::providers::health::HealthRegistry;
 use harness::providers::{
     ChatMessage, ChatRequest, Provider, ProviderError, ProviderEvent, RetryPolicy, StopReason,
     build_provider_with,
 };
-use harness::router::health::HealthRegistry;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

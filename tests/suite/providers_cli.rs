@@ -111,7 +111,7 @@ async fn run_json_prints_contract_events() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // CONTRACT.md's event types, in order (more types may be interleaved).
+    // The event types of docs/protocol.md, in order (more types may be interleaved).
     let contract = [
         "route",
         "text_delta",

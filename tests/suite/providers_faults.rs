@@ -4,8 +4,8 @@
 
 use super::providers::{client, client_for, collect, fast_retry, request, text_of};
 use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
+use harness::providers::health::{BreakerPolicy, HealthRegistry};
 use harness::providers::{ProviderError, RetryPolicy, TimeoutPhase, build_provider_with};
-use harness::router::health::{BreakerPolicy, HealthRegistry};
 use std::sync::Arc;
 use std::time::Duration;
 

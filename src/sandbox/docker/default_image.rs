@@ -1,44 +1,16 @@
-//! The default sandbox image: its Dockerfile (`sandbox/Dockerfile` in the repository, carried
-//! in the binary), its tag, and building it (`harness sandbox build`, the TUI's offer). The tag
-//! is `harness-sandbox:<crate version>-<hash of the Dockerfile>`, so a harness whose Dockerfile
-//! changed asks for, and builds, a new image instead of running an old one.
+//! Building the default sandbox image (`harness sandbox build`, the TUI's offer). Its identity
+//! (the Dockerfile carried in the binary and the tag derived from it) is `config::sandbox`'s,
+//! since it is also the default of `[sandbox] image`; it is re-exported here.
 
 use super::connect::DockerClient;
 use super::image::{BuildRequest, build_context, image_present};
 use crate::sandbox::SandboxError;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-/// The Dockerfile of the default image.
-pub const DOCKERFILE: &str = include_str!("../../../sandbox/Dockerfile");
-/// Repository part of the default image's tag.
-pub const REPOSITORY: &str = "harness-sandbox";
-/// The base the Dockerfile uses when `--base` is not given.
-pub const DEFAULT_BASE: &str = "debian:bookworm-slim";
-/// The command that builds the default image.
-pub const BUILD_COMMAND: &str = "harness sandbox build";
-
-/// `harness-sandbox:<version>-<12 hex of the Dockerfile's SHA-256>`.
-pub fn tag() -> &'static str {
-    static TAG: OnceLock<String> = OnceLock::new();
-    TAG.get_or_init(|| tag_for(env!("CARGO_PKG_VERSION"), DOCKERFILE))
-}
-
-fn tag_for(version: &str, dockerfile: &str) -> String {
-    let hash = hex::encode(Sha256::digest(dockerfile.as_bytes()));
-    format!("{REPOSITORY}:{version}-{}", &hash[..12])
-}
-
-/// What a tool call says when the default image is not built yet.
-pub fn missing_message() -> String {
-    format!(
-        "the sandbox image `{}` is not built yet: run `{BUILD_COMMAND}` (once per harness \
-         version; it needs the {DEFAULT_BASE} image or `--base IMAGE` with a Debian-based image \
-         you have), or set [sandbox] backend = \"host\" in config.toml to run tools without Docker",
-        tag()
-    )
-}
+pub use crate::config::sandbox::{BUILD_COMMAND, DEFAULT_BASE, DOCKERFILE, REPOSITORY};
+pub use crate::config::sandbox::{
+    default_image_tag as tag, missing_image_message as missing_message,
+};
 
 /// What to build: the base (`--base`) and the tag (`--tag`), defaults when `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,17 +95,6 @@ pub async fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_tag_follows_the_version_and_the_dockerfile() {
-        let t = tag_for("1.2.3", "FROM x\n");
-        assert!(t.starts_with("harness-sandbox:1.2.3-"), "{t}");
-        assert_eq!(t.len(), "harness-sandbox:1.2.3-".len() + 12);
-        assert_ne!(t, tag_for("1.2.4", "FROM x\n"));
-        assert_ne!(t, tag_for("1.2.3", "FROM y\n"));
-        assert_eq!(tag(), tag_for(env!("CARGO_PKG_VERSION"), DOCKERFILE));
-        assert_eq!(crate::config::SandboxConfig::default().image, tag());
-    }
 
     #[test]
     fn the_dockerfile_has_the_promised_tools_and_a_base_argument() {

@@ -9,8 +9,8 @@
 use super::connect::DockerClient;
 use super::container::WORKSPACE_MOUNT;
 use super::orphans::request_error;
+use crate::sandbox::truncate::CappedBuffer;
 use crate::sandbox::{ExecOutput, ExecRequest, SandboxError};
-use crate::tools::truncate::CappedBuffer;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures::StreamExt;

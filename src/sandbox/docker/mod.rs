@@ -19,8 +19,8 @@ pub use orphans::{OwnerState, SandboxContainer, remove_orphans};
 
 use crate::config::SandboxConfig;
 use crate::message::ConversationId;
+use crate::sandbox::truncate::DEFAULT_MODEL_CAP;
 use crate::sandbox::{ExecOutput, ExecRequest, Sandbox, SandboxBackend, SandboxError};
-use crate::tools::truncate::DEFAULT_MODEL_CAP;
 use exec::ExecFailure;
 use futures::future::BoxFuture;
 use std::path::{Path, PathBuf};

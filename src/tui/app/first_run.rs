@@ -32,7 +32,7 @@ pub(super) enum ImageOffer {
     Building,
 }
 
-/// The text every "image not built" tool error carries (`default_image::missing_message`).
+/// The text every "image not built" tool error carries (`config::sandbox::missing_image_message`).
 const MISSING_IMAGE_MARK: &str = "is not built yet: run `harness sandbox build`";
 
 impl App {
@@ -142,7 +142,7 @@ mod tests {
             })),
             ..AppConfig::default()
         });
-        let missing = crate::sandbox::docker::default_image::missing_message();
+        let missing = crate::config::sandbox::missing_image_message();
         for _ in 0..2 {
             app.handle_event(Event::ToolCallEnd {
                 id: "c1".into(),

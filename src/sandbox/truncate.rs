@@ -1,6 +1,7 @@
 //! Bounded capture of tool output: keeps the first and last bytes of a stream of any length
 //! (head + tail, with an elision marker in between) in constant memory, and cuts only on UTF-8
-//! character boundaries. Used by both sandbox backends and by `read`.
+//! character boundaries. Used by both sandbox backends and by the file tools (`read`, `grep`,
+//! `write`) and the tool registry's safety cap.
 
 use std::collections::VecDeque;
 

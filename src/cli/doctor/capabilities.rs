@@ -1,7 +1,7 @@
 //! Doctor checks contributed by later capabilities: each configured provider answers its
 //! model listing, and the sandbox backend works (Docker reachable, image present).
 
-use super::doctor::Check;
+use super::check::Check;
 use crate::config::{Config, HarnessPaths};
 use crate::sandbox::SandboxBackend;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ pub async fn capability_checks(config: Option<&Config>, paths: &HarnessPaths) ->
         return Vec::new();
     };
     let mut checks = Vec::new();
-    let health = Arc::new(crate::router::health::HealthRegistry::default());
+    let health = Arc::new(crate::providers::health::HealthRegistry::default());
     for (name, provider_config) in &config.providers {
         let detail = match crate::providers::build_provider(provider_config, health.clone()) {
             Err(e) => Err(e.to_string()),

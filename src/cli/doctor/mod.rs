@@ -1,35 +1,17 @@
 //! `harness doctor`: checks each capability and says, per line, what works and what to fix.
-//! Exit 0 when everything needed works, 1 otherwise.
+//! Exit 0 when everything needed works, 1 otherwise. This file checks the config, the store and
+//! file permissions; `capabilities.rs` checks the providers and the sandbox; `check.rs` is the
+//! outcome both produce.
+
+mod capabilities;
+mod check;
+
+pub use check::Check;
 
 use super::{CliContext, CliError, CliResult, print_out};
 use crate::config::Overrides;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-/// The outcome of one check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub name: &'static str,
-    pub ok: bool,
-    pub detail: String,
-}
-
-impl Check {
-    pub fn pass(name: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            name,
-            ok: true,
-            detail: detail.into(),
-        }
-    }
-    pub fn fail(name: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            name,
-            ok: false,
-            detail: detail.into(),
-        }
-    }
-}
 
 pub async fn run(ctx: &CliContext) -> CliResult {
     let checks = collect(ctx).await;
@@ -57,7 +39,7 @@ async fn collect(ctx: &CliContext) -> Vec<Check> {
     let mut checks = Vec::new();
     let config = match ctx.load_config(&Overrides::default()) {
         Ok(config) => {
-            let problems = crate::config::check::problems(&config, &ctx.paths);
+            let problems = crate::core::check::problems(&config, &ctx.paths);
             if problems.is_empty() {
                 checks.push(Check::pass(
                     "config",
@@ -108,7 +90,7 @@ async fn collect(ctx: &CliContext) -> Vec<Check> {
         }
         Err(e) => checks.push(Check::fail("store", e.to_string())),
     }
-    checks.extend(crate::cli::doctor_ext::capability_checks(config.as_ref(), &ctx.paths).await);
+    checks.extend(capabilities::capability_checks(config.as_ref(), &ctx.paths).await);
     checks
 }
 

@@ -1,8 +1,9 @@
 //! Whole-configuration checks beyond parsing, the ones that need other modules (agents, router
-//! rules). `harness config check`, `doctor` and session start-up all use this one list.
+//! rules), so they sit above `config`. `harness config check`, `doctor` and session start-up
+//! all use this one list.
 
-use super::{Config, HarnessPaths};
 use crate::agents::AgentSet;
+use crate::config::{Config, HarnessPaths};
 
 pub use crate::router::validate::ConfigProblem;
 
@@ -26,4 +27,30 @@ pub fn problems(config: &Config, paths: &HarnessPaths) -> Vec<ConfigProblem> {
 /// The router's and agents' problems, given the loaded agents.
 pub fn problems_with_agents(config: &Config, agents: &AgentSet) -> Vec<ConfigProblem> {
     crate::router::validate::validate(config, agents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::env_providers::detect;
+    use std::path::Path;
+
+    #[test]
+    fn the_config_file_init_writes_has_no_problems() {
+        let env = |k: &str| {
+            [
+                ("ANTHROPIC_API_KEY", "sk-ant-secret"),
+                ("OPENAI_API_KEY", "sk-oai-secret"),
+                ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+            ]
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+        };
+        let found = detect(&env, &|| true).unwrap();
+        let text = crate::config::template::render(&found);
+        let config = crate::config::parse(&text, Path::new("c.toml"), &env).unwrap();
+        let agents = AgentSet::builtin();
+        assert_eq!(problems_with_agents(&config, &agents), vec![]);
+    }
 }

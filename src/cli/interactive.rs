@@ -1,0 +1,151 @@
+//! `harness` with no subcommand: builds the core, starts a session (new, `--continue` or
+//! `--resume`), runs the TUI over its Op/Event channels, and prints how to resume when the user
+//! quits. The TUI itself never builds the core or touches the store, providers or Docker; what
+//! it may start on the host (building the sandbox image) is handed to it here as a closure.
+
+use super::{CliContext, CliError, CliResult, print_out};
+use crate::config::Config;
+use crate::message::ConversationId;
+use crate::protocol::{Event, Op};
+use crate::tui::{self, AgentInfo, ImageBuilder, TuiError};
+use tokio::sync::mpsc;
+
+/// Starts `/sandbox build` when the configured image is the default one: builds it in a
+/// background task and reports each build step and the outcome as notices on `events`.
+/// It holds the channel weakly, so the App still sees the channel close when the session ends.
+fn image_builder(config: &Config, events: mpsc::WeakSender<Event>) -> Option<ImageBuilder> {
+    use crate::sandbox::docker::default_image::{self, BuildOptions};
+    use crate::sandbox::docker::{DockerEndpoint, connect::connect};
+    let docker = config.sandbox.backend == crate::sandbox::SandboxBackend::Docker;
+    if !docker || config.sandbox.image != default_image::tag() {
+        return None;
+    }
+    Some(ImageBuilder::new(move || {
+        let Some(events) = events.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let notice = |message: String| {
+                let _ = events.try_send(Event::Notice { message });
+            };
+            notice(format!(
+                "building the sandbox image {} (`{}`): this takes a few minutes",
+                default_image::tag(),
+                default_image::BUILD_COMMAND
+            ));
+            let client = match connect(&DockerEndpoint::FromEnv).await {
+                Ok(c) => c,
+                Err(e) => return notice(format!("cannot build the sandbox image: {e}")),
+            };
+            let mut progress = |line: &str| {
+                if line.starts_with("Step ") {
+                    notice(format!("sandbox build: {line}"));
+                }
+            };
+            match default_image::build(&client, &BuildOptions::default(), &mut progress).await {
+                Ok(tag) => notice(format!(
+                    "the sandbox image {tag} is built: tool calls use it from now on"
+                )),
+                Err(e) => notice(format!(
+                    "building the sandbox image failed: {e} (`{}` in a shell shows every line)",
+                    default_image::BUILD_COMMAND
+                )),
+            }
+        });
+    }))
+}
+
+/// Print how to come back to a conversation after the TUI has closed.
+pub fn print_resume_hint(id: Option<ConversationId>) {
+    if let Some(id) = id {
+        print_out(&format!(
+            "Resume this conversation with: harness --resume {id}\n"
+        ));
+    }
+}
+
+/// A TUI failure as a CLI error: a bad theme is bad config (exit 2), the rest failed (exit 1).
+fn tui_error(e: TuiError) -> CliError {
+    match e {
+        TuiError::Theme(_) => CliError::usage(e.to_string()),
+        TuiError::Setup(_) | TuiError::Terminal(_) => CliError::failed(e.to_string()),
+    }
+}
+
+/// `harness` with no subcommand: start the core session (new, `--continue` or `--resume`),
+/// run the TUI over it, and print how to resume when the user quits.
+pub async fn run(
+    ctx: CliContext,
+    continue_last: bool,
+    resume: Option<String>,
+    model: Option<String>,
+    agent: Option<String>,
+) -> CliResult {
+    use crate::core::{SessionOptions, SessionStart};
+    // The router's patterns compile while the user types the first message, once the first
+    // screen is drawn (on two cores, compiling at once would slow the start-up it should hide).
+    let _ = std::thread::Builder::new()
+        .name("harness-warm-up".to_string())
+        .spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            crate::router::classify::warm_up();
+        });
+    let config = ctx.load_config(&crate::config::Overrides::default())?;
+    let mut app_config = tui::app_config(&config, &ctx.paths).map_err(tui_error)?;
+    // The App speaks bounded channels; the core's are unbounded (it never waits on the UI).
+    let (ops_tx, mut ops_rx) = mpsc::channel::<Op>(256);
+    let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
+    app_config.image_builder = image_builder(&config, events_tx.downgrade());
+    let deps = ctx.build_core(config)?;
+    app_config.agents = deps
+        .agents
+        .iter()
+        .map(|a| AgentInfo {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            tools: Some(a.tools.clone()),
+        })
+        .collect();
+    let start = match (resume, continue_last) {
+        (Some(id), _) => SessionStart::Resume(id),
+        (None, true) => SessionStart::ContinueLast,
+        (None, false) => SessionStart::New,
+    };
+    let mut session = crate::core::spawn(
+        deps,
+        SessionOptions {
+            start,
+            model,
+            agent,
+            approval: None,
+            headless: false,
+        },
+    )
+    .await
+    .map_err(|e| CliError::usage(e.to_string()))?;
+
+    let core_ops = session.ops.clone();
+    let ops_forward = tokio::spawn(async move {
+        while let Some(op) = ops_rx.recv().await {
+            if core_ops.send(op).is_err() {
+                break;
+            }
+        }
+    });
+    let events_forward = tokio::spawn(async move {
+        while let Some(event) = session.events.recv().await {
+            if events_tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    });
+    let result = tui::run_with_session(app_config, ops_tx, events_rx).await;
+    let _ = session.ops.send(Op::Shutdown);
+    // Give the session a moment to stop its sandbox; never hang the exit on it.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.task).await;
+    crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
+    ops_forward.abort();
+    events_forward.abort();
+    print_resume_hint(result.map_err(tui_error)?);
+    Ok(())
+}
