@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn env(k: &str) -> Option<String> {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn plain(text: &str, width: usize) -> Vec<String> {
