@@ -106,11 +106,7 @@ pub async fn run(
             tools: Some(a.tools.clone()),
         })
         .collect();
-    let start = match (resume, continue_last) {
-        (Some(id), _) => SessionStart::Resume(id),
-        (None, true) => SessionStart::ContinueLast,
-        (None, false) => SessionStart::New,
-    };
+    let start = SessionStart::from_flags(resume, continue_last);
     let mut session = crate::core::spawn(
         deps,
         SessionOptions {

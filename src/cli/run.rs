@@ -39,11 +39,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         ));
     }
     let deps = ctx.build_core(config)?;
-    let start = match (&args.conversation, args.continue_last) {
-        (Some(id), _) => SessionStart::Resume(id.clone()),
-        (None, true) => SessionStart::ContinueLast,
-        (None, false) => SessionStart::New,
-    };
+    let start = SessionStart::from_flags(args.conversation.clone(), args.continue_last);
     let mut session = crate::core::spawn(
         deps,
         SessionOptions {

@@ -32,6 +32,10 @@ mod compact;
 mod effects;
 #[path = "queries.rs"]
 mod queries;
+#[path = "start.rs"]
+mod start;
+
+pub use start::{SessionHandle, SessionOptions, SessionStart, spawn};
 
 use effects::{live_chunk, next_item, tool_done};
 
@@ -40,81 +44,6 @@ const PRELOAD_AFTER: Duration = Duration::from_millis(300);
 
 /// How often a streaming reply's text is saved, so a crash loses at most this much.
 const SAVE_EVERY: Duration = Duration::from_millis(300);
-
-/// Which conversation a session opens with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionStart {
-    New,
-    ContinueLast,
-    /// An id or unique prefix.
-    Resume(String),
-}
-
-/// Per-session choices from the command line.
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    pub start: SessionStart,
-    /// `-m`: pin a model (or `auto`).
-    pub model: Option<String>,
-    /// `-a`: the agent.
-    pub agent: Option<String>,
-    /// `--approve`: overrides config and agent.
-    pub approval: Option<ApprovalMode>,
-    /// Nobody can answer approval requests (`harness run`).
-    pub headless: bool,
-}
-
-/// The front end's side of a running session.
-pub struct SessionHandle {
-    pub ops: mpsc::UnboundedSender<Op>,
-    pub events: mpsc::UnboundedReceiver<Event>,
-    pub task: JoinHandle<()>,
-}
-
-/// Start a session task. Opening the requested conversation happens before this returns, so
-/// an unknown id is an error here, not an event.
-pub async fn spawn(
-    deps: Arc<CoreDeps>,
-    options: SessionOptions,
-) -> Result<SessionHandle, CoreError> {
-    let (ops_tx, ops_rx) = mpsc::unbounded_channel();
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let mut session = Session::new(deps, events_tx, &options)?;
-    match &options.start {
-        SessionStart::New => {}
-        SessionStart::ContinueLast => {
-            if let Some(id) = session.deps.store.most_recent().await? {
-                session.load(id, &options).await?;
-            }
-        }
-        SessionStart::Resume(prefix) => {
-            let id = session.deps.store.resolve(prefix).await?;
-            session.load(id, &options).await?;
-        }
-    }
-    if session.deps.config.sandbox.backend == crate::sandbox::SandboxBackend::Docker {
-        // Containers left by harness processes that died (never other containers).
-        crate::sandbox::docker::orphans::sweep_in_background();
-        if session.deps.config.sandbox.warm {
-            // Start the container now so the first tool call does not wait for it.
-            if let Err(e) = session.tool_context(None, CancellationToken::new()) {
-                tracing::warn!("warm start: {e}");
-            }
-        }
-    }
-    session.announce();
-    for message in &session.deps.permissions.warnings {
-        session.emit(Event::Notice {
-            message: format!("warning: {message}"),
-        });
-    }
-    let task = tokio::spawn(session.run(ops_rx));
-    Ok(SessionHandle {
-        ops: ops_tx,
-        events: events_rx,
-        task,
-    })
-}
 
 struct RunningTool {
     call_id: String,
