@@ -1,5 +1,7 @@
 //! Compaction: summarise the older part of a conversation with a model call, store the summary
-//! (the originals stay for display and search) and rebuild the request history from it.
+//! (the originals stay for display and search) and rebuild the request history from it. The
+//! summary runs as a task the session's loop polls, so an interrupt ends it at once; in a turn
+//! the machine asks for it (`Effect::Compact`) and hears back (`Input::CompactionFinished`).
 //! (A child module of `session`.)
 
 use super::*;
@@ -25,80 +27,100 @@ impl Session {
             .ok_or_else(|| "no model is available to write the summary".to_string())
     }
 
-    /// Summarise the older part of the conversation with `model`, store the summary, and
-    /// rebuild the request history from the store.
-    pub(super) async fn compact(&mut self, model: &ModelRef) -> Result<(), String> {
-        let Some(id) = self.conversation else {
-            return Err("nothing to compact yet".to_string());
-        };
-        let rows = self
-            .deps
-            .store
-            .messages(id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(through) = context::compaction_cut(&rows) else {
-            return Err("the conversation is too short to compact".to_string());
-        };
-        let provider = self
-            .deps
-            .providers
-            .get(&model.provider)
-            .cloned()
-            .ok_or_else(|| format!("provider `{}` is not configured", model.provider))?;
-        let mut messages = context::to_summarise(&rows, through);
-        messages.push(ChatMessage::user(context::SUMMARY_INSTRUCTIONS));
-        let covered = messages.len() - 1;
-        self.emit(Event::RouteChosen {
-            model: model.to_string(),
-            reason: "compaction summary".to_string(),
-        });
-        let mut stream = provider.stream(ChatRequest {
-            model: model.model.clone(),
-            system: Some("You write faithful, compact summaries of conversations between a user and an AI coding assistant.".to_string()),
-            messages,
-            tools: Vec::new(),
-            max_tokens: Some(4096),
-            temperature: None,
-            context_window: u32::try_from(self.deps.context_window(model)).ok(),
-        });
-        let mut summary = String::new();
-        let mut finished = false;
-        while let Some(item) = stream.next().await {
-            match item.map_err(|e| e.to_string())? {
-                ProviderEvent::TextDelta(t) => summary.push_str(&t),
-                ProviderEvent::Done { .. } => {
-                    finished = true;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        if !finished || summary.trim().is_empty() {
-            return Err("the summary stream ended early".to_string());
-        }
-        let mut m = NewMessage::new(id, Role::Summary, summary);
-        m.summary_through = Some(through);
-        m.model = Some(model.to_string());
-        m.provider = Some(model.provider.clone());
-        self.deps
-            .store
-            .append_message(m)
-            .await
-            .map_err(|e| e.to_string())?;
-        let rows = self
-            .deps
-            .store
-            .messages(id)
-            .await
-            .map_err(|e| e.to_string())?;
-        self.history = request_history(&rows);
-        self.history_stale = false;
-        self.last_input_tokens = None;
-        self.added_since = 0;
-        self.emit(Event::Compacted {
-            summarized_messages: covered,
-        });
-        Ok(())
+    /// Start summarising with `model` as a task the run loop polls (so an interrupt stops it
+    /// at once); `finish_compaction` takes its outcome.
+    pub(super) fn start_compaction(&mut self, model: ModelRef) {
+        let deps = self.deps.clone();
+        let conversation = self.conversation;
+        self.compaction = Some(tokio::spawn(async move {
+            let id = conversation.ok_or_else(|| "nothing to compact yet".to_string())?;
+            summarise(&deps, id, &model).await
+        }));
     }
+
+    /// Stop a running compaction. A summary already stored stays; the request history is read
+    /// again from the store before the next request.
+    pub(super) fn cancel_compaction(&mut self) {
+        if let Some(task) = self.compaction.take() {
+            task.abort();
+            self.history_stale = self.conversation.is_some();
+        }
+    }
+
+    /// Take a finished compaction: rebuild the request history from the store's rows, then
+    /// tell the running turn (or, for `/compact`, the front end).
+    pub(super) async fn finish_compaction(&mut self, outcome: Result<Compaction, String>) {
+        self.compaction = None;
+        let outcome = outcome.map(|done| {
+            self.history = request_history(&done.rows);
+            self.history_stale = false;
+            self.last_input_tokens = None;
+            self.added_since = 0;
+            done.covered
+        });
+        if self.machine.is_some() {
+            self.feed(Input::CompactionFinished(outcome)).await;
+            return;
+        }
+        match outcome {
+            Ok(summarized_messages) => self.emit(Event::Compacted {
+                summarized_messages,
+            }),
+            Err(e) => self.error(e),
+        }
+    }
+}
+
+/// A summary stored: the conversation's rows after it, and how many messages it covers.
+pub(super) struct Compaction {
+    rows: Vec<crate::store::StoredMessage>,
+    covered: usize,
+}
+
+/// Summarise the older part of conversation `id` with `model` and store the summary (the
+/// originals stay for display and search).
+async fn summarise(deps: &CoreDeps, id: ConversationId, model: &ModelRef) -> Result<Compaction, String> {
+    let rows = deps.store.messages(id).await.map_err(|e| e.to_string())?;
+    let Some(through) = context::compaction_cut(&rows) else {
+        return Err("the conversation is too short to compact".to_string());
+    };
+    let provider = deps
+        .providers
+        .get(&model.provider)
+        .cloned()
+        .ok_or_else(|| format!("provider `{}` is not configured", model.provider))?;
+    let mut messages = context::to_summarise(&rows, through);
+    messages.push(ChatMessage::user(context::SUMMARY_INSTRUCTIONS));
+    let covered = messages.len() - 1;
+    let mut stream = provider.stream(ChatRequest {
+        model: model.model.clone(),
+        system: Some("You write faithful, compact summaries of conversations between a user and an AI coding assistant.".to_string()),
+        messages,
+        tools: Vec::new(),
+        max_tokens: Some(4096),
+        temperature: None,
+        context_window: u32::try_from(deps.context_window(model)).ok(),
+    });
+    let mut summary = String::new();
+    let mut finished = false;
+    while let Some(item) = stream.next().await {
+        match item.map_err(|e| e.to_string())? {
+            ProviderEvent::TextDelta(t) => summary.push_str(&t),
+            ProviderEvent::Done { .. } => {
+                finished = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !finished || summary.trim().is_empty() {
+        return Err("the summary stream ended early".to_string());
+    }
+    let mut m = NewMessage::new(id, Role::Summary, summary);
+    m.summary_through = Some(through);
+    m.model = Some(model.to_string());
+    m.provider = Some(model.provider.clone());
+    deps.store.append_message(m).await.map_err(|e| e.to_string())?;
+    let rows = deps.store.messages(id).await.map_err(|e| e.to_string())?;
+    Ok(Compaction { rows, covered })
 }

@@ -21,10 +21,12 @@ impl Session {
                 }
                 self.push_history(ChatMessage::user(text));
             }
-            Effect::StartStream { model, step } => return self.start_stream(model, step).await,
+            Effect::StartStream { model, .. } => return self.start_stream(model),
             Effect::CancelStream => {
                 self.stream = None;
             }
+            Effect::Compact { model } => self.start_compaction(model),
+            Effect::CancelCompaction => self.cancel_compaction(),
             Effect::BeginAssistant { model, reason } => {
                 let id = self.conversation?;
                 let mut m = NewMessage::new(id, Role::Assistant, "");
@@ -193,7 +195,7 @@ impl Session {
         )
     }
 
-    pub(super) async fn start_stream(&mut self, model: ModelRef, step: u32) -> Option<Input> {
+    pub(super) fn start_stream(&mut self, model: ModelRef) -> Option<Input> {
         let Some(provider) = self.deps.providers.get(&model.provider).cloned() else {
             return Some(Input::StreamFailed(ProviderError::ModelNotFound {
                 provider: model.provider.clone(),
@@ -203,18 +205,6 @@ impl Session {
         let system = self.system_prompt();
         let tools = self.tools.specs();
         let window = self.deps.context_window(&model);
-        // Compact before a request that would pass the threshold (only at a turn's first step:
-        // mid-loop the tool pairs of the current step must stay verbatim).
-        if step == 1 {
-            let estimate = self.estimate(&system, &tools);
-            if estimate as f64 > self.deps.config.session.compact_threshold * window as f64 {
-                if let Err(e) = self.compact(&model).await {
-                    self.error(format!(
-                        "could not compact the conversation ({e}); sending it whole"
-                    ));
-                }
-            }
-        }
         let request = ChatRequest {
             model: model.model.clone(),
             system: Some(system),
@@ -427,6 +417,18 @@ pub(super) async fn tool_done(tool: &mut Option<RunningTool>) -> Input {
                 is_error: output.is_error,
             }
         }
+        None => std::future::pending().await,
+    }
+}
+
+pub(super) async fn compaction_done(
+    task: &mut Option<JoinHandle<Result<super::compact::Compaction, String>>>,
+) -> Result<super::compact::Compaction, String> {
+    match task {
+        Some(t) => match t.await {
+            Ok(outcome) => outcome,
+            Err(e) => Err(format!("the summary task failed: {e}")),
+        },
         None => std::future::pending().await,
     }
 }

@@ -11,20 +11,28 @@
 //!   stores the partial text as `incomplete` and says so;
 //! - every tool call gets exactly one result (run, denied, cancelled or skipped), so the next
 //!   request is always valid;
-//! - an interrupt stops the stream or the tool at once and keeps what was produced.
+//! - an interrupt stops the stream, the tool or the compaction at once and keeps what was
+//!   produced;
+//! - a turn the router cannot place still stores the user's message and ends with an error;
+//! - a conversation over the compaction threshold of the chosen model is summarised (once per
+//!   turn, at its first request) before the request; a failed summary sends it whole.
 
 use crate::message::{MessageStatus, ModelRef, ToolCall, Usage};
-use crate::permissions::{Reason, Verdict, prefix::suggest_prefix};
-use crate::protocol::{ApprovalDecision, ApprovalMode, Event};
+use crate::protocol::{ApprovalDecision, Event};
 use crate::providers::{ProviderError, ProviderEvent, StopReason};
-use crate::tools::approval::{ApprovalPolicy, denied_output, refusal};
-use std::collections::{HashSet, VecDeque};
+use crate::tools::approval::denied_output;
+use std::collections::VecDeque;
+
+mod permissions;
+pub use permissions::{Disposition, Permissions};
 
 /// A model the router offered for this turn, with the reason shown to the user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub model: ModelRef,
     pub reason: String,
+    /// The request history passes this model's compaction threshold: summarise it first.
+    pub needs_compaction: bool,
 }
 
 /// Something that happened.
@@ -35,6 +43,13 @@ pub enum Input {
         text: String,
         candidates: Vec<Candidate>,
     },
+    /// A user message the router could not place (no model available, a bad pin...).
+    RouteFailed {
+        text: String,
+        error: String,
+    },
+    /// The compaction asked for ended: the number of messages summarised, or why it failed.
+    CompactionFinished(Result<usize, String>),
     Provider(ProviderEvent),
     /// The stream failed (transport, HTTP, in-band error, or ended without its terminal marker).
     StreamFailed(ProviderError),
@@ -64,6 +79,13 @@ pub enum Effect {
     },
     /// Drop the running stream.
     CancelStream,
+    /// Summarise the older part of the conversation with `model` (a task the session polls,
+    /// answering with `Input::CompactionFinished`), then rebuild the request history.
+    Compact {
+        model: ModelRef,
+    },
+    /// Stop the running compaction (its summary, if already stored, stays).
+    CancelCompaction,
     /// Create the assistant row (status `streaming`) now that content has started.
     BeginAssistant {
         model: ModelRef,
@@ -104,81 +126,10 @@ pub struct FinishedReply {
     pub usage: Usage,
 }
 
-/// What to do with a tool call before running it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Disposition {
-    Run,
-    /// Ask the user, offering `prefix` for "always allow commands like this".
-    Ask {
-        prefix: Option<String>,
-    },
-    /// Do not run it; the text is the result the model sees.
-    Deny(String),
-}
-
-/// The approval rules of one conversation: the policy (mode, permission rules, "always"
-/// answers, protected places), which tools change things, and whether anyone can answer a
-/// question.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Permissions {
-    pub policy: ApprovalPolicy,
-    /// Names of tools that change something (bash, write, edit). Unknown names are not here:
-    /// they run, and the registry answers them with an error the model can read.
-    pub needs_approval: HashSet<String>,
-    /// No one can answer (headless `ask`): asking becomes denying, with a message saying why.
-    pub headless: bool,
-}
-
-impl Permissions {
-    pub fn new(
-        mode: ApprovalMode,
-        needs_approval: impl IntoIterator<Item = String>,
-        headless: bool,
-    ) -> Self {
-        Self::with_policy(ApprovalPolicy::new(mode), needs_approval, headless)
-    }
-
-    pub fn with_policy(
-        policy: ApprovalPolicy,
-        needs_approval: impl IntoIterator<Item = String>,
-        headless: bool,
-    ) -> Self {
-        Self {
-            policy,
-            needs_approval: needs_approval.into_iter().collect(),
-            headless,
-        }
-    }
-
-    /// Run, ask or refuse `call`: the permission evaluation, a pure function of the call and
-    /// the rules held here.
-    pub fn disposition(&self, call: &ToolCall) -> Disposition {
-        let changes = self.needs_approval.contains(&call.name);
-        let evaluation = self.policy.evaluate(call, changes);
-        match evaluation.verdict {
-            Verdict::Allow => Disposition::Run,
-            Verdict::Ask if !self.headless => Disposition::Ask {
-                // "Always allow" can only widen what the mode decided: a rule or a protected
-                // place asks whatever this conversation allows.
-                prefix: match (&evaluation.reason, call.name.as_str()) {
-                    (Reason::Mode(_), "bash") => call
-                        .arguments
-                        .get("command")
-                        .and_then(|c| c.as_str())
-                        .and_then(suggest_prefix),
-                    _ => None,
-                },
-            },
-            Verdict::Ask | Verdict::Deny => {
-                Disposition::Deny(refusal(&call.name, &evaluation, self.headless))
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Idle,
+    Compacting,
     Streaming,
     AwaitingApproval,
     RunningTool,
@@ -195,6 +146,10 @@ pub struct TurnMachine {
     route_reason: String,
     step: u32,
     max_steps: u32,
+    /// Compaction was tried in this turn (it is, at most once).
+    compacted: bool,
+    /// The route reason of the request waiting for the compaction (a fallback's).
+    deferred_reason: Option<String>,
     permissions: Permissions,
     // the current request
     began: bool,
@@ -217,6 +172,8 @@ impl TurnMachine {
             route_reason: String::new(),
             step: 0,
             max_steps: max_steps.max(1),
+            compacted: false,
+            deferred_reason: None,
             permissions,
             began: false,
             text: String::new(),
@@ -250,19 +207,37 @@ impl TurnMachine {
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
         let mut fx = Vec::new();
         match (self.phase, input) {
+            (Phase::Idle, Input::Start { text, candidates }) if candidates.is_empty() => {
+                let error = "no model to send this to: configure a provider and a model (see `harness config check`)";
+                self.route_failed(&mut fx, text, error.to_string());
+            }
             (Phase::Idle, Input::Start { text, candidates }) => {
                 fx.push(Effect::PersistUser { text });
-                if candidates.is_empty() {
-                    fx.push(Effect::Emit(Event::Error {
-                        message: "no model to send this to: configure a provider and a model (see `harness config check`)".to_string(),
+                self.candidates = candidates;
+                self.step = 1;
+                self.start_request(&mut fx, None);
+            }
+            (Phase::Idle, Input::RouteFailed { text, error }) => {
+                self.route_failed(&mut fx, text, error)
+            }
+            (Phase::Compacting, Input::CompactionFinished(outcome)) => {
+                fx.push(Effect::Emit(match outcome {
+                    Ok(summarized_messages) => Event::Compacted {
+                        summarized_messages,
+                    },
+                    Err(e) => Event::Error {
+                        message: format!(
+                            "could not compact the conversation ({e}); sending it whole"
+                        ),
                         retryable: false,
-                    }));
-                    self.finish(&mut fx, MessageStatus::Error);
-                } else {
-                    self.candidates = candidates;
-                    self.step = 1;
-                    self.start_request(&mut fx, None);
-                }
+                    },
+                }));
+                let reason = self.deferred_reason.take();
+                self.start_request(&mut fx, reason);
+            }
+            (Phase::Compacting, Input::Interrupt) => {
+                fx.push(Effect::CancelCompaction);
+                self.finish(&mut fx, MessageStatus::Cancelled);
             }
             (Phase::Streaming, Input::Provider(event)) => self.on_provider(&mut fx, event),
             (Phase::Streaming, Input::StreamFailed(error)) => self.on_stream_failed(&mut fx, error),
@@ -343,14 +318,36 @@ impl TurnMachine {
         &self.candidates[self.candidate.min(self.candidates.len() - 1)]
     }
 
+    fn route_failed(&mut self, fx: &mut Vec<Effect>, text: String, error: String) {
+        // The message is kept even though nothing could answer it.
+        fx.push(Effect::PersistUser { text });
+        fx.push(Effect::Emit(Event::Error {
+            message: error,
+            retryable: false,
+        }));
+        self.finish(fx, MessageStatus::Error);
+    }
+
     fn start_request(&mut self, fx: &mut Vec<Effect>, reason_override: Option<String>) {
+        let c = self.current_candidate().clone();
+        if self.step == 1 && c.needs_compaction && !self.compacted {
+            // Only at a turn's first request: mid-loop the tool pairs must stay verbatim.
+            self.compacted = true;
+            self.phase = Phase::Compacting;
+            fx.push(Effect::Emit(Event::RouteChosen {
+                model: c.model.to_string(),
+                reason: "compaction summary".to_string(),
+            }));
+            fx.push(Effect::Compact { model: c.model });
+            self.deferred_reason = reason_override;
+            return;
+        }
         self.began = false;
         self.text.clear();
         self.reasoning.clear();
         self.calls.clear();
         self.request_usage = Usage::default();
         self.phase = Phase::Streaming;
-        let c = self.current_candidate().clone();
         let reason = reason_override.unwrap_or_else(|| {
             if self.step > 1 {
                 format!("{} (step {})", c.reason, self.step)
@@ -537,5 +534,4 @@ impl TurnMachine {
 }
 
 #[cfg(test)]
-#[path = "machine_tests.rs"]
 mod tests;

@@ -24,7 +24,7 @@ impl Session {
             include_deleted,
         };
         match self.deps.store.list_with_total(q).await {
-            Ok((conversations, total)) => self.emit(Event::ConversationList {
+            Ok((conversations, total)) => self.reply(Event::ConversationList {
                 query,
                 offset,
                 total: total as usize,
@@ -41,7 +41,7 @@ impl Session {
             self.deps.store.restore(id).await
         };
         match result {
-            Ok(()) => self.emit(Event::ConversationDeleted {
+            Ok(()) => self.reply(Event::ConversationDeleted {
                 conversation_id: id,
                 deleted,
             }),
@@ -66,7 +66,7 @@ impl Session {
                 let start = rows
                     .first()
                     .map_or(before, |m| usize::try_from(m.ordinal - 1).unwrap_or(0));
-                self.emit(Event::HistoryPage {
+                self.reply(Event::HistoryPage {
                     conversation_id: id,
                     start,
                     total: self.stored_count,
@@ -82,7 +82,7 @@ impl Session {
         match self.deps.store.recent_prompts(limit).await {
             Ok(mut prompts) => {
                 prompts.reverse();
-                self.emit(Event::PromptHistory { prompts });
+                self.reply(Event::PromptHistory { prompts });
             }
             Err(e) => self.error(e.to_string()),
         }
@@ -117,7 +117,7 @@ impl Session {
         };
         let written = tokio::fs::write(&target, text).await;
         match written {
-            Ok(()) => self.emit(Event::Notice {
+            Ok(()) => self.reply(Event::Notice {
                 message: format!("exported to {}", target.display()),
             }),
             Err(e) => self.error(format!("cannot write {}: {e}", target.display())),
@@ -142,7 +142,7 @@ impl Session {
             .iter()
             .map(|p| format!("~/{p}"))
             .collect();
-        self.emit(Event::Permissions {
+        self.reply(Event::Permissions {
             mode: policy.mode,
             rules,
             always_ask: vec![

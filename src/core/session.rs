@@ -17,6 +17,7 @@ use crate::sandbox::Sandbox;
 use crate::store::NewMessage;
 use crate::store::messages::Finish;
 use crate::tools::{ApprovalPolicy, ApprovalPreview, ToolContext, ToolOutput, ToolRegistry};
+use super::live::{Inbound, LiveSessions, SessionRef, SubscriberId, Subscribers, SwitchAnswer};
 use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -35,9 +36,10 @@ mod queries;
 #[path = "start.rs"]
 mod start;
 
-pub use start::{SessionHandle, SessionOptions, SessionStart, spawn};
+pub use start::{SessionHandle, SessionOptions, SessionStart};
+pub(in crate::core) use start::start_session;
 
-use effects::{live_chunk, next_item, tool_done};
+use effects::{compaction_done, live_chunk, next_item, tool_done};
 
 /// How long after the first history page the whole conversation is read.
 const PRELOAD_AFTER: Duration = Duration::from_millis(300);
@@ -53,7 +55,14 @@ struct RunningTool {
 
 struct Session {
     deps: Arc<CoreDeps>,
-    events: mpsc::UnboundedSender<Event>,
+    /// This session's inbox, as the live map holds it.
+    me: SessionRef,
+    open_sessions: Arc<LiveSessions>,
+    /// The front ends hearing this session; it ends when the last one leaves.
+    subscribers: Subscribers,
+    /// The front end whose `Op` is being handled: answers to questions and refusals go to it
+    /// alone, what a turn does goes to every front end.
+    asker: Option<SubscriberId>,
     /// The conversation's row exists once this is set.
     conversation: Option<ConversationId>,
     /// The id a new conversation will get when its first message is stored.
@@ -95,12 +104,15 @@ struct Session {
     saved_len: usize,
     tool: Option<RunningTool>,
     live: Option<mpsc::Receiver<String>>,
+    /// A summary being written (in a turn, or for `/compact`).
+    compaction: Option<JoinHandle<Result<compact::Compaction, String>>>,
 }
 
 impl Session {
     fn new(
         deps: Arc<CoreDeps>,
-        events: mpsc::UnboundedSender<Event>,
+        open_sessions: Arc<LiveSessions>,
+        me: SessionRef,
         options: &SessionOptions,
     ) -> Result<Self, CoreError> {
         let agent_name = options
@@ -124,7 +136,10 @@ impl Session {
             permissions_for(&deps, &agent, &tools, options.approval, options.headless);
         Ok(Self {
             deps,
-            events,
+            me,
+            open_sessions,
+            subscribers: Subscribers::default(),
+            asker: None,
             conversation: None,
             pending_id: ConversationId::new(),
             history_stale: false,
@@ -152,11 +167,35 @@ impl Session {
             saved_len: 0,
             tool: None,
             live: None,
+            compaction: None,
         })
     }
 
     fn emit(&self, event: Event) {
-        let _ = self.events.send(event);
+        self.subscribers.broadcast(event);
+    }
+
+    /// To the front end that asked (or to all, outside an `Op`).
+    fn reply(&self, event: Event) {
+        match self.asker {
+            Some(id) => self.subscribers.send_to(id, event),
+            None => self.emit(event),
+        }
+    }
+
+    /// Mark the conversation as open here (see `LiveSessions`).
+    fn claim(&self, id: ConversationId) -> Result<(), CoreError> {
+        self.open_sessions.claim(id, &self.me).map_err(|_| {
+            CoreError::Start(format!(
+                "conversation {id} is already open in another session of this process"
+            ))
+        })
+    }
+
+    fn release(&self) {
+        if let Some(id) = self.conversation {
+            self.open_sessions.release(id, self.me.key);
+        }
     }
 
     fn announce(&self) {
@@ -196,6 +235,10 @@ impl Session {
         self.stored_count = usize::try_from(summary.message_count).unwrap_or(usize::MAX);
         self.last_input_tokens = None;
         self.added_since = 0;
+        if self.conversation != Some(id) {
+            self.claim(id)?;
+            self.release();
+        }
         self.conversation = Some(id);
         Ok(())
     }
@@ -238,14 +281,14 @@ impl Session {
         self.agent = agent;
     }
 
-    async fn run(mut self, mut ops: mpsc::UnboundedReceiver<Op>) {
+    async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Inbound>) {
         let mut save_tick = tokio::time::interval(SAVE_EVERY);
         save_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        while !self.subscribers.is_empty() {
             tokio::select! {
-                op = ops.recv() => match op {
-                    None | Some(Op::Shutdown) => break,
-                    Some(op) => self.on_op(op).await,
+                inbound = inbox.recv() => match inbound {
+                    None => break,
+                    Some(inbound) => self.on_inbound(inbound).await,
                 },
                 item = next_item(&mut self.stream) => self.on_stream_item(item).await,
                 done = tool_done(&mut self.tool) => {
@@ -258,6 +301,7 @@ impl Session {
                         self.emit(Event::ToolOutputDelta { id: t.call_id.clone(), chunk });
                     }
                 }
+                done = compaction_done(&mut self.compaction) => self.finish_compaction(done).await,
                 _ = save_tick.tick(), if self.assistant.is_some() => self.save_partial().await,
                 _ = tokio::time::sleep_until(self.preload_at.unwrap_or_else(tokio::time::Instant::now)), if self.preload_at.is_some() => {
                     self.preload_at = None;
@@ -271,6 +315,7 @@ impl Session {
         if self.machine.is_some() {
             self.feed(Input::Interrupt).await;
         }
+        self.cancel_compaction();
         if !self.pending.is_empty() {
             // The last chance to keep what the disk could not take.
             if let Err(e) = self.pending.flush(&self.deps.store).await {
@@ -283,6 +328,86 @@ impl Session {
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;
         }
+        self.release();
+    }
+
+    async fn on_inbound(&mut self, inbound: Inbound) {
+        match inbound {
+            Inbound::Op { from, op } => {
+                self.asker = Some(from);
+                self.on_op(op).await;
+                self.asker = None;
+            }
+            Inbound::Attach { id, events } => {
+                self.subscribers.add(id, events);
+                self.asker = Some(id);
+                self.announce();
+                let running = if self.machine.is_some() {
+                    "; a turn is running, its events follow"
+                } else {
+                    ""
+                };
+                self.reply(Event::Notice {
+                    message: format!(
+                        "joined the session that already has this conversation open (one turn at a time){running}"
+                    ),
+                });
+                self.asker = None;
+            }
+            Inbound::Switch { from, op, answer } => {
+                self.asker = Some(from);
+                let _ = answer.send(self.switch(from, op).await);
+                self.asker = None;
+            }
+            Inbound::Detach { id, answer } => {
+                self.subscribers.remove(id);
+                let _ = answer.send(self.subscribers.is_empty());
+            }
+        }
+    }
+
+    /// `/new` or `/resume` from front end `from`: in place when it is this session's only
+    /// front end and the target is not open in another session; otherwise the front end
+    /// leaves (the session goes on for the others) and opens the target itself.
+    async fn switch(&mut self, from: SubscriberId, op: Op) -> SwitchAnswer {
+        let target = match &op {
+            Op::Resume { conversation_id } => Some(*conversation_id),
+            _ => None,
+        };
+        let shared = self.subscribers.len() > 1;
+        if !shared && self.busy() {
+            return SwitchAnswer::Stayed;
+        }
+        let elsewhere = target
+            .and_then(|id| self.open_sessions.get(id))
+            .is_some_and(|s| s.key != self.me.key);
+        if !shared && !elsewhere {
+            self.on_op(op).await;
+            return SwitchAnswer::Stayed;
+        }
+        if let Some(id) = target {
+            if let Err(e) = self.deps.store.conversation(id).await {
+                self.error(e.to_string());
+                return SwitchAnswer::Stayed;
+            }
+        }
+        self.subscribers.remove(from);
+        SwitchAnswer::Left(match target {
+            Some(id) => SessionOptions {
+                start: SessionStart::Resume(id.to_string()),
+                model: None,
+                agent: None,
+                approval: self.approval_flag,
+                headless: self.permissions.headless,
+            },
+            None => SessionOptions {
+                start: SessionStart::New,
+                model: self.pin.as_ref().map(|p| p.model.clone()),
+                agent: Some(self.agent.name.clone()),
+                approval: self.approval_flag,
+                headless: self.permissions.headless,
+            },
+        })
     }
 
     async fn on_op(&mut self, op: Op) {
@@ -291,6 +416,12 @@ impl Session {
             Op::Interrupt => {
                 if self.machine.is_some() {
                     self.feed(Input::Interrupt).await;
+                } else if self.compaction.is_some() {
+                    self.cancel_compaction();
+                    self.emit(Event::Notice {
+                        message: "compaction interrupted: the conversation is sent whole"
+                            .to_string(),
+                    });
                 }
             }
             Op::Approve { call_id, decision } => {
@@ -310,6 +441,7 @@ impl Session {
                 if self.busy() {
                     return;
                 }
+                self.release();
                 if let Some(sandbox) = self.sandbox.take() {
                     sandbox.shutdown().await;
                 }
@@ -357,9 +489,11 @@ impl Session {
                     Ok(m) => m,
                     Err(e) => return self.error(e),
                 };
-                if let Err(e) = self.compact(&model).await {
-                    self.error(e);
-                }
+                self.emit(Event::RouteChosen {
+                    model: model.to_string(),
+                    reason: "compaction summary".to_string(),
+                });
+                self.start_compaction(model);
             }
             Op::SetTitle { title } => match self.conversation {
                 Some(id) => {
@@ -403,6 +537,9 @@ impl Session {
         if self.machine.is_some() {
             self.error("a turn is running: interrupt it first (Esc)".to_string());
             true
+        } else if self.compaction.is_some() {
+            self.error("the conversation is being compacted: wait, or interrupt it (Esc)".to_string());
+            true
         } else {
             false
         }
@@ -412,7 +549,7 @@ impl Session {
     /// turn's end is not left hanging.
     fn refuse(&self, message: String) {
         self.error(message);
-        self.emit(Event::TurnComplete {
+        self.reply(Event::TurnComplete {
             conversation_id: self.conversation.unwrap_or(self.pending_id),
             status: MessageStatus::Error,
             usage: Default::default(),
@@ -421,7 +558,7 @@ impl Session {
     }
 
     fn error(&self, message: String) {
-        self.emit(Event::Error {
+        self.reply(Event::Error {
             message,
             retryable: false,
         });
@@ -480,6 +617,8 @@ impl Session {
             .await
             .map_err(|e| e.to_string())?;
         self.conversation = Some(created.id);
+        // A fresh id: no other session can hold it.
+        let _ = self.claim(created.id);
         Ok(created.id)
     }
 
@@ -502,10 +641,20 @@ impl Session {
             return self.refuse("the message is empty: type something to send".to_string());
         }
         self.ensure_history().await;
-        let conversation = match self.ensure_conversation().await {
-            Ok(id) => id,
-            Err(e) => return self.refuse(e),
-        };
+        if let Err(e) = self.ensure_conversation().await {
+            return self.refuse(e);
+        }
+        let input = self.route(text);
+        self.machine = Some(TurnMachine::new(
+            self.permissions.clone(),
+            self.deps.config.session.max_steps,
+        ));
+        self.feed(input).await;
+    }
+
+    /// Ask the router for this message's models, each marked when the request history passes
+    /// its compaction threshold.
+    fn route(&mut self, text: String) -> Input {
         let available = |p: &str| self.deps.providers.health.is_available(p);
         let decision = self.deps.router.route_request(&RouteInput {
             text: &text,
@@ -515,42 +664,33 @@ impl Session {
             config: &self.deps.config,
             available: &available,
         });
-        let candidates: Vec<Candidate> = match decision {
-            Ok(d) => {
-                self.previous_category = Some(d.category);
-                d.candidates
-                    .iter()
-                    .filter_map(|c| {
-                        ModelRef::parse(&c.model).map(|model| Candidate {
-                            model,
-                            reason: c.reason.clone(),
-                        })
-                    })
-                    .collect()
-            }
+        let decision = match decision {
+            Ok(d) => d,
             Err(e) => {
-                // The message is kept even though nothing could answer it.
-                let _ = self
-                    .deps
-                    .store
-                    .append_message(NewMessage::new(conversation, Role::User, text.clone()))
-                    .await;
-                self.history.push(ChatMessage::user(text));
-                self.error(e.to_string());
-                self.emit(Event::TurnComplete {
-                    conversation_id: conversation,
-                    status: MessageStatus::Error,
-                    usage: Default::default(),
-                    unsaved: 0,
-                });
-                return;
+                return Input::RouteFailed {
+                    text,
+                    error: e.to_string(),
+                };
             }
         };
-        self.machine = Some(TurnMachine::new(
-            self.permissions.clone(),
-            self.deps.config.session.max_steps,
-        ));
-        self.feed(Input::Start { text, candidates }).await;
+        self.previous_category = Some(decision.category);
+        let estimate = self.estimate(&self.system_prompt(), &self.tools.specs())
+            + context::estimate_message(&ChatMessage::user(text.clone()));
+        let threshold = self.deps.config.session.compact_threshold;
+        let candidates = decision
+            .candidates
+            .iter()
+            .filter_map(|c| {
+                let model = ModelRef::parse(&c.model)?;
+                let window = self.deps.context_window(&model);
+                Some(Candidate {
+                    needs_compaction: estimate as f64 > threshold * window as f64,
+                    model,
+                    reason: c.reason.clone(),
+                })
+            })
+            .collect();
+        Input::Start { text, candidates }
     }
 
     /// Hand one input to the machine and perform its effects, feeding back any input an

@@ -1,6 +1,6 @@
 //! Starting a session: which conversation it opens with, the command line's choices, the front
-//! end's handle, and `spawn` (a child module of `session`, since it opens the conversation on the
-//! session before its task starts).
+//! end's handle, and `start_session` (a child module of `session`, since it opens the
+//! conversation on the session before its task starts; `Core` in service.rs calls it).
 
 use super::*;
 
@@ -38,32 +38,40 @@ pub struct SessionOptions {
     pub headless: bool,
 }
 
-/// The front end's side of a running session.
+/// A front end's side of a session: `Op`s in, `Event`s out. `task` ends after `Op::Shutdown`
+/// (or dropping `ops`) once the session has saved what it must, if this was its last front end.
 pub struct SessionHandle {
     pub ops: mpsc::UnboundedSender<Op>,
     pub events: mpsc::UnboundedReceiver<Event>,
     pub task: JoinHandle<()>,
 }
 
-/// Start a session task. Opening the requested conversation happens before this returns, so
-/// an unknown id is an error here, not an event.
-pub async fn spawn(
+/// Start a session task heard by front end `subscriber`. Opening the requested conversation
+/// happens before this returns, so an unknown id is an error here, not an event.
+pub(in crate::core) async fn start_session(
     deps: Arc<CoreDeps>,
-    options: SessionOptions,
-) -> Result<SessionHandle, CoreError> {
-    let (ops_tx, ops_rx) = mpsc::unbounded_channel();
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let mut session = Session::new(deps, events_tx, &options)?;
+    open_sessions: Arc<LiveSessions>,
+    options: &SessionOptions,
+    subscriber: SubscriberId,
+    events: mpsc::UnboundedSender<Event>,
+) -> Result<SessionRef, CoreError> {
+    let (inbox_tx, inbox_rx) = mpsc::unbounded_channel();
+    let me = SessionRef {
+        key: super::super::live::next_id(),
+        inbox: inbox_tx,
+    };
+    let mut session = Session::new(deps, open_sessions, me.clone(), options)?;
+    session.subscribers.add(subscriber, events);
     match &options.start {
         SessionStart::New => {}
         SessionStart::ContinueLast => {
             if let Some(id) = session.deps.store.most_recent().await? {
-                session.load(id, &options).await?;
+                session.load(id, options).await?;
             }
         }
         SessionStart::Resume(prefix) => {
             let id = session.deps.store.resolve(prefix).await?;
-            session.load(id, &options).await?;
+            session.load(id, options).await?;
         }
     }
     if session.deps.config.sandbox.backend == crate::sandbox::SandboxBackend::Docker {
@@ -82,10 +90,6 @@ pub async fn spawn(
             message: format!("warning: {message}"),
         });
     }
-    let task = tokio::spawn(session.run(ops_rx));
-    Ok(SessionHandle {
-        ops: ops_tx,
-        events: events_rx,
-        task,
-    })
+    tokio::spawn(session.run(inbox_rx));
+    Ok(me)
 }

@@ -2,6 +2,8 @@
 //! effects it must produce, written compactly.
 
 use super::*;
+use crate::protocol::ApprovalMode;
+use crate::tools::approval::ApprovalPolicy;
 use crate::message::ModelRef;
 use serde_json::json;
 
@@ -14,6 +16,7 @@ fn cands(list: &[&str]) -> Vec<Candidate> {
         .map(|m| Candidate {
             model: model(m),
             reason: format!("rule r ({m})"),
+            needs_compaction: false,
         })
         .collect()
 }
@@ -136,6 +139,11 @@ fn show(e: &Effect) -> String {
         Effect::PersistUser { text } => format!("user {text}"),
         Effect::StartStream { model, step } => format!("stream {model} #{step}"),
         Effect::CancelStream => "cancel-stream".into(),
+        Effect::Compact { model } => format!("compact {model}"),
+        Effect::CancelCompaction => "cancel-compaction".into(),
+        Effect::Emit(Event::Compacted {
+            summarized_messages,
+        }) => format!("compacted {summarized_messages}"),
         Effect::BeginAssistant { model, .. } => format!("begin {model}"),
         Effect::FinishAssistant(r) => format!(
             "finish {} {:?} calls={}",
@@ -592,5 +600,5 @@ fn an_in_band_error_after_content_is_not_retryable() {
     }
 }
 
-#[path = "machine_approval_tests.rs"]
 mod approvals;
+mod route_and_compaction;
