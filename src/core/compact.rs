@@ -79,7 +79,11 @@ pub(super) struct Compaction {
 
 /// Summarise the older part of conversation `id` with `model` and store the summary (the
 /// originals stay for display and search).
-async fn summarise(deps: &CoreDeps, id: ConversationId, model: &ModelRef) -> Result<Compaction, String> {
+async fn summarise(
+    deps: &CoreDeps,
+    id: ConversationId,
+    model: &ModelRef,
+) -> Result<Compaction, String> {
     let rows = deps.store.messages(id).await.map_err(|e| e.to_string())?;
     let Some(through) = context::compaction_cut(&rows) else {
         return Err("the conversation is too short to compact".to_string());
@@ -120,7 +124,10 @@ async fn summarise(deps: &CoreDeps, id: ConversationId, model: &ModelRef) -> Res
     m.summary_through = Some(through);
     m.model = Some(model.to_string());
     m.provider = Some(model.provider.clone());
-    deps.store.append_message(m).await.map_err(|e| e.to_string())?;
+    deps.store
+        .append_message(m)
+        .await
+        .map_err(|e| e.to_string())?;
     let rows = deps.store.messages(id).await.map_err(|e| e.to_string())?;
     Ok(Compaction { rows, covered })
 }

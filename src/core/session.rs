@@ -4,6 +4,7 @@
 //! (SQLite, HTTP, Docker, files) happens here or on tasks it spawns.
 
 use super::context::{self, request_history};
+use super::live::{Inbound, LiveSessions, SessionRef, SubscriberId, Subscribers, SwitchAnswer};
 use super::machine::{Candidate, Effect, FinishedReply, Input, Permissions, TurnMachine};
 use super::setup::{CoreDeps, CoreError};
 use crate::agents::Agent;
@@ -17,7 +18,6 @@ use crate::sandbox::Sandbox;
 use crate::store::NewMessage;
 use crate::store::messages::Finish;
 use crate::tools::{ApprovalPolicy, ApprovalPreview, ToolContext, ToolOutput, ToolRegistry};
-use super::live::{Inbound, LiveSessions, SessionRef, SubscriberId, Subscribers, SwitchAnswer};
 use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -36,8 +36,8 @@ mod queries;
 #[path = "start.rs"]
 mod start;
 
-pub use start::{SessionHandle, SessionOptions, SessionStart};
 pub(in crate::core) use start::start_session;
+pub use start::{SessionHandle, SessionOptions, SessionStart};
 
 use effects::{compaction_done, live_chunk, next_item, tool_done};
 
@@ -538,7 +538,9 @@ impl Session {
             self.error("a turn is running: interrupt it first (Esc)".to_string());
             true
         } else if self.compaction.is_some() {
-            self.error("the conversation is being compacted: wait, or interrupt it (Esc)".to_string());
+            self.error(
+                "the conversation is being compacted: wait, or interrupt it (Esc)".to_string(),
+            );
             true
         } else {
             false

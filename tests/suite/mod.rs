@@ -9,6 +9,7 @@ mod tools;
 
 mod core_inprocess;
 mod core_run;
+mod core_service;
 mod docker;
 mod docker_lifecycle;
 mod docker_signals;

@@ -2,9 +2,9 @@
 //! effects it must produce, written compactly.
 
 use super::*;
+use crate::message::ModelRef;
 use crate::protocol::ApprovalMode;
 use crate::tools::approval::ApprovalPolicy;
-use crate::message::ModelRef;
 use serde_json::json;
 
 fn model(s: &str) -> ModelRef {
