@@ -249,27 +249,7 @@ impl TurnMachine {
                 self.finish(&mut fx, MessageStatus::Cancelled);
             }
             (Phase::AwaitingApproval, Input::ApprovalAnswered { call_id, decision }) => {
-                let Some(call) = self.current.clone().filter(|c| c.id == call_id) else {
-                    return fx; // an answer to a call that is not waiting: ignore
-                };
-                if let Some(message) = self.permissions.policy.record(&call, &decision) {
-                    fx.push(Effect::Emit(Event::Notice { message }));
-                }
-                match decision {
-                    ApprovalDecision::Once | ApprovalDecision::Always { .. } => {
-                        self.run(&mut fx, call)
-                    }
-                    ApprovalDecision::Deny { reason } => {
-                        let out = denied_output(
-                            &call.name,
-                            self.permissions.policy.mode,
-                            reason.as_deref(),
-                        );
-                        self.current = None;
-                        self.result(&mut fx, call.id, out.content, true);
-                        self.next_tool(&mut fx);
-                    }
-                }
+                self.on_answer(&mut fx, call_id, decision)
             }
             // While waiting for approval a result means the preview failed (e.g. an edit whose
             // old_string does not match): it goes back to the model without asking.
@@ -286,32 +266,56 @@ impl TurnMachine {
                 self.next_tool(&mut fx);
             }
             (Phase::AwaitingApproval | Phase::RunningTool, Input::Interrupt) => {
-                if self.phase == Phase::RunningTool {
-                    fx.push(Effect::CancelTool);
-                }
-                if let Some(call) = self.current.take() {
-                    let msg = if self.phase == Phase::RunningTool {
-                        "Interrupted by the user while running; output discarded."
-                    } else {
-                        "Cancelled by the user before it ran."
-                    };
-                    self.result(&mut fx, call.id, msg.to_string(), true);
-                }
-                while let Some(call) = self.queue.pop_front() {
-                    fx.push(Effect::Emit(Event::tool_call(&call)));
-                    self.result(
-                        &mut fx,
-                        call.id,
-                        "Cancelled by the user before it ran.".to_string(),
-                        true,
-                    );
-                }
-                self.finish(&mut fx, MessageStatus::Cancelled);
+                self.interrupt_tools(&mut fx)
             }
             // Anything else (late events after an interrupt, a second Start) changes nothing.
             _ => {}
         }
         fx
+    }
+
+    fn on_answer(&mut self, fx: &mut Vec<Effect>, call_id: String, decision: ApprovalDecision) {
+        let Some(call) = self.current.clone().filter(|c| c.id == call_id) else {
+            return; // an answer to a call that is not waiting: ignore
+        };
+        if let Some(message) = self.permissions.policy.record(&call, &decision) {
+            fx.push(Effect::Emit(Event::Notice { message }));
+        }
+        match decision {
+            ApprovalDecision::Once | ApprovalDecision::Always { .. } => self.run(fx, call),
+            ApprovalDecision::Deny { reason } => {
+                let out =
+                    denied_output(&call.name, self.permissions.policy.mode, reason.as_deref());
+                self.current = None;
+                self.result(fx, call.id, out.content, true);
+                self.next_tool(fx);
+            }
+        }
+    }
+
+    /// Stop the running tool (or the question about it) and answer every call left.
+    fn interrupt_tools(&mut self, fx: &mut Vec<Effect>) {
+        if self.phase == Phase::RunningTool {
+            fx.push(Effect::CancelTool);
+        }
+        if let Some(call) = self.current.take() {
+            let msg = if self.phase == Phase::RunningTool {
+                "Interrupted by the user while running; output discarded."
+            } else {
+                "Cancelled by the user before it ran."
+            };
+            self.result(fx, call.id, msg.to_string(), true);
+        }
+        while let Some(call) = self.queue.pop_front() {
+            fx.push(Effect::Emit(Event::tool_call(&call)));
+            self.result(
+                fx,
+                call.id,
+                "Cancelled by the user before it ran.".to_string(),
+                true,
+            );
+        }
+        self.finish(fx, MessageStatus::Cancelled);
     }
 
     fn current_candidate(&self) -> &Candidate {

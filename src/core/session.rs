@@ -27,14 +27,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-#[path = "compact.rs"]
 mod compact;
-#[path = "effects.rs"]
 mod effects;
-#[path = "queries.rs"]
 mod queries;
-#[path = "start.rs"]
 mod start;
+mod switch;
+mod turn;
 
 pub(in crate::core) use start::start_session;
 pub use start::{SessionHandle, SessionOptions, SessionStart};
@@ -51,6 +49,21 @@ struct RunningTool {
     call_id: String,
     handle: JoinHandle<ToolOutput>,
     cancel: CancellationToken,
+}
+
+/// What the running turn holds (all empty between turns).
+#[derive(Default)]
+struct TurnState {
+    machine: Option<TurnMachine>,
+    /// `SyncWrapper`: the stream is only touched through `&mut`, which keeps `Session: Sync`.
+    stream: Option<SyncWrapper<ProviderStream>>,
+    stream_model: Option<ModelRef>,
+    assistant: Option<MessageId>,
+    saved_len: usize,
+    tool: Option<RunningTool>,
+    live: Option<mpsc::Receiver<String>>,
+    /// A summary being written (in a turn, or for `/compact`).
+    compaction: Option<JoinHandle<Result<compact::Compaction, String>>>,
 }
 
 struct Session {
@@ -95,17 +108,7 @@ struct Session {
     sandbox: Option<Arc<dyn Sandbox>>,
     /// What the model has read or written of each file in this conversation.
     seen: Arc<crate::tools::seen::SeenFiles>,
-    // the running turn
-    machine: Option<TurnMachine>,
-    /// `SyncWrapper`: the stream is only touched through `&mut`, which keeps `Session: Sync`.
-    stream: Option<SyncWrapper<ProviderStream>>,
-    stream_model: Option<ModelRef>,
-    assistant: Option<MessageId>,
-    saved_len: usize,
-    tool: Option<RunningTool>,
-    live: Option<mpsc::Receiver<String>>,
-    /// A summary being written (in a turn, or for `/compact`).
-    compaction: Option<JoinHandle<Result<compact::Compaction, String>>>,
+    turn: TurnState,
 }
 
 impl Session {
@@ -160,14 +163,7 @@ impl Session {
             previous_category: None,
             sandbox: None,
             seen: Arc::default(),
-            machine: None,
-            stream: None,
-            stream_model: None,
-            assistant: None,
-            saved_len: 0,
-            tool: None,
-            live: None,
-            compaction: None,
+            turn: TurnState::default(),
         })
     }
 
@@ -290,19 +286,19 @@ impl Session {
                     None => break,
                     Some(inbound) => self.on_inbound(inbound).await,
                 },
-                item = next_item(&mut self.stream) => self.on_stream_item(item).await,
-                done = tool_done(&mut self.tool) => {
-                    self.tool = None;
-                    self.live = None;
+                item = next_item(&mut self.turn.stream) => self.on_stream_item(item).await,
+                done = tool_done(&mut self.turn.tool) => {
+                    self.turn.tool = None;
+                    self.turn.live = None;
                     self.feed(done).await;
                 }
-                Some(chunk) = live_chunk(&mut self.live) => {
-                    if let Some(t) = &self.tool {
+                Some(chunk) = live_chunk(&mut self.turn.live) => {
+                    if let Some(t) = &self.turn.tool {
                         self.emit(Event::ToolOutputDelta { id: t.call_id.clone(), chunk });
                     }
                 }
-                done = compaction_done(&mut self.compaction) => self.finish_compaction(done).await,
-                _ = save_tick.tick(), if self.assistant.is_some() => self.save_partial().await,
+                done = compaction_done(&mut self.turn.compaction) => self.finish_compaction(done).await,
+                _ = save_tick.tick(), if self.turn.assistant.is_some() => self.save_partial().await,
                 _ = tokio::time::sleep_until(self.preload_at.unwrap_or_else(tokio::time::Instant::now)), if self.preload_at.is_some() => {
                     self.preload_at = None;
                     if self.history_stale {
@@ -312,7 +308,7 @@ impl Session {
                 }
             }
         }
-        if self.machine.is_some() {
+        if self.turn.machine.is_some() {
             self.feed(Input::Interrupt).await;
         }
         self.cancel_compaction();
@@ -331,92 +327,13 @@ impl Session {
         self.release();
     }
 
-    async fn on_inbound(&mut self, inbound: Inbound) {
-        match inbound {
-            Inbound::Op { from, op } => {
-                self.asker = Some(from);
-                self.on_op(op).await;
-                self.asker = None;
-            }
-            Inbound::Attach { id, events } => {
-                self.subscribers.add(id, events);
-                self.asker = Some(id);
-                self.announce();
-                let running = if self.machine.is_some() {
-                    "; a turn is running, its events follow"
-                } else {
-                    ""
-                };
-                self.reply(Event::Notice {
-                    message: format!(
-                        "joined the session that already has this conversation open (one turn at a time){running}"
-                    ),
-                });
-                self.asker = None;
-            }
-            Inbound::Switch { from, op, answer } => {
-                self.asker = Some(from);
-                let _ = answer.send(self.switch(from, op).await);
-                self.asker = None;
-            }
-            Inbound::Detach { id, answer } => {
-                self.subscribers.remove(id);
-                let _ = answer.send(self.subscribers.is_empty());
-            }
-        }
-    }
-
-    /// `/new` or `/resume` from front end `from`: in place when it is this session's only
-    /// front end and the target is not open in another session; otherwise the front end
-    /// leaves (the session goes on for the others) and opens the target itself.
-    async fn switch(&mut self, from: SubscriberId, op: Op) -> SwitchAnswer {
-        let target = match &op {
-            Op::Resume { conversation_id } => Some(*conversation_id),
-            _ => None,
-        };
-        let shared = self.subscribers.len() > 1;
-        if !shared && self.busy() {
-            return SwitchAnswer::Stayed;
-        }
-        let elsewhere = target
-            .and_then(|id| self.open_sessions.get(id))
-            .is_some_and(|s| s.key != self.me.key);
-        if !shared && !elsewhere {
-            self.on_op(op).await;
-            return SwitchAnswer::Stayed;
-        }
-        if let Some(id) = target {
-            if let Err(e) = self.deps.store.conversation(id).await {
-                self.error(e.to_string());
-                return SwitchAnswer::Stayed;
-            }
-        }
-        self.subscribers.remove(from);
-        SwitchAnswer::Left(match target {
-            Some(id) => SessionOptions {
-                start: SessionStart::Resume(id.to_string()),
-                model: None,
-                agent: None,
-                approval: self.approval_flag,
-                headless: self.permissions.headless,
-            },
-            None => SessionOptions {
-                start: SessionStart::New,
-                model: self.pin.as_ref().map(|p| p.model.clone()),
-                agent: Some(self.agent.name.clone()),
-                approval: self.approval_flag,
-                headless: self.permissions.headless,
-            },
-        })
-    }
-
     async fn on_op(&mut self, op: Op) {
         match op {
             Op::UserTurn { text } => self.start_turn(text).await,
             Op::Interrupt => {
-                if self.machine.is_some() {
+                if self.turn.machine.is_some() {
                     self.feed(Input::Interrupt).await;
-                } else if self.compaction.is_some() {
+                } else if self.turn.compaction.is_some() {
                     self.cancel_compaction();
                     self.emit(Event::Notice {
                         message: "compaction interrupted: the conversation is sent whole"
@@ -437,64 +354,9 @@ impl Session {
                 }
                 Err(e) => self.error(e.to_string()),
             },
-            Op::NewConversation => {
-                if self.busy() {
-                    return;
-                }
-                self.release();
-                if let Some(sandbox) = self.sandbox.take() {
-                    sandbox.shutdown().await;
-                }
-                self.seen = Arc::default();
-                self.conversation = None;
-                self.history_stale = false;
-                self.pending_id = ConversationId::new();
-                self.stored_count = 0;
-                self.cost_total = 0.0;
-                self.history.clear();
-                self.last_input_tokens = None;
-                self.added_since = 0;
-                self.permissions.policy.clear_session();
-                self.announce();
-            }
-            Op::Resume { conversation_id } => {
-                if self.busy() {
-                    return;
-                }
-                if let Some(sandbox) = self.sandbox.take() {
-                    sandbox.shutdown().await;
-                }
-                self.seen = Arc::default();
-                let options = SessionOptions {
-                    start: SessionStart::New,
-                    model: None,
-                    agent: None,
-                    approval: self.approval_flag,
-                    headless: self.permissions.headless,
-                };
-                match self.load(conversation_id, &options).await {
-                    Ok(()) => {
-                        // "Always" answers belong to the conversation they were given in.
-                        self.permissions.policy.clear_session();
-                        self.announce();
-                    }
-                    Err(e) => self.error(e.to_string()),
-                }
-            }
-            Op::Compact => {
-                if self.busy() {
-                    return;
-                }
-                let model = match self.compaction_model() {
-                    Ok(m) => m,
-                    Err(e) => return self.error(e),
-                };
-                self.emit(Event::RouteChosen {
-                    model: model.to_string(),
-                    reason: "compaction summary".to_string(),
-                });
-                self.start_compaction(model);
-            }
+            Op::NewConversation => self.new_conversation().await,
+            Op::Resume { conversation_id } => self.resume(conversation_id).await,
+            Op::Compact => self.compact_now(),
             Op::SetTitle { title } => match self.conversation {
                 Some(id) => {
                     if let Err(e) = self.deps.store.set_title(id, &title).await {
@@ -533,11 +395,27 @@ impl Session {
         }
     }
 
+    /// `/compact`: summarise now, as a task (Esc stops it).
+    fn compact_now(&mut self) {
+        if self.busy() {
+            return;
+        }
+        let model = match self.compaction_model() {
+            Ok(m) => m,
+            Err(e) => return self.error(e),
+        };
+        self.emit(Event::RouteChosen {
+            model: model.to_string(),
+            reason: "compaction summary".to_string(),
+        });
+        self.start_compaction(model);
+    }
+
     fn busy(&self) -> bool {
-        if self.machine.is_some() {
+        if self.turn.machine.is_some() {
             self.error("a turn is running: interrupt it first (Esc)".to_string());
             true
-        } else if self.compaction.is_some() {
+        } else if self.turn.compaction.is_some() {
             self.error(
                 "the conversation is being compacted: wait, or interrupt it (Esc)".to_string(),
             );
@@ -622,94 +500,6 @@ impl Session {
         // A fresh id: no other session can hold it.
         let _ = self.claim(created.id);
         Ok(created.id)
-    }
-
-    async fn start_turn(&mut self, text: String) {
-        if self.busy() {
-            // No `done` here: the front end is waiting for the running turn's.
-            return self.error(
-                "a turn is already running in this conversation: wait for it to end, or interrupt it (Esc), then send again"
-                    .to_string(),
-            );
-        }
-        let max = self.deps.config.session.max_prompt_bytes;
-        if text.len() > max {
-            return self.refuse(format!(
-                "the message is {} bytes, over the {max}-byte limit (session.max_prompt_bytes): attach less, or raise the limit",
-                text.len()
-            ));
-        }
-        if text.trim().is_empty() {
-            return self.refuse("the message is empty: type something to send".to_string());
-        }
-        self.ensure_history().await;
-        if let Err(e) = self.ensure_conversation().await {
-            return self.refuse(e);
-        }
-        let input = self.route(text);
-        self.machine = Some(TurnMachine::new(
-            self.permissions.clone(),
-            self.deps.config.session.max_steps,
-        ));
-        self.feed(input).await;
-    }
-
-    /// Ask the router for this message's models, each marked when the request history passes
-    /// its compaction threshold.
-    fn route(&mut self, text: String) -> Input {
-        let available = |p: &str| self.deps.providers.health.is_available(p);
-        let decision = self.deps.router.route_request(&RouteInput {
-            text: &text,
-            agent: &self.agent,
-            pinned: self.pin.as_ref(),
-            previous: self.previous_category,
-            config: &self.deps.config,
-            available: &available,
-        });
-        let decision = match decision {
-            Ok(d) => d,
-            Err(e) => {
-                return Input::RouteFailed {
-                    text,
-                    error: e.to_string(),
-                };
-            }
-        };
-        self.previous_category = Some(decision.category);
-        let estimate = self.estimate(&self.system_prompt(), &self.tools.specs())
-            + context::estimate_message(&ChatMessage::user(text.clone()));
-        let threshold = self.deps.config.session.compact_threshold;
-        let candidates = decision
-            .candidates
-            .iter()
-            .filter_map(|c| {
-                let model = ModelRef::parse(&c.model)?;
-                let window = self.deps.context_window(&model);
-                Some(Candidate {
-                    needs_compaction: estimate as f64 > threshold * window as f64,
-                    model,
-                    reason: c.reason.clone(),
-                })
-            })
-            .collect();
-        Input::Start { text, candidates }
-    }
-
-    /// Hand one input to the machine and perform its effects, feeding back any input an
-    /// effect produces (a stream that cannot start, a preview that fails).
-    async fn feed(&mut self, input: Input) {
-        let mut inputs = VecDeque::from([input]);
-        while let Some(input) = inputs.pop_front() {
-            let Some(machine) = self.machine.as_mut() else {
-                return;
-            };
-            let effects = machine.handle(input);
-            for effect in effects {
-                if let Some(next) = self.perform(effect).await {
-                    inputs.push_back(next);
-                }
-            }
-        }
     }
 }
 

@@ -32,7 +32,7 @@ impl Session {
     pub(super) fn start_compaction(&mut self, model: ModelRef) {
         let deps = self.deps.clone();
         let conversation = self.conversation;
-        self.compaction = Some(tokio::spawn(async move {
+        self.turn.compaction = Some(tokio::spawn(async move {
             let id = conversation.ok_or_else(|| "nothing to compact yet".to_string())?;
             summarise(&deps, id, &model).await
         }));
@@ -41,7 +41,7 @@ impl Session {
     /// Stop a running compaction. A summary already stored stays; the request history is read
     /// again from the store before the next request.
     pub(super) fn cancel_compaction(&mut self) {
-        if let Some(task) = self.compaction.take() {
+        if let Some(task) = self.turn.compaction.take() {
             task.abort();
             self.history_stale = self.conversation.is_some();
         }
@@ -50,7 +50,7 @@ impl Session {
     /// Take a finished compaction: rebuild the request history from the store's rows, then
     /// tell the running turn (or, for `/compact`, the front end).
     pub(super) async fn finish_compaction(&mut self, outcome: Result<Compaction, String>) {
-        self.compaction = None;
+        self.turn.compaction = None;
         let outcome = outcome.map(|done| {
             self.history = request_history(&done.rows);
             self.history_stale = false;
@@ -58,7 +58,7 @@ impl Session {
             self.added_since = 0;
             done.covered
         });
-        if self.machine.is_some() {
+        if self.turn.machine.is_some() {
             self.feed(Input::CompactionFinished(outcome)).await;
             return;
         }

@@ -23,97 +23,21 @@ impl Session {
             }
             Effect::StartStream { model, .. } => return self.start_stream(model),
             Effect::CancelStream => {
-                self.stream = None;
+                self.turn.stream = None;
             }
             Effect::Compact { model } => self.start_compaction(model),
             Effect::CancelCompaction => self.cancel_compaction(),
-            Effect::BeginAssistant { model, reason } => {
-                let id = self.conversation?;
-                let mut m = NewMessage::new(id, Role::Assistant, "");
-                m.status = MessageStatus::Streaming;
-                m.provider = Some(model.provider.clone());
-                m.model = Some(model.to_string());
-                m.agent = Some(self.agent.name.clone());
-                m.route_reason = Some(reason);
-                // The streaming stub is not kept when the store cannot take it: the finished
-                // reply is then written whole (see `finish_reply`).
-                match self
-                    .pending
-                    .write(&self.deps.store, PendingWrite::Append(m), false)
-                    .await
-                {
-                    WriteOutcome::Written(Some(stored)) => {
-                        self.stored_count += 1;
-                        self.assistant = Some(stored.id);
-                        self.saved_len = 0;
-                    }
-                    WriteOutcome::Written(None) => {}
-                    WriteOutcome::Kept(e) | WriteOutcome::Failed(e) => {
-                        tracing::warn!("the reply's stub was not saved: {e}");
-                    }
-                }
-            }
+            Effect::BeginAssistant { model, reason } => self.begin_assistant(model, reason).await,
             Effect::FinishAssistant(reply) => self.finish_reply(reply).await,
-            Effect::AskApproval { call, prefix } => {
-                let ctx = match self.tool_context(None, CancellationToken::new()) {
-                    Ok(ctx) => ctx,
-                    Err(e) => {
-                        return Some(Input::ToolFinished {
-                            call_id: call.id,
-                            content: e,
-                            is_error: true,
-                        });
-                    }
-                };
-                match self.tools.preview(&call, &ctx) {
-                    Ok(preview) => self.emit(Event::ApprovalRequest {
-                        call_id: call.id,
-                        tool: call.name,
-                        preview: match preview {
-                            ApprovalPreview::Command(c) => c,
-                            ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
-                        },
-                        prefix,
-                    }),
-                    Err(e) => {
-                        return Some(Input::ToolFinished {
-                            call_id: call.id,
-                            content: e,
-                            is_error: true,
-                        });
-                    }
-                }
-            }
-            Effect::RunTool { call } => {
-                let cancel = CancellationToken::new();
-                let (live_tx, live_rx) = mpsc::channel(256);
-                let ctx = match self.tool_context(Some(live_tx), cancel.clone()) {
-                    Ok(ctx) => ctx,
-                    Err(e) => {
-                        return Some(Input::ToolFinished {
-                            call_id: call.id,
-                            content: e,
-                            is_error: true,
-                        });
-                    }
-                };
-                let tools = self.tools.clone();
-                let call_id = call.id.clone();
-                let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
-                self.tool = Some(RunningTool {
-                    call_id,
-                    handle,
-                    cancel,
-                });
-                self.live = Some(live_rx);
-            }
+            Effect::AskApproval { call, prefix } => return self.ask_approval(call, prefix),
+            Effect::RunTool { call } => return self.run_tool(call),
             Effect::CancelTool => {
-                if let Some(t) = self.tool.take() {
+                if let Some(t) = self.turn.tool.take() {
                     t.cancel.cancel();
                     // Dropping the exec future kills the process group.
                     t.handle.abort();
                 }
-                self.live = None;
+                self.turn.live = None;
             }
             Effect::PersistToolResult {
                 call_id,
@@ -128,35 +52,127 @@ impl Session {
                 self.store_append(m, "a tool result").await;
                 self.push_history(ChatMessage::tool_result(call_id, content, is_error));
             }
-            Effect::TurnDone { status, usage } => {
-                if let Some(machine) = self.machine.take() {
-                    self.permissions = machine.into_permissions();
-                }
-                self.stream = None;
-                self.assistant = None;
-                self.emit_stats();
-                let unsaved = self.pending.len();
-                if unsaved == 0 {
-                    self.unsaved_reason = None;
-                }
-                let status = if unsaved > 0 {
-                    self.error(format!(
-                        "{unsaved} message(s) of this conversation are not saved yet: {}; they are kept in memory and saved with the next write (free some space and send another message; quitting now loses them)",
-                        self.unsaved_reason.as_deref().unwrap_or("the database could not be written")
-                    ));
-                    MessageStatus::Error
-                } else {
-                    status
-                };
-                self.emit(Event::TurnComplete {
-                    conversation_id: self.conversation.unwrap_or(self.pending_id),
-                    status,
-                    usage,
-                    unsaved,
+            Effect::TurnDone { status, usage } => self.turn_done(status, usage),
+        }
+        None
+    }
+
+    async fn begin_assistant(&mut self, model: ModelRef, reason: String) {
+        let Some(id) = self.conversation else {
+            return;
+        };
+        let mut m = NewMessage::new(id, Role::Assistant, "");
+        m.status = MessageStatus::Streaming;
+        m.provider = Some(model.provider.clone());
+        m.model = Some(model.to_string());
+        m.agent = Some(self.agent.name.clone());
+        m.route_reason = Some(reason);
+        // The streaming stub is not kept when the store cannot take it: the finished
+        // reply is then written whole (see `finish_reply`).
+        match self
+            .pending
+            .write(&self.deps.store, PendingWrite::Append(m), false)
+            .await
+        {
+            WriteOutcome::Written(Some(stored)) => {
+                self.stored_count += 1;
+                self.turn.assistant = Some(stored.id);
+                self.turn.saved_len = 0;
+            }
+            WriteOutcome::Written(None) => {}
+            WriteOutcome::Kept(e) | WriteOutcome::Failed(e) => {
+                tracing::warn!("the reply's stub was not saved: {e}");
+            }
+        }
+    }
+
+    fn ask_approval(
+        &mut self,
+        call: crate::message::ToolCall,
+        prefix: Option<String>,
+    ) -> Option<Input> {
+        let ctx = match self.tool_context(None, CancellationToken::new()) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                return Some(Input::ToolFinished {
+                    call_id: call.id,
+                    content: e,
+                    is_error: true,
+                });
+            }
+        };
+        match self.tools.preview(&call, &ctx) {
+            Ok(preview) => self.emit(Event::ApprovalRequest {
+                call_id: call.id,
+                tool: call.name,
+                preview: match preview {
+                    ApprovalPreview::Command(c) => c,
+                    ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
+                },
+                prefix,
+            }),
+            Err(e) => {
+                return Some(Input::ToolFinished {
+                    call_id: call.id,
+                    content: e,
+                    is_error: true,
                 });
             }
         }
         None
+    }
+
+    fn run_tool(&mut self, call: crate::message::ToolCall) -> Option<Input> {
+        let cancel = CancellationToken::new();
+        let (live_tx, live_rx) = mpsc::channel(256);
+        let ctx = match self.tool_context(Some(live_tx), cancel.clone()) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                return Some(Input::ToolFinished {
+                    call_id: call.id,
+                    content: e,
+                    is_error: true,
+                });
+            }
+        };
+        let tools = self.tools.clone();
+        let call_id = call.id.clone();
+        let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
+        self.turn.tool = Some(RunningTool {
+            call_id,
+            handle,
+            cancel,
+        });
+        self.turn.live = Some(live_rx);
+        None
+    }
+
+    fn turn_done(&mut self, status: MessageStatus, usage: crate::message::Usage) {
+        if let Some(machine) = self.turn.machine.take() {
+            self.permissions = machine.into_permissions();
+        }
+        self.turn.stream = None;
+        self.turn.assistant = None;
+        self.emit_stats();
+        let unsaved = self.pending.len();
+        if unsaved == 0 {
+            self.unsaved_reason = None;
+        }
+        let status = if unsaved > 0 {
+            self.error(format!(
+                "{unsaved} message(s) of this conversation are not saved yet: {}; they are kept in memory and saved with the next write (free some space and send another message; quitting now loses them)",
+                self.unsaved_reason.as_deref().unwrap_or("the database could not be written")
+            ));
+            MessageStatus::Error
+        } else {
+            status
+        };
+        self.emit(Event::TurnComplete {
+            conversation_id: self.conversation.unwrap_or(self.pending_id),
+            status,
+            usage,
+            unsaved,
+        });
     }
 
     pub(super) fn push_history(&mut self, message: ChatMessage) {
@@ -214,9 +230,9 @@ impl Session {
             temperature: None,
             context_window: u32::try_from(window).ok(),
         };
-        self.stream = Some(SyncWrapper::new(provider.stream(request)));
+        self.turn.stream = Some(SyncWrapper::new(provider.stream(request)));
         self.last_model = Some(model.clone());
-        self.stream_model = Some(model);
+        self.turn.stream_model = Some(model);
         None
     }
 
@@ -235,7 +251,7 @@ impl Session {
         let input = match item {
             Some(Ok(event)) => {
                 match &event {
-                    ProviderEvent::Done { .. } => self.stream = None,
+                    ProviderEvent::Done { .. } => self.turn.stream = None,
                     ProviderEvent::Usage(u) => {
                         self.last_input_tokens = Some(u.input_tokens + u.cached_input_tokens);
                         self.added_since = 0;
@@ -245,13 +261,14 @@ impl Session {
                 Input::Provider(event)
             }
             Some(Err(e)) => {
-                self.stream = None;
+                self.turn.stream = None;
                 Input::StreamFailed(e)
             }
             None => {
-                self.stream = None;
+                self.turn.stream = None;
                 Input::StreamFailed(ProviderError::StreamIncomplete {
                     provider: self
+                        .turn
                         .stream_model
                         .as_ref()
                         .map(|m| m.provider.clone())
@@ -263,15 +280,15 @@ impl Session {
     }
 
     pub(super) async fn save_partial(&mut self) {
-        let (Some(id), Some(machine)) = (self.assistant, self.machine.as_ref()) else {
+        let (Some(id), Some(machine)) = (self.turn.assistant, self.turn.machine.as_ref()) else {
             return;
         };
         let (text, reasoning) = machine.partial();
         let len = text.len() + reasoning.len();
-        if len == self.saved_len {
+        if len == self.turn.saved_len {
             return;
         }
-        self.saved_len = len;
+        self.turn.saved_len = len;
         let reasoning = (!reasoning.is_empty()).then(|| reasoning.to_string());
         if let Err(e) = self
             .deps
@@ -289,7 +306,7 @@ impl Session {
         };
         let cost = self.deps.cost(&reply.model, &reply.usage);
         self.cost_total += cost.unwrap_or(0.0);
-        let stored_id = match self.assistant.take() {
+        let stored_id = match self.turn.assistant.take() {
             Some(id) => {
                 let finish = Finish {
                     content: reply.text.clone(),

@@ -1,0 +1,93 @@
+//! Starting a user turn: the checks before it, the router's choice (each model marked when the
+//! history passes its compaction threshold), and feeding the turn machine its inputs.
+//! (A child module of `session`.)
+
+use super::*;
+
+impl Session {
+    pub(super) async fn start_turn(&mut self, text: String) {
+        if self.busy() {
+            // No `done` here: the front end is waiting for the running turn's.
+            return self.error(
+                "a turn is already running in this conversation: wait for it to end, or interrupt it (Esc), then send again"
+                    .to_string(),
+            );
+        }
+        let max = self.deps.config.session.max_prompt_bytes;
+        if text.len() > max {
+            return self.refuse(format!(
+                "the message is {} bytes, over the {max}-byte limit (session.max_prompt_bytes): attach less, or raise the limit",
+                text.len()
+            ));
+        }
+        if text.trim().is_empty() {
+            return self.refuse("the message is empty: type something to send".to_string());
+        }
+        self.ensure_history().await;
+        if let Err(e) = self.ensure_conversation().await {
+            return self.refuse(e);
+        }
+        let input = self.route(text);
+        self.turn.machine = Some(TurnMachine::new(
+            self.permissions.clone(),
+            self.deps.config.session.max_steps,
+        ));
+        self.feed(input).await;
+    }
+    /// Ask the router for this message's models, each marked when the request history passes
+    /// its compaction threshold.
+    fn route(&mut self, text: String) -> Input {
+        let available = |p: &str| self.deps.providers.health.is_available(p);
+        let decision = self.deps.router.route_request(&RouteInput {
+            text: &text,
+            agent: &self.agent,
+            pinned: self.pin.as_ref(),
+            previous: self.previous_category,
+            config: &self.deps.config,
+            available: &available,
+        });
+        let decision = match decision {
+            Ok(d) => d,
+            Err(e) => {
+                return Input::RouteFailed {
+                    text,
+                    error: e.to_string(),
+                };
+            }
+        };
+        self.previous_category = Some(decision.category);
+        let estimate = self.estimate(&self.system_prompt(), &self.tools.specs())
+            + context::estimate_message(&ChatMessage::user(text.clone()));
+        let threshold = self.deps.config.session.compact_threshold;
+        let candidates = decision
+            .candidates
+            .iter()
+            .filter_map(|c| {
+                let model = ModelRef::parse(&c.model)?;
+                let window = self.deps.context_window(&model);
+                Some(Candidate {
+                    needs_compaction: estimate as f64 > threshold * window as f64,
+                    model,
+                    reason: c.reason.clone(),
+                })
+            })
+            .collect();
+        Input::Start { text, candidates }
+    }
+    /// Hand one input to the machine and perform its effects, feeding back any input an
+    /// effect produces (a stream that cannot start, a preview that fails).
+    pub(super) async fn feed(&mut self, input: Input) {
+        let mut inputs = VecDeque::from([input]);
+        while let Some(input) = inputs.pop_front() {
+            let Some(machine) = self.turn.machine.as_mut() else {
+                return;
+            };
+            let effects = machine.handle(input);
+            for effect in effects {
+                if let Some(next) = self.perform(effect).await {
+                    inputs.push_back(next);
+                }
+            }
+        }
+    }
+}
