@@ -17,6 +17,7 @@ impl Session {
                 previous: None,
                 config: &self.deps.config,
                 available: &available,
+                budget: None,
             })
             .map_err(|e| e.to_string())?;
         decision
@@ -64,15 +65,21 @@ impl Session {
         });
         let mut summary = String::new();
         let mut finished = false;
+        let mut usage = None;
         while let Some(item) = stream.next().await {
             match item.map_err(|e| e.to_string())? {
                 ProviderEvent::TextDelta(t) => summary.push_str(&t),
+                ProviderEvent::Usage(u) => usage = Some(u),
                 ProviderEvent::Done { .. } => {
                     finished = true;
                     break;
                 }
                 _ => {}
             }
+        }
+        if finished || usage.is_some() {
+            let kind = crate::usage::UsageKind::Compaction;
+            self.record_usage(kind, model, usage).await;
         }
         if !finished || summary.trim().is_empty() {
             return Err("the summary stream ended early".to_string());

@@ -242,12 +242,13 @@ impl Session {
         &mut self,
         item: Option<Result<ProviderEvent, ProviderError>>,
     ) {
+        self.ledger_on_stream(&item).await;
         let input = match item {
             Some(Ok(event)) => {
                 match &event {
                     ProviderEvent::Done { .. } => self.stream = None,
                     ProviderEvent::Usage(u) => {
-                        self.last_input_tokens = Some(u.input_tokens + u.cached_input_tokens);
+                        self.last_input_tokens = Some(u.prompt_tokens());
                         self.added_since = 0;
                     }
                     _ => {}

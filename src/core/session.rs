@@ -30,6 +30,8 @@ use tokio_util::sync::CancellationToken;
 mod compact;
 #[path = "effects.rs"]
 mod effects;
+#[path = "ledger.rs"]
+mod ledger;
 #[path = "queries.rs"]
 mod queries;
 #[path = "start.rs"]
@@ -95,6 +97,7 @@ struct Session {
     saved_len: usize,
     tool: Option<RunningTool>,
     live: Option<mpsc::Receiver<String>>,
+    ledger: ledger::LedgerState,
 }
 
 impl Session {
@@ -152,6 +155,7 @@ impl Session {
             saved_len: 0,
             tool: None,
             live: None,
+            ledger: Default::default(),
         })
     }
 
@@ -395,6 +399,7 @@ impl Session {
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,
             Op::ListPermissions => self.list_permissions(),
+            Op::Cost => self.cost_summary().await,
             Op::Shutdown => {}
         }
     }
@@ -501,6 +506,10 @@ impl Session {
         if text.trim().is_empty() {
             return self.refuse("the message is empty: type something to send".to_string());
         }
+        let budget = match self.budget_check().await {
+            Ok(b) => b,
+            Err(e) => return self.refuse(e),
+        };
         self.ensure_history().await;
         let conversation = match self.ensure_conversation().await {
             Ok(id) => id,
@@ -514,6 +523,7 @@ impl Session {
             previous: self.previous_category,
             config: &self.deps.config,
             available: &available,
+            budget: budget.as_ref(),
         });
         let candidates: Vec<Candidate> = match decision {
             Ok(d) => {

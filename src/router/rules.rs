@@ -8,6 +8,7 @@
 use super::classify::{Category, Classification, ClassifyInput, classify};
 use crate::agents::Agent;
 use crate::config::{Config, RouteRule, RouterConfig, resolve_model_ref};
+use crate::usage::BudgetState;
 use regex::Regex;
 use serde::Serialize;
 use std::fmt;
@@ -68,6 +69,9 @@ pub struct RouteInput<'a> {
     pub previous: Option<Category>,
     pub config: &'a Config,
     pub available: &'a dyn Fn(&str) -> bool,
+    /// The budget's state when `[budgets]` sets a limit: with `action = "downgrade"` near or
+    /// over it, `downgrade_to` replaces the chain (a pinned model is kept).
+    pub budget: Option<&'a BudgetState>,
 }
 
 /// One model to try, in order.
@@ -144,6 +148,45 @@ pub enum RouteError {
     BadReference { what: String, message: String },
     #[error("rule `{rule}`: {message}")]
     BadRule { rule: String, message: String },
+}
+
+/// A budget near or over its limit with `action = "downgrade"`: `downgrade_to` instead of the
+/// chain, with a reason that says `budget`. A pinned model is kept (the trace says so).
+fn apply_budget(
+    input: &RouteInput<'_>,
+    mut decision: RouteDecision,
+) -> Result<RouteDecision, RouteError> {
+    let Some((budget, to)) = input.budget.and_then(|b| b.downgrade().map(|to| (b, to))) else {
+        return Ok(decision);
+    };
+    if let Some(pin) = &decision.pinned {
+        decision.trace.push(TraceStep {
+            step: "budget".to_string(),
+            priority: None,
+            outcome: Outcome::Skipped,
+            why: format!("{}; not applied: {pin}", budget.route_reason()),
+        });
+        return Ok(decision);
+    }
+    let resolved = resolve_model_ref(input.config, to).map_err(|message| RouteError::BadReference {
+        what: "budgets.downgrade_to".to_string(),
+        message,
+    })?;
+    let model = resolved.to_string();
+    let reason = budget.route_reason();
+    decision.trace.push(TraceStep {
+        step: "budget".to_string(),
+        priority: None,
+        outcome: Outcome::Matched,
+        why: format!("{model}: {reason}"),
+    });
+    decision.candidates = vec![Candidate {
+        alias: alias_of(to, &model),
+        model,
+        provider: resolved.provider,
+        reason,
+    }];
+    Ok(decision)
 }
 
 /// Why a rule or model fails, as text for the trace and reasons.
@@ -236,6 +279,7 @@ impl Router {
             previous: input.previous,
         });
         self.decide(input, classification)
+            .and_then(|d| apply_budget(input, d))
     }
 
     /// [`Router::route`] for sending a message: when a pin decides, the text is not classified
@@ -256,6 +300,7 @@ impl Router {
                 signals: Vec::new(),
             },
         )
+        .and_then(|d| apply_budget(input, d))
     }
 
     fn decide(

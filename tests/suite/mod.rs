@@ -31,3 +31,5 @@ mod tui_loop;
 mod tui_permissions;
 mod tui_snapshots;
 mod tui_tmux;
+mod usage;
+mod usage_cli;
