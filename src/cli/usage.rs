@@ -88,7 +88,9 @@ fn table(rows: &[UsageRow], total: &Totals, by: GroupBy, since: &str) -> String 
         line(&crate::sanitize::strip(&r.key), &r.totals);
     }
     line("total", total);
-    out.push_str("Costs are the providers' reported figures, else config or shipped prices (as of ");
+    out.push_str(
+        "Costs are the providers' reported figures, else config or shipped prices (as of ",
+    );
     out.push_str(&crate::usage::pricing::shipped_table().as_of);
     out.push_str("); \"unknown\" requests have no known price and are not in the sums.\n");
     out

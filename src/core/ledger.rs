@@ -24,7 +24,10 @@ pub(super) struct LedgerState {
 /// Local midnight today and on the first of this month, in Unix milliseconds.
 fn period_starts() -> (i64, i64) {
     let today = chrono::Local::now().date_naive();
-    (local_midnight_ms(today), local_midnight_ms(month_start(today)))
+    (
+        local_midnight_ms(today),
+        local_midnight_ms(month_start(today)),
+    )
 }
 
 impl Session {

@@ -188,7 +188,8 @@ pub fn request_body(request: &ChatRequest) -> Value {
     });
     let system: Vec<&str> = system.into_iter().filter(|s| !s.is_empty()).collect();
     if !system.is_empty() {
-        body["system"] = json!([{"type": "text", "text": system.join("\n\n"), "cache_control": cache_marker()}]);
+        body["system"] =
+            json!([{"type": "text", "text": system.join("\n\n"), "cache_control": cache_marker()}]);
     }
     if !request.tools.is_empty() {
         let mut tools: Vec<Value> = request

@@ -22,6 +22,7 @@
 //! // Keep decision.category as `previous` for the next message.
 //! ```
 
+mod budget;
 pub mod classify;
 pub mod rules;
 pub mod validate;

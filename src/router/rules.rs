@@ -5,6 +5,7 @@
 //! usable model passes to the next matching rule; when nothing is left, `[router] default`.
 //! Every step lands in the trace, so `harness route` and `route` events can say why.
 
+use super::budget::apply_budget;
 use super::classify::{Category, Classification, ClassifyInput, classify};
 use crate::agents::Agent;
 use crate::config::{Config, RouteRule, RouterConfig, resolve_model_ref};
@@ -148,45 +149,6 @@ pub enum RouteError {
     BadReference { what: String, message: String },
     #[error("rule `{rule}`: {message}")]
     BadRule { rule: String, message: String },
-}
-
-/// A budget near or over its limit with `action = "downgrade"`: `downgrade_to` instead of the
-/// chain, with a reason that says `budget`. A pinned model is kept (the trace says so).
-fn apply_budget(
-    input: &RouteInput<'_>,
-    mut decision: RouteDecision,
-) -> Result<RouteDecision, RouteError> {
-    let Some((budget, to)) = input.budget.and_then(|b| b.downgrade().map(|to| (b, to))) else {
-        return Ok(decision);
-    };
-    if let Some(pin) = &decision.pinned {
-        decision.trace.push(TraceStep {
-            step: "budget".to_string(),
-            priority: None,
-            outcome: Outcome::Skipped,
-            why: format!("{}; not applied: {pin}", budget.route_reason()),
-        });
-        return Ok(decision);
-    }
-    let resolved = resolve_model_ref(input.config, to).map_err(|message| RouteError::BadReference {
-        what: "budgets.downgrade_to".to_string(),
-        message,
-    })?;
-    let model = resolved.to_string();
-    let reason = budget.route_reason();
-    decision.trace.push(TraceStep {
-        step: "budget".to_string(),
-        priority: None,
-        outcome: Outcome::Matched,
-        why: format!("{model}: {reason}"),
-    });
-    decision.candidates = vec![Candidate {
-        alias: alias_of(to, &model),
-        model,
-        provider: resolved.provider,
-        reason,
-    }];
-    Ok(decision)
 }
 
 /// Why a rule or model fails, as text for the trace and reasons.
@@ -575,7 +537,7 @@ fn chain(input: &RouteInput<'_>, models: &[String], base: &str) -> (Vec<Candidat
     (candidates, skipped)
 }
 
-fn alias_of(reference: &str, resolved: &str) -> Option<String> {
+pub(super) fn alias_of(reference: &str, resolved: &str) -> Option<String> {
     (reference != resolved).then(|| reference.to_string())
 }
 

@@ -66,7 +66,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<UsageRecord> {
 }
 
 /// Rows of `profile` from `since_ms` on, oldest first.
-pub fn since(conn: &Connection, profile: &str, since_ms: i64) -> Result<Vec<UsageRecord>, StoreError> {
+pub fn since(
+    conn: &Connection,
+    profile: &str,
+    since_ms: i64,
+) -> Result<Vec<UsageRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM usage WHERE profile = ?1 AND created_at >= ?2 ORDER BY created_at, id"
     ))?;
@@ -177,14 +181,21 @@ mod tests {
         for r in [&a, &b, &other] {
             insert(&conn, r).unwrap();
         }
-        assert_eq!(since(&conn, "default", 0).unwrap(), vec![a.clone(), b.clone()]);
+        assert_eq!(
+            since(&conn, "default", 0).unwrap(),
+            vec![a.clone(), b.clone()]
+        );
         assert_eq!(since(&conn, "default", 1_500).unwrap(), vec![b.clone()]);
         assert_eq!(of_conversation(&conn, conv).unwrap(), vec![a]);
         assert_eq!(spent_since(&conn, "default", 0).unwrap(), 0.5);
         assert_eq!(spent_since(&conn, "work", 0).unwrap(), 7.0);
         assert_eq!(spent_since(&conn, "nobody", 0).unwrap(), 0.0);
         let stored: Option<f64> = conn
-            .query_row("SELECT cost_usd FROM usage WHERE kind = 'compaction'", [], |r| r.get(0))
+            .query_row(
+                "SELECT cost_usd FROM usage WHERE kind = 'compaction'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(stored, None, "unknown is NULL, not 0");
     }

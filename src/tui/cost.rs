@@ -11,7 +11,10 @@ fn money(t: &CostTotals) -> String {
         None => "unknown".to_string(),
     };
     if t.unknown_cost_requests > 0 && t.cost_usd.is_some() {
-        format!("{known} + {} request(s) at unknown prices", t.unknown_cost_requests)
+        format!(
+            "{known} + {} request(s) at unknown prices",
+            t.unknown_cost_requests
+        )
     } else {
         known
     }
@@ -82,7 +85,10 @@ mod tests {
             text.contains("today         $0.5000 + 1 request(s) at unknown prices of $5.00"),
             "{text}"
         );
-        assert!(text.contains("this month    $0.0000 · 0 request(s)"), "{text}");
+        assert!(
+            text.contains("this month    $0.0000 · 0 request(s)"),
+            "{text}"
+        );
         assert_eq!(today_label(None, Some(5.0)), None);
         assert_eq!(
             today_label(Some(1.2), Some(5.0)).as_deref(),

@@ -49,7 +49,9 @@ impl std::str::FromStr for Since {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         let bad = || {
-            format!("`{s}` is not a --since value: use a number of days like 7d, or a date like 2026-01-31")
+            format!(
+                "`{s}` is not a --since value: use a number of days like 7d, or a date like 2026-01-31"
+            )
         };
         if let Some(n) = s.strip_suffix('d') {
             return match n.parse::<u32>() {
@@ -68,7 +70,7 @@ impl Since {
     pub fn first_day(self, today: NaiveDate) -> NaiveDate {
         match self {
             Since::Days(n) => today
-                .checked_sub_days(Days::new(u64::from(n - 1)))
+                .checked_sub_days(Days::new(u64::from(n.saturating_sub(1))))
                 .unwrap_or(NaiveDate::MIN),
             Since::Date(d) => d,
         }
@@ -83,10 +85,10 @@ impl Since {
 /// Unix milliseconds of local midnight starting `day`.
 pub fn local_midnight_ms(day: NaiveDate) -> i64 {
     let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map_or_else(|| naive.and_utc().timestamp_millis(), |t| t.timestamp_millis())
+    Local.from_local_datetime(&naive).earliest().map_or_else(
+        || naive.and_utc().timestamp_millis(),
+        |t| t.timestamp_millis(),
+    )
 }
 
 /// The first day of `day`'s month.

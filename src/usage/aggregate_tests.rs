@@ -45,7 +45,10 @@ fn groups_by_each_key() {
     ];
     let utc = FixedOffset::east_opt(0).unwrap();
     let cases: Vec<(GroupBy, Vec<String>)> = vec![
-        (GroupBy::Model, vec!["a/x".into(), "b/y".into(), "b/z".into()]),
+        (
+            GroupBy::Model,
+            vec!["a/x".into(), "b/y".into(), "b/z".into()],
+        ),
         (GroupBy::Provider, vec!["a".into(), "b".into()]),
         (
             GroupBy::Agent,
@@ -53,9 +56,16 @@ fn groups_by_each_key() {
         ),
         (
             GroupBy::Day,
-            vec!["2026-03-10".into(), "2026-03-11".into(), "2026-03-12".into()],
+            vec![
+                "2026-03-10".into(),
+                "2026-03-11".into(),
+                "2026-03-12".into(),
+            ],
         ),
-        (GroupBy::Conversation, vec!["(none)".into(), conv.to_string()]),
+        (
+            GroupBy::Conversation,
+            vec!["(none)".into(), conv.to_string()],
+        ),
     ];
     for (by, expected) in cases {
         let rows = aggregate(&records, by, utc);
@@ -78,7 +88,10 @@ fn unknown_costs_are_counted_never_summed_as_zero() {
     assert_eq!((rows[0].key.as_str(), x.requests), ("a/x", 2));
     assert_eq!(x.cost_usd, Some(1.25));
     assert_eq!(x.unknown_cost_requests, 1);
-    assert_eq!((x.input_tokens, x.output_tokens, x.cached_input_tokens), (200, 20, 10));
+    assert_eq!(
+        (x.input_tokens, x.output_tokens, x.cached_input_tokens),
+        (200, 20, 10)
+    );
     let y = &rows[1].totals;
     assert_eq!(y.cost_usd, None, "all unknown: null, not 0");
     assert_eq!(y.unknown_cost_requests, 1);
@@ -87,7 +100,10 @@ fn unknown_costs_are_counted_never_summed_as_zero() {
     assert_eq!(json["cost_usd"], serde_json::Value::Null);
     assert_eq!(json["requests"], 1);
     let t = totals(&records);
-    assert_eq!((t.requests, t.cost_usd, t.unknown_cost_requests), (3, Some(1.25), 2));
+    assert_eq!(
+        (t.requests, t.cost_usd, t.unknown_cost_requests),
+        (3, Some(1.25), 2)
+    );
     assert_eq!(totals(&[]).cost_usd, None);
 }
 
@@ -97,9 +113,15 @@ fn days_follow_the_given_time_zone() {
     let late = T0 + 11 * 3600 * 1000 + 30 * 60 * 1000;
     let records = vec![rec("a/x", None, late, Some(1.0))];
     let east = FixedOffset::east_opt(2 * 3600).unwrap();
-    assert_eq!(keys(&aggregate(&records, GroupBy::Day, east)), ["2026-03-11"]);
+    assert_eq!(
+        keys(&aggregate(&records, GroupBy::Day, east)),
+        ["2026-03-11"]
+    );
     let utc = FixedOffset::east_opt(0).unwrap();
-    assert_eq!(keys(&aggregate(&records, GroupBy::Day, utc)), ["2026-03-10"]);
+    assert_eq!(
+        keys(&aggregate(&records, GroupBy::Day, utc)),
+        ["2026-03-10"]
+    );
 }
 
 #[test]
@@ -116,12 +138,24 @@ fn parses_since_and_by() {
     ];
     for (text, first) in cases {
         let parsed = text.parse::<Since>();
-        assert_eq!(parsed.as_ref().ok().map(|s| s.first_day(today)), first, "{text}");
+        assert_eq!(
+            parsed.as_ref().ok().map(|s| s.first_day(today)),
+            first,
+            "{text}"
+        );
         if let Err(e) = parsed {
             assert!(e.contains("7d"), "{e}");
         }
     }
     assert_eq!("day".parse::<GroupBy>(), Ok(GroupBy::Day));
-    assert!("week".parse::<GroupBy>().unwrap_err().contains("model, provider"));
-    assert_eq!(month_start(today), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+    assert!(
+        "week"
+            .parse::<GroupBy>()
+            .unwrap_err()
+            .contains("model, provider")
+    );
+    assert_eq!(
+        month_start(today),
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+    );
 }

@@ -121,7 +121,10 @@ impl BudgetState {
                 format!("answering with {to} (budgets.downgrade_to) unless a model is pinned")
             }
             (BudgetAction::Stop, _) => "turns stop when it is spent".to_string(),
-            _ => format!("raise {} in config.toml to move the limit", self.config_key()),
+            _ => format!(
+                "raise {} in config.toml to move the limit",
+                self.config_key()
+            ),
         };
         Some(format!("budget warning: {}; {then}", self.spent_text()))
     }

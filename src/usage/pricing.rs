@@ -88,7 +88,11 @@ pub fn shipped_table() -> &'static PriceTable {
 }
 
 fn normalise(id: &str) -> String {
-    id.rsplit('/').next().unwrap_or(id).to_lowercase().replace('.', "-")
+    id.rsplit('/')
+        .next()
+        .unwrap_or(id)
+        .to_lowercase()
+        .replace('.', "-")
 }
 
 impl PriceTable {

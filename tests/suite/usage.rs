@@ -84,9 +84,17 @@ async fn a_reply_is_one_ledger_row_priced_with_its_cached_tokens() {
     assert_eq!(r.kind, UsageKind::Reply);
     assert_eq!(r.conversation_id, Some(conversation_id));
     assert_eq!(r.agent.as_deref(), Some("general"));
-    assert_eq!((r.provider.as_str(), r.model.as_str()), ("fake", "fake/claude-sonnet-4-5"));
     assert_eq!(
-        (r.input_tokens, r.output_tokens, r.cached_input_tokens, r.cache_write_input_tokens),
+        (r.provider.as_str(), r.model.as_str()),
+        ("fake", "fake/claude-sonnet-4-5")
+    );
+    assert_eq!(
+        (
+            r.input_tokens,
+            r.output_tokens,
+            r.cached_input_tokens,
+            r.cache_write_input_tokens
+        ),
         (1000, 100, 4000, 500)
     );
     // Shipped table: 3 in, 15 out, 0.30 cache read, 3.75 cache write per million.
@@ -160,12 +168,22 @@ async fn a_billed_request_the_client_retried_is_a_retry_row() {
     let config = s.deps.config.providers["fake"].max_retries;
     assert!(config > 0, "the default allows retries");
     let mut session = session(&s.deps).await;
-    server.push(Reply::text_chunks(Vec::<String>::new()).usage(50, 0).truncated());
+    server.push(
+        Reply::text_chunks(Vec::<String>::new())
+            .usage(50, 0)
+            .truncated(),
+    );
     server.push(Reply::text("ok").usage(60, 5));
     send(&session, "hello");
     let (done, seen) = until_done(&mut session).await;
     assert!(
-        matches!(done, Event::TurnComplete { status: MessageStatus::Complete, .. }),
+        matches!(
+            done,
+            Event::TurnComplete {
+                status: MessageStatus::Complete,
+                ..
+            }
+        ),
         "{done:?} {seen:?}"
     );
     assert_eq!(server.chat_requests().len(), 2);
@@ -197,7 +215,10 @@ async fn a_compaction_summary_is_a_ledger_row() {
     let kinds: Vec<UsageKind> = rows.iter().map(|r| r.kind).collect();
     assert_eq!(kinds.iter().filter(|k| **k == UsageKind::Reply).count(), 5);
     let last = rows.last().unwrap();
-    assert_eq!((last.kind, last.input_tokens, last.output_tokens), (UsageKind::Compaction, 300, 40));
+    assert_eq!(
+        (last.kind, last.input_tokens, last.output_tokens),
+        (UsageKind::Compaction, 300, 40)
+    );
     assert!(last.cost_usd.is_some());
 }
 
@@ -258,7 +279,13 @@ async fn budget_warn_shows_a_notice_once_and_still_answers() {
     }
     send(&session, "hello");
     let (done, seen) = until_done(&mut session).await;
-    assert!(matches!(done, Event::TurnComplete { status: MessageStatus::Complete, .. }));
+    assert!(matches!(
+        done,
+        Event::TurnComplete {
+            status: MessageStatus::Complete,
+            ..
+        }
+    ));
     let notices: Vec<&String> = seen
         .iter()
         .filter_map(|e| match e {
@@ -268,13 +295,17 @@ async fn budget_warn_shows_a_notice_once_and_still_answers() {
         .collect();
     assert_eq!(notices.len(), 1, "{seen:?}");
     assert!(
-        notices[0].contains("$0.60 of the daily budget of $1.00") && notices[0].contains("budgets.daily_usd"),
+        notices[0].contains("$0.60 of the daily budget of $1.00")
+            && notices[0].contains("budgets.daily_usd"),
         "{}",
         notices[0]
     );
     send(&session, "again");
     let (_, seen) = until_done(&mut session).await;
-    assert!(!seen.iter().any(|e| matches!(e, Event::Notice { .. })), "said once");
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Notice { .. })),
+        "said once"
+    );
     assert_eq!(server.chat_requests().len(), 2);
 }
 
@@ -303,12 +334,21 @@ async fn budget_downgrade_routes_to_downgrade_to_with_a_budget_reason() {
     server.push(Reply::text("hi"));
     send(&session, "hello again");
     let (done, seen) = until_done(&mut session).await;
-    assert!(matches!(done, Event::TurnComplete { status: MessageStatus::Complete, .. }));
+    assert!(matches!(
+        done,
+        Event::TurnComplete {
+            status: MessageStatus::Complete,
+            ..
+        }
+    ));
     let route = &routes(&seen)[0];
     assert_eq!(route.0, "fake/claude-haiku-4-5");
     assert!(route.1.starts_with("budget"), "{route:?}");
     assert_eq!(server.chat_requests()[1].body["model"], "claude-haiku-4-5");
-    assert!(seen.iter().any(|e| matches!(e, Event::Notice { message } if message.contains("cheap"))));
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, Event::Notice { message } if message.contains("cheap")))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,12 +399,19 @@ async fn budget_stop_refuses_the_turn_before_any_request_even_when_pinned() {
     send(&session, "hello");
     let (done, seen) = until_done(&mut session).await;
     assert!(
-        matches!(done, Event::TurnComplete { status: MessageStatus::Error, .. }),
+        matches!(
+            done,
+            Event::TurnComplete {
+                status: MessageStatus::Error,
+                ..
+            }
+        ),
         "{done:?}"
     );
     let errs = errors(&seen);
     assert!(
-        errs.iter().any(|m| m.contains("budgets.monthly_usd") && m.contains("no request was sent")),
+        errs.iter()
+            .any(|m| m.contains("budgets.monthly_usd") && m.contains("no request was sent")),
         "{errs:?}"
     );
     assert!(server.chat_requests().is_empty());
@@ -384,7 +431,10 @@ async fn prompt_caching_saves_most_of_the_input_cost_of_a_long_conversation() {
     let reply = "Here is a considered answer that refers back to the code. ".repeat(20);
     for i in 0..TURNS {
         server.push(Reply::text(reply.clone()).usage(0, 300));
-        let prompt = format!("Question {i}: {}", "please explain this part of the module in detail. ".repeat(40));
+        let prompt = format!(
+            "Question {i}: {}",
+            "please explain this part of the module in detail. ".repeat(40)
+        );
         send(&session, &prompt);
         until_done(&mut session).await;
     }

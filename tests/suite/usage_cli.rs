@@ -41,7 +41,9 @@ fn home_with_ledger() -> TempHome {
         record("openai/mystery", "general", 0, None),
         record("anthropic/claude-sonnet-4-5", "coder", 40, Some(9.0)),
     ] {
-        store.call_blocking(move |c| harness::store::usage::insert(c, &r)).unwrap();
+        store
+            .call_blocking(move |c| harness::store::usage::insert(c, &r))
+            .unwrap();
     }
     home
 }
@@ -56,22 +58,39 @@ fn rows(home: &TempHome, args: &[&str]) -> Vec<Value> {
 fn groups_and_windows_with_unknown_costs_kept_apart() {
     let home = home_with_ledger();
     let by_model = rows(&home, &["--by", "model"]);
-    let keys: Vec<&str> = by_model.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = by_model
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
     // The default window (30d) leaves out the row from 40 days ago.
-    assert_eq!(keys, ["anthropic/claude-sonnet-4-5", "local/llama", "openai/mystery"]);
+    assert_eq!(
+        keys,
+        [
+            "anthropic/claude-sonnet-4-5",
+            "local/llama",
+            "openai/mystery"
+        ]
+    );
     assert_eq!(by_model[0]["requests"], 2);
     assert_eq!(by_model[0]["input_tokens"], 2000);
     assert_eq!(by_model[0]["output_tokens"], 200);
     assert_eq!(by_model[0]["cost_usd"], 0.75);
     assert_eq!(by_model[1]["cost_usd"], 0.0, "a known zero stays zero");
-    assert_eq!(by_model[2]["cost_usd"], Value::Null, "unknown is null, not 0");
+    assert_eq!(
+        by_model[2]["cost_usd"],
+        Value::Null,
+        "unknown is null, not 0"
+    );
     assert_eq!(by_model[2]["unknown_cost_requests"], 1);
 
     let by_agent = rows(&home, &["--by", "agent", "--since", "60d"]);
     assert_eq!(by_agent[0]["key"], "coder");
     assert_eq!(by_agent[0]["requests"], 3);
     let general = &by_agent[1];
-    assert_eq!((general["requests"].as_u64(), general["cost_usd"].as_f64()), (Some(2), Some(0.0)));
+    assert_eq!(
+        (general["requests"].as_u64(), general["cost_usd"].as_f64()),
+        (Some(2), Some(0.0))
+    );
     assert_eq!(general["unknown_cost_requests"], 1);
 
     let by_day = rows(&home, &["--by", "day", "--since", "1d"]);
@@ -92,7 +111,10 @@ fn bad_flags_say_what_to_use() {
     home.write_config("");
     for (args, needle) in [
         (&["usage", "--since", "yesterday"][..], "7d"),
-        (&["usage", "--by", "week"][..], "model, provider, agent, day or conversation"),
+        (
+            &["usage", "--by", "week"][..],
+            "model, provider, agent, day or conversation",
+        ),
     ] {
         let out = home.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

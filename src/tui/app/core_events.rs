@@ -258,13 +258,15 @@ impl App {
                 month,
                 daily_budget_usd,
                 monthly_budget_usd,
-            } => self.transcript.push(HistoryCell::notice(&crate::tui::cost::cost_text(
-                &conversation,
-                &today,
-                &month,
-                daily_budget_usd,
-                monthly_budget_usd,
-            ))),
+            } => self
+                .transcript
+                .push(HistoryCell::notice(&crate::tui::cost::cost_text(
+                    &conversation,
+                    &today,
+                    &month,
+                    daily_budget_usd,
+                    monthly_budget_usd,
+                ))),
             Event::Notice { message } => self.transcript.push(HistoryCell::notice(&message)),
             Event::Permissions {
                 mode,
