@@ -144,4 +144,30 @@ mod tests {
             assert!(err.contains(needle), "{err}");
         }
     }
+
+    #[test]
+    fn loads_from_config_toml_and_checks_downgrade_to() {
+        let parse = |text: &str| {
+            let env = |k: &str| (k == "KEY").then(|| "sk".to_string());
+            crate::config::parse(text, std::path::Path::new("/c/config.toml"), &env)
+        };
+        let providers = "[providers.a]\nkind = \"anthropic\"\napi_key = \"${KEY}\"\n";
+        let c = parse(&format!(
+            "{providers}[budgets]\nmonthly_usd = 30\naction = \"downgrade\"\ndowngrade_to = \"a/claude-haiku-4-5\"\nwarn_at = 0.9\n"
+        ))
+        .unwrap();
+        assert_eq!(c.budgets.monthly_usd, Some(30.0));
+        assert_eq!(c.budgets.action, BudgetAction::Downgrade);
+        assert_eq!(c.budgets.warn_at, 0.9);
+        let err = parse(&format!(
+            "{providers}[budgets]\ndaily_usd = 1\naction = \"downgrade\"\ndowngrade_to = \"nowhere/x\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("budgets.downgrade_to"), "{err}");
+        let err = parse("[budgets]\naction = \"pause\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pause"), "{err}");
+    }
 }

@@ -24,6 +24,7 @@ mod providers_wire;
 mod routing_e2e;
 mod sandbox_image;
 mod tui_approval;
+mod tui_cost;
 mod tui_harness;
 mod tui_input;
 mod tui_keys;

@@ -193,6 +193,48 @@ async fn a_billed_request_the_client_retried_is_a_retry_row() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_billed_request_before_a_fallback_is_a_retry_row() {
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = tempfile::tempdir().unwrap();
+    let workspace = home.path().join("ws");
+    std::fs::create_dir_all(&workspace).unwrap();
+    // No client retries: the broken first answer hands over to the next model of the chain.
+    let config = format!(
+        "{}max_retries = 0\n[sandbox]\nbackend = \"host\"\n[[router.rules]]\nname = \"all\"\nmodels = [\"fake/gpt-4o\", \"fake/gpt-4o-mini\"]\n",
+        server.config_toml("fake")
+    );
+    let (deps, _) = build(home.path(), &workspace, &config);
+    let mut session = session(&deps).await;
+    server.push(
+        Reply::text_chunks(Vec::<String>::new())
+            .usage(40, 0)
+            .truncated(),
+    );
+    server.push(Reply::text("ok").usage(60, 5));
+    send(&session, "hello");
+    let (_, seen) = until_done(&mut session).await;
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, Event::RouteChosen { reason, .. } if reason.contains("fallback"))),
+        "{seen:?}"
+    );
+    let rows = ledger(&deps).await;
+    let got: Vec<(UsageKind, &str, u64)> = rows
+        .iter()
+        .map(|r| (r.kind, r.model.as_str(), r.input_tokens))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (UsageKind::Retry, "fake/gpt-4o", 40),
+            (UsageKind::Reply, "fake/gpt-4o-mini", 60)
+        ]
+    );
+    // gpt-4o: 2.50 per million input tokens.
+    assert!(close(rows[0].cost_usd, 40.0 * 2.5 / 1e6), "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compaction_summary_is_a_ledger_row() {
     let server = FakeProvider::start(Flavor::Anthropic).await;
     let s = setup(&server, "");
