@@ -102,6 +102,24 @@ impl Session {
         }
     }
 
+    /// Read today's spend for the status line when a budget is set (at session start; each
+    /// turn's budget check refreshes it).
+    pub(super) async fn refresh_today(&mut self) {
+        if !self.deps.config.budgets.is_set() {
+            return;
+        }
+        let (day, _) = period_starts();
+        match self
+            .deps
+            .store
+            .spent_since(current_profile(), vec![day])
+            .await
+        {
+            Ok(spent) => self.ledger.today_usd = spent.first().copied(),
+            Err(e) => tracing::warn!("usage ledger: {e}"),
+        }
+    }
+
     /// Before a user turn is routed: the budget's state (for the router), after showing its
     /// warning once; `Err` with the message to refuse the turn with when it is spent.
     pub(super) async fn budget_check(&mut self) -> Result<Option<BudgetState>, String> {

@@ -76,6 +76,7 @@ pub async fn spawn(
             }
         }
     }
+    session.refresh_today().await;
     session.announce();
     for message in &session.deps.permissions.warnings {
         session.emit(Event::Notice {

@@ -270,6 +270,13 @@ async fn cost_answers_for_the_conversation_today_and_this_month() {
     let s = setup(&server, "[budgets]\ndaily_usd = 10.0\n");
     spent(&s.deps, 1.5).await;
     let mut session = session(&s.deps).await;
+    // The status line has today's spend from the start.
+    let first = loop {
+        if let Event::SessionStats { today_usd, .. } = session.events.recv().await.unwrap() {
+            break today_usd;
+        }
+    };
+    assert_eq!(first, Some(1.5));
     server.push(Reply::text("hi").usage(1_000_000, 0));
     send(&session, "hello");
     let (_, seen) = until_done(&mut session).await;
