@@ -61,6 +61,7 @@ fn bench(c: &mut Criterion) {
                     previous: None,
                     config: &config,
                     available: &up,
+                    budget: None,
                 }))
             })
         });

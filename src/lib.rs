@@ -19,3 +19,4 @@ pub mod secret;
 pub mod store;
 pub mod tools;
 pub mod tui;
+pub mod usage;

@@ -153,15 +153,23 @@ pub struct ToolCall {
     pub arguments: serde_json::Value,
 }
 
-/// Token counts of one model response (or a sum of several).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Token counts of one model response (or a sum of several). `input_tokens` are the input
+/// tokens billed at the full price: every client reports prompt tokens read from the provider's
+/// cache in `cached_input_tokens` and tokens written to it in `cache_write_input_tokens`, not
+/// in `input_tokens` (Anthropic's own split; OpenAI-style totals are split the same way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cached_input_tokens: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_input_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub reasoning_tokens: u64,
+    /// The cost in USD the provider itself reported (OpenRouter's `usage.cost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -169,11 +177,21 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Usage {
+    /// Every prompt token of the request: full-price, cache reads and cache writes.
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input_tokens + self.cached_input_tokens + self.cache_write_input_tokens
+    }
+
     pub fn add(&mut self, other: &Usage) {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
         self.cached_input_tokens += other.cached_input_tokens;
+        self.cache_write_input_tokens += other.cache_write_input_tokens;
         self.reasoning_tokens += other.reasoning_tokens;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
     }
 }
 

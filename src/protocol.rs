@@ -113,6 +113,8 @@ pub enum Op {
     /// The permission rules in force and where each came from (`/permissions`); answered by
     /// `Permissions`.
     ListPermissions,
+    /// Spend of this conversation, today and this month (`/cost`); answered by `Cost`.
+    Cost,
     /// Write the current conversation to a file (`/export`); answered by `Notice` or `Error`.
     Export {
         format: ExportFormat,
@@ -236,6 +238,23 @@ pub enum Event {
         cost_usd: Option<f64>,
         /// `docker` or `host`.
         sandbox: String,
+        /// Known spend today (all conversations), sent when `[budgets]` sets a limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        today_usd: Option<f64>,
+        /// `budgets.daily_usd`, when set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        daily_budget_usd: Option<f64>,
+    },
+    /// Answer to `Cost`: ledger totals of this conversation, today and this month (local time,
+    /// this profile).
+    Cost {
+        conversation: CostTotals,
+        today: CostTotals,
+        month: CostTotals,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        daily_budget_usd: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        monthly_budget_usd: Option<f64>,
     },
     /// A one-line informational message for the user (e.g. "exported to PATH").
     Notice {
@@ -250,6 +269,19 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
     },
+}
+
+/// Counts and cost of a set of model requests (ledger rows). `cost_usd` sums the known costs
+/// and is `None` when none is known; requests without a known price are counted apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostTotals {
+    pub requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Input tokens read from or written to the provider's prompt cache.
+    pub cached_input_tokens: u64,
+    pub cost_usd: Option<f64>,
+    pub unknown_cost_requests: u64,
 }
 
 /// One permission rule as `/permissions` shows it.

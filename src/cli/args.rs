@@ -53,6 +53,20 @@ pub enum Command {
     Sandbox(SandboxCommand),
     /// Write a commented config.toml from the providers found in the environment.
     Init(InitArgs),
+    /// Tokens and cost of model requests, from the ledger.
+    Usage(UsageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// The window: the last N days (7d; today is 1d) or from a date (YYYY-MM-DD). Default 30d.
+    #[arg(long, value_name = "7d|YYYY-MM-DD")]
+    pub since: Option<String>,
+    /// Group by model, provider, agent, day or conversation. Default model.
+    #[arg(long, value_name = "KEY")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

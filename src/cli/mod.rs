@@ -15,6 +15,7 @@ pub mod models;
 pub mod route;
 pub mod run;
 pub mod sandbox;
+pub mod usage;
 
 use crate::config::{Config, ConfigError, HarnessPaths, Overrides};
 use crate::core::CoreDeps;
@@ -134,6 +135,7 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Doctor) => doctor::run(&ctx).await,
         Some(Command::Sandbox(cmd)) => sandbox::run(&ctx, cmd).await,
         Some(Command::Init(args)) => init::run(&ctx, args).await,
+        Some(Command::Usage(args)) => usage::run(&ctx, args).await,
     }
 }
 

@@ -60,6 +60,7 @@ pub async fn run(ctx: &CliContext, args: RouteArgs) -> CliResult {
         previous: None,
         config: &config,
         available: &all_available,
+        budget: None,
     })
     .map_err(|e| CliError::usage(e.to_string()))?;
     let Some(chosen) = decision.chosen() else {

@@ -91,6 +91,8 @@ struct RawConfig {
     session: SessionConfig,
     #[serde(default)]
     permissions: super::permissions::RawPermissions,
+    #[serde(default)]
+    budgets: super::budgets::BudgetsConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -262,6 +264,7 @@ fn parse_with(
         ui: raw.ui,
         session: raw.session,
         permissions,
+        budgets: raw.budgets,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -321,6 +324,12 @@ fn validate(config: &Config) -> Result<(), String> {
     }
     if config.default_model != "auto" {
         check_model_ref(config, &config.default_model, "default_model")?;
+    }
+    config.budgets.validate()?;
+    if let Some(to) = &config.budgets.downgrade_to
+        && !missing_provider_tolerated(config, to)
+    {
+        check_model_ref(config, to, "budgets.downgrade_to")?;
     }
     if !(0.1..=1.0).contains(&config.session.compact_threshold) {
         return Err("session.compact_threshold must be between 0.1 and 1.0".to_string());

@@ -5,6 +5,8 @@
 //! `config` sits low in the layering: it names no module above it; checks that need agents or
 //! the router are `core::check`'s.
 
+/// `[budgets]`: spending limits and their action.
+pub mod budgets;
 pub mod exposure;
 pub mod load;
 pub mod paths;
@@ -17,6 +19,7 @@ pub mod env_providers;
 /// The commented config.toml `harness init` writes.
 pub mod template;
 
+pub use budgets::{BudgetAction, BudgetsConfig};
 pub use env_providers::ProviderOrigin;
 pub use load::{
     ConfigError, Overrides, expand_vars, load, missing_provider_tolerated, parse, resolve_model_ref,

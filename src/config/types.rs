@@ -80,6 +80,9 @@ pub struct ModelAlias {
     pub context_window: Option<u64>,
     pub input_price_per_mtok: Option<f64>,
     pub output_price_per_mtok: Option<f64>,
+    /// Price of input tokens read from the provider's prompt cache (default: the input price).
+    #[serde(default)]
+    pub cached_input_price_per_mtok: Option<f64>,
 }
 
 /// `[[router.rules]]`.
@@ -226,6 +229,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub session: SessionConfig,
     pub permissions: super::permissions::PermissionsConfig,
+    pub budgets: super::budgets::BudgetsConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -248,6 +252,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             session: SessionConfig::default(),
             permissions: Default::default(),
+            budgets: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 mod compact;
 mod effects;
+mod ledger;
 mod queries;
 mod start;
 mod switch;
@@ -63,7 +64,7 @@ struct TurnState {
     tool: Option<RunningTool>,
     live: Option<mpsc::Receiver<String>>,
     /// A summary being written (in a turn, or for `/compact`).
-    compaction: Option<JoinHandle<Result<compact::Compaction, String>>>,
+    compaction: Option<JoinHandle<compact::CompactionDone>>,
 }
 
 struct Session {
@@ -109,6 +110,7 @@ struct Session {
     /// What the model has read or written of each file in this conversation.
     seen: Arc<crate::tools::seen::SeenFiles>,
     turn: TurnState,
+    ledger: ledger::LedgerState,
 }
 
 impl Session {
@@ -164,6 +166,7 @@ impl Session {
             sandbox: None,
             seen: Arc::default(),
             turn: TurnState::default(),
+            ledger: Default::default(),
         })
     }
 
@@ -391,6 +394,7 @@ impl Session {
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,
             Op::ListPermissions => self.list_permissions(),
+            Op::Cost => self.cost_summary().await,
             Op::Shutdown => {}
         }
     }

@@ -145,13 +145,9 @@ impl CoreDeps {
             .unwrap_or(super::context::DEFAULT_CONTEXT_WINDOW)
     }
 
-    /// Cost in USD of `usage` on `model`, when prices are configured for it.
+    /// Cost in USD of `usage` on `model`, when it is known (`crate::usage::pricing`).
     pub fn cost(&self, model: &ModelRef, usage: &crate::message::Usage) -> Option<f64> {
-        let reference = model.to_string();
-        let alias = self.config.models.values().find(|a| a.id == reference)?;
-        let input = alias.input_price_per_mtok? * usage.input_tokens as f64 / 1e6;
-        let output = alias.output_price_per_mtok.unwrap_or(0.0) * usage.output_tokens as f64 / 1e6;
-        Some(input + output)
+        crate::usage::price(usage, model, &self.config).cost_usd
     }
 }
 

@@ -176,6 +176,7 @@ pub fn request_body(request: &ChatRequest) -> Value {
             _ => messages.push((role, blocks)),
         }
     }
+    mark_history_breakpoints(&mut messages);
     let mut body = json!({
         "model": request.model,
         "max_tokens": request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
@@ -187,19 +188,46 @@ pub fn request_body(request: &ChatRequest) -> Value {
     });
     let system: Vec<&str> = system.into_iter().filter(|s| !s.is_empty()).collect();
     if !system.is_empty() {
-        body["system"] = json!(system.join("\n\n"));
+        body["system"] =
+            json!([{"type": "text", "text": system.join("\n\n"), "cache_control": cache_marker()}]);
     }
     if !request.tools.is_empty() {
-        body["tools"] = request
+        let mut tools: Vec<Value> = request
             .tools
             .iter()
             .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
             .collect();
+        if let Some(last) = tools.last_mut() {
+            last["cache_control"] = cache_marker();
+        }
+        body["tools"] = Value::Array(tools);
     }
     if let Some(t) = request.temperature {
         body["temperature"] = json!(t);
     }
     body
+}
+
+/// Prompt caching (PROVIDERS.md §2): a `cache_control` breakpoint caches everything up to it.
+/// Four are allowed per request; they go on the tools, the system prompt, and the last block
+/// of the last two user messages: the last one caches this request's whole history for the
+/// next request, the one before is where the previous request put its breakpoint, so the
+/// stable prefix is read from the cache however many blocks the last step added.
+fn cache_marker() -> Value {
+    json!({"type": "ephemeral"})
+}
+
+fn mark_history_breakpoints(messages: &mut [(&'static str, Vec<Value>)]) {
+    for (_, blocks) in messages
+        .iter_mut()
+        .rev()
+        .filter(|(role, _)| *role == "user")
+        .take(2)
+    {
+        if let Some(last) = blocks.last_mut() {
+            last["cache_control"] = cache_marker();
+        }
+    }
 }
 
 fn text_block(text: &str) -> Vec<Value> {
@@ -257,6 +285,7 @@ struct UsageJson {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
     cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
 }
 
 struct PartialToolUse {
@@ -303,6 +332,9 @@ impl AnthropicDecoder {
         }
         if let Some(n) = u.cache_read_input_tokens {
             self.usage.cached_input_tokens = n;
+        }
+        if let Some(n) = u.cache_creation_input_tokens {
+            self.usage.cache_write_input_tokens = n;
         }
     }
 

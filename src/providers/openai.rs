@@ -261,11 +261,15 @@ struct UsageJson {
     completion_tokens: u64,
     prompt_tokens_details: Option<CachedDetails>,
     completion_tokens_details: Option<ReasoningDetails>,
+    /// OpenRouter: what the request cost, in USD.
+    cost: Option<f64>,
 }
 
 #[derive(Deserialize)]
 struct CachedDetails {
     cached_tokens: Option<u64>,
+    /// OpenRouter: prompt tokens written to the upstream cache.
+    cache_write_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -396,17 +400,27 @@ impl OpenAiDecoder {
         }
         if let Some(u) = chunk.usage.filter(|_| !self.usage_sent) {
             self.usage_sent = true;
+            // `prompt_tokens` counts cached ones too; `Usage` keeps them apart.
+            let cached = u
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0);
+            let written = u
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.cache_write_tokens)
+                .unwrap_or(0);
             out.push(ProviderEvent::Usage(Usage {
-                input_tokens: u.prompt_tokens,
+                input_tokens: u.prompt_tokens.saturating_sub(cached + written),
                 output_tokens: u.completion_tokens,
-                cached_input_tokens: u
-                    .prompt_tokens_details
-                    .and_then(|d| d.cached_tokens)
-                    .unwrap_or(0),
+                cached_input_tokens: cached,
+                cache_write_input_tokens: written,
                 reasoning_tokens: u
                     .completion_tokens_details
                     .and_then(|d| d.reasoning_tokens)
                     .unwrap_or(0),
+                cost_usd: u.cost.filter(|c| c.is_finite() && *c >= 0.0),
             }));
         }
         Ok(())

@@ -13,7 +13,7 @@
 //! ```text
 //! let router = Router::new(&config.router)?;          // once per session / config reload
 //! let decision = router.route(&RouteInput { text, agent, pinned, previous, config,
-//!                                           available: &|provider| breaker_is_closed(provider) })?;
+//!                                           available: &|provider| breaker_is_closed(provider), budget: None })?;
 //! // emit route { model: candidates[0].model, reason: candidates[0].reason }, then call it.
 //! // On a failure before the first token of candidates[i], if candidates[i + 1] exists:
 //! //   reason = fallback_reason(&candidates[i].model, &error_text, &candidates[i + 1])
@@ -22,6 +22,7 @@
 //! // Keep decision.category as `previous` for the next message.
 //! ```
 
+mod budget;
 pub mod classify;
 pub mod rules;
 pub mod validate;

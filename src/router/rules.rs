@@ -5,9 +5,11 @@
 //! usable model passes to the next matching rule; when nothing is left, `[router] default`.
 //! Every step lands in the trace, so `harness route` and `route` events can say why.
 
+use super::budget::apply_budget;
 use super::classify::{Category, Classification, ClassifyInput, classify};
 use crate::agents::Agent;
 use crate::config::{Config, RouteRule, RouterConfig, resolve_model_ref};
+use crate::usage::BudgetState;
 use regex::Regex;
 use serde::Serialize;
 use std::fmt;
@@ -68,6 +70,9 @@ pub struct RouteInput<'a> {
     pub previous: Option<Category>,
     pub config: &'a Config,
     pub available: &'a dyn Fn(&str) -> bool,
+    /// The budget's state when `[budgets]` sets a limit: with `action = "downgrade"` near or
+    /// over it, `downgrade_to` replaces the chain (a pinned model is kept).
+    pub budget: Option<&'a BudgetState>,
 }
 
 /// One model to try, in order.
@@ -236,6 +241,7 @@ impl Router {
             previous: input.previous,
         });
         self.decide(input, classification)
+            .and_then(|d| apply_budget(input, d))
     }
 
     /// [`Router::route`] for sending a message: when a pin decides, the text is not classified
@@ -256,6 +262,7 @@ impl Router {
                 signals: Vec::new(),
             },
         )
+        .and_then(|d| apply_budget(input, d))
     }
 
     fn decide(
@@ -530,7 +537,7 @@ fn chain(input: &RouteInput<'_>, models: &[String], base: &str) -> (Vec<Candidat
     (candidates, skipped)
 }
 
-fn alias_of(reference: &str, resolved: &str) -> Option<String> {
+pub(super) fn alias_of(reference: &str, resolved: &str) -> Option<String> {
     (reference != resolved).then(|| reference.to_string())
 }
 

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod migrate;
 mod open;
 pub mod search;
+pub mod usage;
 
 #[cfg(test)]
 mod durability_tests;

@@ -122,6 +122,9 @@ pub(super) struct Stats {
     pub context_window: Option<u64>,
     pub cost_usd: Option<f64>,
     pub sandbox: Option<String>,
+    /// Today's spend and the daily budget, when a budget is set.
+    pub today_usd: Option<f64>,
+    pub daily_budget_usd: Option<f64>,
 }
 
 pub struct App {

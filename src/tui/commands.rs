@@ -70,6 +70,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "show model, agent, context, tokens and cost",
     },
     CommandSpec {
+        name: "cost",
+        args: "",
+        description: "spend of this conversation, today and this month",
+    },
+    CommandSpec {
         name: "export",
         args: "[markdown|json] [PATH]",
         description: "write this conversation to a file",
@@ -116,6 +121,7 @@ pub enum SlashCommand {
     Tools,
     Permissions,
     Status,
+    Cost,
     Export {
         format: ExportFormat,
         path: Option<String>,
@@ -229,6 +235,7 @@ pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandEr
         "tools" => no_args(SlashCommand::Tools),
         "permissions" => no_args(SlashCommand::Permissions),
         "status" => no_args(SlashCommand::Status),
+        "cost" => no_args(SlashCommand::Cost),
         "export" => {
             let mut words = args.splitn(2, char::is_whitespace);
             let first = words.next().unwrap_or("");

@@ -11,6 +11,7 @@ pub mod app;
 pub mod clock;
 pub mod commands;
 pub mod composer;
+pub mod cost;
 pub mod event;
 pub mod highlight;
 pub mod history_cell;

@@ -194,6 +194,10 @@ impl App {
         if let Some(cost) = self.stats.cost_usd {
             parts.push(format!("${cost:.2}"));
         }
+        parts.extend(crate::tui::cost::today_label(
+            self.stats.today_usd,
+            self.stats.daily_budget_usd,
+        ));
         if let Some(sandbox) = &self.stats.sandbox {
             parts.push(sandbox.clone());
         }

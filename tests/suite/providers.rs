@@ -187,10 +187,14 @@ async fn streams_text_for_each_flavour() {
             Flavor::Anthropic => {
                 assert_eq!(reqs[0].header("x-api-key"), Some(FakeProvider::API_KEY));
                 assert_eq!(reqs[0].header("anthropic-version"), Some("2023-06-01"));
-                assert_eq!(body["system"], "You are terse.");
+                // Prompt caching: the system prompt and the last user message are breakpoints.
+                assert_eq!(
+                    body["system"],
+                    json!([{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}])
+                );
                 assert_eq!(
                     body["messages"],
-                    json!([{"role": "user", "content": [{"type": "text", "text": "hi"}]}])
+                    json!([{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}])
                 );
                 assert!(body["max_tokens"].as_u64().unwrap() > 0);
             }

@@ -132,16 +132,21 @@ async fn tool_history_and_tools_are_sent_in_each_native_shape() {
                     body["tools"][0]["input_schema"]["required"],
                     json!(["command"])
                 );
+                // Prompt caching: breakpoints on the tools, the system prompt and the last block
+                // of the last two user messages.
+                let cache = json!({"type": "ephemeral"});
+                assert_eq!(body["tools"][0]["cache_control"], cache);
+                assert_eq!(body["system"][0]["cache_control"], cache);
                 assert_eq!(
                     body["messages"],
                     json!([
-                        {"role": "user", "content": [{"type": "text", "text": "list files"}]},
+                        {"role": "user", "content": [{"type": "text", "text": "list files", "cache_control": cache}]},
                         {"role": "assistant", "content": [
                             {"type": "text", "text": "Sure."},
                             {"type": "tool_use", "id": "call_9", "name": "bash", "input": {"command": "ls"}}]},
                         {"role": "user", "content": [
                             {"type": "tool_result", "tool_use_id": "call_9", "content": "a.txt\nb.txt", "is_error": false},
-                            {"type": "text", "text": "thanks"}]}
+                            {"type": "text", "text": "thanks", "cache_control": cache}]}
                     ])
                 );
             }

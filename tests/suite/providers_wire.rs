@@ -187,11 +187,13 @@ fn recorded_zai_stream_with_whole_tool_call_decodes() {
                 name: "weather".into(),
                 arguments: json!({"location": "Florence,Italy"}),
             }),
+            // prompt_tokens 173 of which 172 cached: 1 full-price input token.
             ProviderEvent::Usage(harness::message::Usage {
-                input_tokens: 173,
+                input_tokens: 1,
                 output_tokens: 93,
                 cached_input_tokens: 172,
                 reasoning_tokens: 65,
+                ..Default::default()
             }),
             ProviderEvent::Done {
                 stop_reason: StopReason::ToolUse

@@ -212,6 +212,8 @@ fn a_message_that_overflows_the_context_window_asks_first() {
         context_window: Some(8_000),
         cost_usd: None,
         sandbox: "host".into(),
+        today_usd: None,
+        daily_budget_usd: None,
     });
     h.keys("short question<Enter>");
     assert_eq!(

@@ -169,6 +169,8 @@ fn huge_message_asks_before_sending() {
             context_window: Some(8_000),
             cost_usd: None,
             sandbox: "host".into(),
+            today_usd: None,
+            daily_budget_usd: None,
         });
         h.paste(&"word ".repeat(600));
         h.keys("<Enter>");
@@ -266,7 +268,7 @@ fn status_panel() {
                 input_tokens: 12_400,
                 output_tokens: 900,
                 cached_input_tokens: 8_000,
-                reasoning_tokens: 0,
+                ..Usage::default()
             },
         });
         h.event(Event::SessionStats {
@@ -274,6 +276,8 @@ fn status_panel() {
             context_window: Some(200_000),
             cost_usd: Some(0.0421),
             sandbox: "docker".into(),
+            today_usd: None,
+            daily_budget_usd: None,
         });
         h.keys("/status<Enter>");
     });

@@ -19,6 +19,7 @@ impl Session {
                 previous: None,
                 config: &self.deps.config,
                 available: &available,
+                budget: None,
             })
             .map_err(|e| e.to_string())?;
         decision
@@ -33,8 +34,19 @@ impl Session {
         let deps = self.deps.clone();
         let conversation = self.conversation;
         self.turn.compaction = Some(tokio::spawn(async move {
-            let id = conversation.ok_or_else(|| "nothing to compact yet".to_string())?;
-            summarise(&deps, id, &model).await
+            let Some(id) = conversation else {
+                let outcome = Err("nothing to compact yet".to_string());
+                return CompactionDone {
+                    billed: None,
+                    outcome,
+                };
+            };
+            let mut billed = None;
+            let outcome = summarise(&deps, id, &model, &mut billed).await;
+            CompactionDone {
+                billed: billed.map(|usage| (model, usage)),
+                outcome,
+            }
         }));
     }
 
@@ -49,8 +61,13 @@ impl Session {
 
     /// Take a finished compaction: rebuild the request history from the store's rows, then
     /// tell the running turn (or, for `/compact`, the front end).
-    pub(super) async fn finish_compaction(&mut self, outcome: Result<Compaction, String>) {
+    pub(super) async fn finish_compaction(&mut self, done: CompactionDone) {
         self.turn.compaction = None;
+        if let Some((model, usage)) = done.billed {
+            self.record_usage(crate::usage::UsageKind::Compaction, &model, usage)
+                .await;
+        }
+        let outcome = done.outcome;
         let outcome = outcome.map(|done| {
             self.history = request_history(&done.rows);
             self.history_stale = false;
@@ -71,6 +88,13 @@ impl Session {
     }
 }
 
+/// What the summary task ends with: the request's model and usage when it was billed (the
+/// stream ended, or reported usage; `None` usage: ended without a report), and the outcome.
+pub(super) struct CompactionDone {
+    pub billed: Option<(ModelRef, Option<crate::message::Usage>)>,
+    pub outcome: Result<Compaction, String>,
+}
+
 /// A summary stored: the conversation's rows after it, and how many messages it covers.
 pub(super) struct Compaction {
     rows: Vec<crate::store::StoredMessage>,
@@ -83,6 +107,7 @@ async fn summarise(
     deps: &CoreDeps,
     id: ConversationId,
     model: &ModelRef,
+    billed: &mut Option<Option<crate::message::Usage>>,
 ) -> Result<Compaction, String> {
     let rows = deps.store.messages(id).await.map_err(|e| e.to_string())?;
     let Some(through) = context::compaction_cut(&rows) else {
@@ -107,15 +132,24 @@ async fn summarise(
     });
     let mut summary = String::new();
     let mut finished = false;
+    let mut usage = None;
     while let Some(item) = stream.next().await {
-        match item.map_err(|e| e.to_string())? {
+        let item = item.map_err(|e| {
+            *billed = usage.map(Some);
+            e.to_string()
+        })?;
+        match item {
             ProviderEvent::TextDelta(t) => summary.push_str(&t),
+            ProviderEvent::Usage(u) => usage = Some(u),
             ProviderEvent::Done { .. } => {
                 finished = true;
                 break;
             }
             _ => {}
         }
+    }
+    if finished || usage.is_some() {
+        *billed = Some(usage);
     }
     if !finished || summary.trim().is_empty() {
         return Err("the summary stream ended early".to_string());

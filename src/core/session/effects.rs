@@ -248,12 +248,13 @@ impl Session {
         &mut self,
         item: Option<Result<ProviderEvent, ProviderError>>,
     ) {
+        self.ledger_on_stream(&item).await;
         let input = match item {
             Some(Ok(event)) => {
                 match &event {
                     ProviderEvent::Done { .. } => self.turn.stream = None,
                     ProviderEvent::Usage(u) => {
-                        self.last_input_tokens = Some(u.input_tokens + u.cached_input_tokens);
+                        self.last_input_tokens = Some(u.prompt_tokens());
                         self.added_since = 0;
                     }
                     _ => {}
@@ -439,12 +440,15 @@ pub(super) async fn tool_done(tool: &mut Option<RunningTool>) -> Input {
 }
 
 pub(super) async fn compaction_done(
-    task: &mut Option<JoinHandle<Result<super::compact::Compaction, String>>>,
-) -> Result<super::compact::Compaction, String> {
+    task: &mut Option<JoinHandle<super::compact::CompactionDone>>,
+) -> super::compact::CompactionDone {
     match task {
         Some(t) => match t.await {
-            Ok(outcome) => outcome,
-            Err(e) => Err(format!("the summary task failed: {e}")),
+            Ok(done) => done,
+            Err(e) => super::compact::CompactionDone {
+                billed: None,
+                outcome: Err(format!("the summary task failed: {e}")),
+            },
         },
         None => std::future::pending().await,
     }

@@ -167,6 +167,8 @@ impl Session {
             context_window: window,
             cost_usd: (self.cost_total > 0.0).then_some(self.cost_total),
             sandbox: self.deps.config.sandbox.backend.as_str().to_string(),
+            today_usd: self.ledger.today_usd,
+            daily_budget_usd: self.deps.config.budgets.daily_usd,
         });
     }
 }

@@ -84,6 +84,7 @@ pub(in crate::core) async fn start_session(
             }
         }
     }
+    session.refresh_today().await;
     session.announce();
     for message in &session.deps.permissions.warnings {
         session.emit(Event::Notice {

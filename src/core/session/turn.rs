@@ -23,11 +23,15 @@ impl Session {
         if text.trim().is_empty() {
             return self.refuse("the message is empty: type something to send".to_string());
         }
+        let budget = match self.budget_check().await {
+            Ok(b) => b,
+            Err(e) => return self.refuse(e),
+        };
         self.ensure_history().await;
         if let Err(e) = self.ensure_conversation().await {
             return self.refuse(e);
         }
-        let input = self.route(text);
+        let input = self.route(text, budget.as_ref());
         self.turn.machine = Some(TurnMachine::new(
             self.permissions.clone(),
             self.deps.config.session.max_steps,
@@ -36,7 +40,7 @@ impl Session {
     }
     /// Ask the router for this message's models, each marked when the request history passes
     /// its compaction threshold.
-    fn route(&mut self, text: String) -> Input {
+    fn route(&mut self, text: String, budget: Option<&crate::usage::BudgetState>) -> Input {
         let available = |p: &str| self.deps.providers.health.is_available(p);
         let decision = self.deps.router.route_request(&RouteInput {
             text: &text,
@@ -45,6 +49,7 @@ impl Session {
             previous: self.previous_category,
             config: &self.deps.config,
             available: &available,
+            budget,
         });
         let decision = match decision {
             Ok(d) => d,

@@ -167,6 +167,7 @@ fn rules_match_by_priority_and_conditions() {
             previous: None,
             config: &cfg,
             available: &all_up,
+            budget: None,
         })
         .unwrap();
         let models: Vec<&str> = d.candidates.iter().map(|c| c.model.as_str()).collect();
@@ -195,6 +196,7 @@ fn long_messages_match_length_rules() {
         previous: None,
         config: &cfg,
         available: &all_up,
+        budget: None,
     })
     .unwrap();
     assert_eq!(d.rule.as_deref(), Some("long"));
@@ -212,6 +214,7 @@ fn trace_says_why_each_rule_was_skipped() {
         previous: None,
         config: &cfg,
         available: &all_up,
+        budget: None,
     })
     .unwrap();
     let trace: Vec<(String, Outcome, String)> = d
@@ -264,6 +267,7 @@ fn unavailable_providers_are_skipped_with_the_reason() {
         previous: None,
         config: &cfg,
         available: &no_anthropic,
+        budget: None,
     })
     .unwrap();
     assert_eq!(d.rule.as_deref(), Some("complex"));
@@ -290,6 +294,7 @@ fn unavailable_providers_are_skipped_with_the_reason() {
         previous: None,
         config: &cfg,
         available: &only_openai,
+        budget: None,
     });
     let err = d.unwrap_err();
     assert!(
@@ -316,6 +321,7 @@ fn unavailable_providers_are_skipped_with_the_reason() {
         previous: None,
         config: &cfg2,
         available: &no_openrouter,
+        budget: None,
     })
     .unwrap();
     assert_eq!(d.rule, None);
@@ -400,6 +406,7 @@ fn pins_override_the_router_and_auto_hands_back() {
             previous: None,
             config: &cfg,
             available: &all_up,
+            budget: None,
         })
         .unwrap();
         assert_eq!(d.candidates[0].model, model, "{pin:?} {}", a.name);
@@ -424,6 +431,7 @@ fn pins_override_the_router_and_auto_hands_back() {
         previous: None,
         config: &cfg,
         available: &all_up,
+        budget: None,
     })
     .unwrap();
     assert_eq!(d.candidates[0].alias.as_deref(), Some("opus"));
@@ -438,6 +446,7 @@ fn pins_override_the_router_and_auto_hands_back() {
         previous: None,
         config: &with_default,
         available: &all_up,
+        budget: None,
     })
     .unwrap();
     assert_eq!(d.candidates[0].reason, "pinned by default_model in config");
@@ -448,6 +457,7 @@ fn pins_override_the_router_and_auto_hands_back() {
         previous: None,
         config: &with_default,
         available: &all_up,
+        budget: None,
     })
     .unwrap();
     assert_eq!(d.rule.as_deref(), Some("local"));
@@ -461,6 +471,7 @@ fn pins_override_the_router_and_auto_hands_back() {
         previous: None,
         config: &cfg,
         available: &no_anthropic,
+        budget: None,
     })
     .unwrap();
     assert_eq!(
@@ -476,6 +487,7 @@ fn pins_override_the_router_and_auto_hands_back() {
         previous: None,
         config: &cfg,
         available: &all_up,
+        budget: None,
     })
     .unwrap_err();
     let msg = err.to_string();
@@ -498,6 +510,7 @@ fn nothing_matches_without_default_is_an_error_that_says_what_to_do() {
         previous: None,
         config: &cfg,
         available: &all_up,
+        budget: None,
     })
     .unwrap_err();
     assert_eq!(

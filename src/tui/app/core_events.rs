@@ -240,14 +240,33 @@ impl App {
                 context_window,
                 cost_usd,
                 sandbox,
+                today_usd,
+                daily_budget_usd,
             } => {
                 self.stats = Stats {
                     context_tokens,
                     context_window,
                     cost_usd,
                     sandbox: Some(sandbox),
+                    today_usd,
+                    daily_budget_usd,
                 }
             }
+            Event::Cost {
+                conversation,
+                today,
+                month,
+                daily_budget_usd,
+                monthly_budget_usd,
+            } => self
+                .transcript
+                .push(HistoryCell::notice(&crate::tui::cost::cost_text(
+                    &conversation,
+                    &today,
+                    &month,
+                    daily_budget_usd,
+                    monthly_budget_usd,
+                ))),
             Event::Notice { message } => self.transcript.push(HistoryCell::notice(&message)),
             Event::Permissions {
                 mode,

@@ -90,6 +90,7 @@ impl App {
                 self.transcript.push(HistoryCell::notice(&text));
             }
             SlashCommand::Permissions => self.send_or_report(Op::ListPermissions),
+            SlashCommand::Cost => self.send_or_report(Op::Cost),
             SlashCommand::Status => self.modal = Some(Modal::Status),
             SlashCommand::Export { format, path } => {
                 self.send_or_report(Op::Export { format, path })

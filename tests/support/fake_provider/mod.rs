@@ -19,6 +19,8 @@
 //! server.push(Reply::text("partial").then_error("boom"));              // content, then error
 //! server.push(Reply::text("x").keep_alive());                          // comments / pings between events
 //! server.push(Reply::text("x").usage(100, 20));                        // usage numbers reported
+//! server.push(Reply::text("x").cache(80, 10));    // prompt-cache reads and writes reported
+//! server.simulate_prompt_cache()   // usage computed from each body's cache_control (cache.rs)
 //! server.push(Reply::text("x").delay_first_byte(d));  // or .delay_body(d) / .frame_delay(d) / .stall_after(n)
 //! server.push(Reply::many_deltas(20_000));                             // benchmarks
 //! server.requests()        // Vec<RecordedRequest { method, path, headers (lowercase), body: Value }>
@@ -35,6 +37,7 @@
 
 #![allow(dead_code)]
 
+mod cache;
 mod server;
 pub mod wire;
 

@@ -61,6 +61,7 @@ struct State {
     requests: Vec<RecordedRequest>,
     models: Vec<FakeModel>,
     models_failure: Option<u16>,
+    cache: Option<super::cache::CacheSim>,
 }
 
 pub struct FakeProvider {
@@ -97,6 +98,7 @@ impl FakeProvider {
             requests: Vec::new(),
             models: default_models(flavor),
             models_failure: None,
+            cache: None,
         }));
         let cancel = CancellationToken::new();
         let (st, cx) = (Arc::clone(&state), cancel.clone());
@@ -173,6 +175,12 @@ impl FakeProvider {
     }
 
     /// Replies still queued.
+    /// Report chat usage computed from each request's `cache_control` breakpoints (see
+    /// `cache.rs`) instead of the scripted numbers.
+    pub fn simulate_prompt_cache(&self) {
+        self.lock().cache = Some(super::cache::CacheSim::default());
+    }
+
     pub fn pending(&self) -> usize {
         self.lock().script.len()
     }
@@ -411,7 +419,16 @@ async fn respond(
     if req.method == "POST" && path_only == flavor.chat_path() {
         let reply = {
             let mut s = lock();
-            s.script.pop_front().or_else(|| s.default_reply.clone())
+            let reply = s.script.pop_front().or_else(|| s.default_reply.clone());
+            match (reply, s.cache.as_mut()) {
+                (Some(mut r), Some(sim)) => {
+                    let u = sim.usage(&body_json);
+                    r.usage.0 = u.input;
+                    r.cache = (u.read, u.write);
+                    Some(r)
+                }
+                (r, _) => r,
+            }
         };
         let Some(reply) = reply else {
             let body = error_body(flavor, 500, "fake provider: no scripted reply");

@@ -102,6 +102,8 @@ pub struct Reply {
     pub(crate) body: Body,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) usage: (u64, u64),
+    /// Prompt-cache (reads, writes), reported besides `usage`'s (uncached) input.
+    pub(crate) cache: (u64, u64),
     pub(crate) truncated: bool,
     pub(crate) keep_alive: bool,
     pub(crate) delay_first_byte: Option<Duration>,
@@ -117,6 +119,7 @@ impl Reply {
             body: Body::Stream { parts, error: None },
             headers: Vec::new(),
             usage: (11, 7),
+            cache: (0, 0),
             truncated: false,
             keep_alive: false,
             delay_first_byte: None,
@@ -231,6 +234,13 @@ impl Reply {
     /// Usage numbers reported at the end (default 11 in, 7 out).
     pub fn usage(mut self, input_tokens: u64, output_tokens: u64) -> Self {
         self.usage = (input_tokens, output_tokens);
+        self
+    }
+
+    /// Prompt-cache reads and writes reported with the usage (default none). OpenAI-style
+    /// flavours count them in `prompt_tokens` and report reads as `cached_tokens`.
+    pub fn cache(mut self, read: u64, write: u64) -> Self {
+        self.cache = (read, write);
         self
     }
 
@@ -446,8 +456,10 @@ fn openai_frames(flavor: Flavor, reply: &Reply, parts: &[Part]) -> Vec<Vec<u8>> 
     }
     let finish = if tool_index > 0 { "tool_calls" } else { "stop" };
     let (input, output) = reply.usage;
-    let mut usage = json!({"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output,
-                           "prompt_tokens_details": {"cached_tokens": 0},
+    let (read, write) = reply.cache;
+    let prompt = input + read + write;
+    let mut usage = json!({"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output,
+                           "prompt_tokens_details": {"cached_tokens": read},
                            "completion_tokens_details": {"reasoning_tokens": 0}});
     match flavor {
         Flavor::OpenAi => {
@@ -479,11 +491,12 @@ fn finish_native(finish: &Value) -> Value {
 
 fn anthropic_frames(reply: &Reply, parts: &[Part]) -> Vec<Vec<u8>> {
     let (input, output) = reply.usage;
+    let (read, write) = reply.cache;
     let mut out = vec![sse(
         Some("message_start"),
         &json!({"type": "message_start", "message": {"id": "msg_fake01", "type": "message", "role": "assistant",
                 "content": [], "model": reply.model, "stop_reason": null, "stop_sequence": null,
-                "usage": {"input_tokens": input, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1}}}),
+                "usage": {"input_tokens": input, "cache_creation_input_tokens": write, "cache_read_input_tokens": read, "output_tokens": 1}}}),
     )];
     let mut index = 0usize;
     let mut open: Option<&'static str> = None;
