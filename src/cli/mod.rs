@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod args;
+pub mod checkpoints;
 pub mod config;
 pub mod doctor;
 pub mod history;
@@ -134,6 +135,10 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Doctor) => doctor::run(&ctx).await,
         Some(Command::Sandbox(cmd)) => sandbox::run(&ctx, cmd).await,
         Some(Command::Init(args)) => init::run(&ctx, args).await,
+        Some(Command::Undo(args)) => checkpoints::undo(&ctx, args).await,
+        Some(Command::Checkpoints(cmd)) => checkpoints::run(&ctx, cmd).await,
+        Some(Command::Rewind(args)) => checkpoints::rewind(&ctx, args).await,
+        Some(Command::Fork(args)) => checkpoints::fork(&ctx, args).await,
     }
 }
 

@@ -90,6 +90,8 @@ struct RawConfig {
     #[serde(default)]
     session: SessionConfig,
     #[serde(default)]
+    checkpoints: super::types::CheckpointsConfig,
+    #[serde(default)]
     permissions: super::permissions::RawPermissions,
 }
 
@@ -261,6 +263,7 @@ fn parse_with(
         approval: raw.approval,
         ui: raw.ui,
         session: raw.session,
+        checkpoints: raw.checkpoints,
         permissions,
         source: Some(path.to_path_buf()),
         literal_keys,

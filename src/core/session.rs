@@ -26,6 +26,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+#[path = "checkpointing.rs"]
+mod checkpointing;
 #[path = "compact.rs"]
 mod compact;
 #[path = "effects.rs"]
@@ -86,6 +88,8 @@ struct Session {
     sandbox: Option<Arc<dyn Sandbox>>,
     /// What the model has read or written of each file in this conversation.
     seen: Arc<crate::tools::seen::SeenFiles>,
+    /// The running turn's checkpoint (core/checkpointing.rs).
+    checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
     // the running turn
     machine: Option<TurnMachine>,
     /// `SyncWrapper`: the stream is only touched through `&mut`, which keeps `Session: Sync`.
@@ -145,6 +149,7 @@ impl Session {
             previous_category: None,
             sandbox: None,
             seen: Arc::default(),
+            checkpoint: None,
             machine: None,
             stream: None,
             stream_model: None,
@@ -395,6 +400,7 @@ impl Session {
             Op::LoadPromptHistory { limit } => self.prompt_history(limit).await,
             Op::Export { format, path } => self.export(format, path).await,
             Op::ListPermissions => self.list_permissions(),
+            Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
             Op::Shutdown => {}
         }
     }

@@ -7,7 +7,10 @@
 use rusqlite::Connection;
 
 /// `(version, sql)`; version N is `migrations/000N_*.sql`.
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_branches.sql")),
+];
 
 /// The schema version this build creates and understands.
 pub fn latest_version() -> u32 {
