@@ -66,7 +66,10 @@ fn main() {
     let mut cold_samples = Vec::new();
     let mut cps = Checkpoints::new(dir.path().join("cp0"), CheckpointsConfig::default());
     for n in 0..cold {
-        cps = Checkpoints::new(dir.path().join(format!("cp{n}")), CheckpointsConfig::default());
+        cps = Checkpoints::new(
+            dir.path().join(format!("cp{n}")),
+            CheckpointsConfig::default(),
+        );
         let t = turn(&cps, &root);
         let start = Instant::now();
         let guard = t.before_bash(&root);

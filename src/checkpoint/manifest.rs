@@ -118,18 +118,27 @@ impl Checkpoints {
         let path = self.manifest_path(manifest.conversation_id, manifest.message_id);
         let json = serde_json::to_vec_pretty(manifest)
             .map_err(|e| CheckpointError::Invalid(format!("cannot encode a checkpoint: {e}")))?;
-        write_atomic(&path, &json)
-            .map_err(|e| CheckpointError::io(format!("cannot save checkpoint {}", path.display()), e))
+        write_atomic(&path, &json).map_err(|e| {
+            CheckpointError::io(format!("cannot save checkpoint {}", path.display()), e)
+        })
     }
 
     /// Every turn checkpoint of `conversation`, oldest first. An unreadable manifest is
     /// skipped with a warning in the log.
-    pub fn turns(&self, conversation: ConversationId) -> Result<Vec<TurnManifest>, CheckpointError> {
+    pub fn turns(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<TurnManifest>, CheckpointError> {
         let dir = self.conversation_dir(conversation);
         let entries = match std::fs::read_dir(&dir) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(CheckpointError::io(format!("cannot read {}", dir.display()), e)),
+            Err(e) => {
+                return Err(CheckpointError::io(
+                    format!("cannot read {}", dir.display()),
+                    e,
+                ));
+            }
         };
         let mut out = Vec::new();
         for entry in entries.flatten() {
@@ -157,7 +166,12 @@ impl Checkpoints {
         let entries = match std::fs::read_dir(&dir) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(CheckpointError::io(format!("cannot read {}", dir.display()), e)),
+            Err(e) => {
+                return Err(CheckpointError::io(
+                    format!("cannot read {}", dir.display()),
+                    e,
+                ));
+            }
         };
         Ok(entries
             .flatten()

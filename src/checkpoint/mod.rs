@@ -95,7 +95,11 @@ impl Checkpoints {
         self.turns_dir().join(conversation.to_string())
     }
 
-    pub(crate) fn manifest_path(&self, conversation: ConversationId, message: MessageId) -> PathBuf {
+    pub(crate) fn manifest_path(
+        &self,
+        conversation: ConversationId,
+        message: MessageId,
+    ) -> PathBuf {
         self.conversation_dir(conversation)
             .join(format!("{message}.json"))
     }
@@ -103,7 +107,9 @@ impl Checkpoints {
     /// The stat cache of `workspace`'s last snapshot.
     pub(crate) fn index_path(&self, workspace: &Path) -> PathBuf {
         let name = blobs::hash_bytes(workspace.as_os_str().as_encoded_bytes());
-        self.root.join("index").join(format!("{}.json", &name[..16]))
+        self.root
+            .join("index")
+            .join(format!("{}.json", &name[..16]))
     }
 }
 

@@ -44,6 +44,9 @@ impl RestoreReport {
     }
 }
 
+/// Each path and the state to put it in (`None`: absent).
+type Targets = BTreeMap<String, Option<FileState>>;
+
 /// `rel` as a path below `root`, refusing anything that could leave it.
 fn inside(root: &Path, rel: &str) -> Result<PathBuf, CheckpointError> {
     let path = Path::new(rel);
@@ -89,6 +92,34 @@ pub fn restore(
             root.display()
         )));
     }
+    let (target, forced) = plan(cps, &root, turns, force)?;
+    let mut report = RestoreReport {
+        workspace: root.clone(),
+        forced,
+        notes: turns.iter().flat_map(|t| t.notes.iter().cloned()).collect(),
+        ..Default::default()
+    };
+    apply(cps, &root, &target, &mut report)?;
+    let mut dirs: Vec<&String> = turns.iter().flat_map(|t| t.created_dirs.iter()).collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+    for dir in dirs {
+        if let Ok(path) = inside(&root, dir) {
+            // Only when empty: remove_dir refuses otherwise.
+            let _ = std::fs::remove_dir(path);
+        }
+    }
+    Ok(report)
+}
+
+/// Each file's state before the oldest turn, and the files changed outside the harness that
+/// `force` lets through; a conflict without `force` is an error. Touches nothing.
+fn plan(
+    cps: &Checkpoints,
+    root: &Path,
+    turns: &[TurnManifest],
+    force: bool,
+) -> Result<(Targets, Vec<String>), CheckpointError> {
+    let root = root.to_path_buf();
     // path -> the state the newest turns expect it to be in now, then its target state
     let mut expected: BTreeMap<String, Option<FileState>> = BTreeMap::new();
     let mut target: BTreeMap<String, Option<FileState>> = BTreeMap::new();
@@ -137,14 +168,18 @@ pub fn restore(
             conflicts.join("; ")
         )));
     }
-    let mut report = RestoreReport {
-        workspace: root.clone(),
-        forced,
-        notes: turns.iter().flat_map(|t| t.notes.iter().cloned()).collect(),
-        ..Default::default()
-    };
-    for (rel, state) in &target {
-        let path = inside(&root, rel)?;
+    Ok((target, forced))
+}
+
+/// Put each file of `target` in its state, recording what was done in `report`.
+fn apply(
+    cps: &Checkpoints,
+    root: &Path,
+    target: &Targets,
+    report: &mut RestoreReport,
+) -> Result<(), CheckpointError> {
+    for (rel, state) in target {
+        let path = inside(root, rel)?;
         let now = current_state(&path).ok().flatten();
         match state {
             Some(s) if now.as_ref() == Some(s) => {}
@@ -160,15 +195,7 @@ pub fn restore(
             },
         }
     }
-    let mut dirs: Vec<&String> = turns.iter().flat_map(|t| t.created_dirs.iter()).collect();
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
-    for dir in dirs {
-        if let Ok(path) = inside(&root, dir) {
-            // Only when empty: remove_dir refuses otherwise.
-            let _ = std::fs::remove_dir(path);
-        }
-    }
-    Ok(report)
+    Ok(())
 }
 
 fn write_back(cps: &Checkpoints, path: &Path, state: &FileState) -> std::io::Result<()> {

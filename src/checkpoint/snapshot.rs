@@ -151,7 +151,10 @@ fn save_index(cps: &Checkpoints, root: &Path, snapshot: &Snapshot) {
 
 /// Walk `root` and store every file's content (what the stat cache already holds is not read
 /// again): the state to go back to if the command changes it.
-pub fn capture(cps: &Checkpoints, root: &Path) -> Result<Result<Snapshot, TooLarge>, CheckpointError> {
+pub fn capture(
+    cps: &Checkpoints,
+    root: &Path,
+) -> Result<Result<Snapshot, TooLarge>, CheckpointError> {
     let mut snapshot = match walk(cps, root)? {
         Ok(s) => s,
         Err(too_large) => return Ok(Err(too_large)),
@@ -190,13 +193,16 @@ pub struct Changed {
     pub after: Option<Entry>,
 }
 
+/// The files a command changed, and the directories it created.
+pub type Diff = (Vec<Changed>, Vec<String>);
+
 /// What changed between `before` and the workspace now, in path order; the new snapshot (with
 /// hashes of what changed) becomes the stat cache.
 pub fn diff(
     cps: &Checkpoints,
     root: &Path,
     before: &Snapshot,
-) -> Result<Result<(Vec<Changed>, Vec<String>), TooLarge>, CheckpointError> {
+) -> Result<Result<Diff, TooLarge>, CheckpointError> {
     let mut now = match walk(cps, root)? {
         Ok(s) => s,
         Err(too_large) => return Ok(Err(too_large)),
@@ -269,7 +275,11 @@ mod tests {
         let mut files: Vec<&String> = snap.files.keys().collect();
         files.sort();
         assert_eq!(files, [".gitignore", "gone.txt", "keep.txt", "src/a.rs"]);
-        assert!(snap.files.values().all(|e| e.hash.as_deref().is_some_and(|h| h.len() == 64)));
+        assert!(
+            snap.files
+                .values()
+                .all(|e| e.hash.as_deref().is_some_and(|h| h.len() == 64))
+        );
     }
 
     #[test]

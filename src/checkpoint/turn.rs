@@ -85,7 +85,12 @@ impl TurnCheckpoint {
 
     /// Keep the file at `path` (below `root`) as it is before `tool` changes it, unless this
     /// turn already did.
-    pub fn before_change(&self, root: &Path, path: &Path, tool: &str) -> Result<(), CheckpointError> {
+    pub fn before_change(
+        &self,
+        root: &Path,
+        path: &Path,
+        tool: &str,
+    ) -> Result<(), CheckpointError> {
         let rel = relative(root, path)?;
         let mut manifest = self.lock();
         if manifest.file_mut(&rel).is_some() {
@@ -94,7 +99,9 @@ impl TurnCheckpoint {
         let before = match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.is_file() => {
                 let (hash, size) = self.inner.cps.blobs().put_file(path).map_err(|e| {
-                    CheckpointError::Io(format!("cannot keep a copy of `{rel}` before changing it: {e}"))
+                    CheckpointError::Io(format!(
+                        "cannot keep a copy of `{rel}` before changing it: {e}"
+                    ))
                 })?;
                 Some(FileState {
                     hash,
@@ -125,8 +132,9 @@ impl TurnCheckpoint {
     /// Record what the file at `path` is after the change.
     pub fn after_change(&self, root: &Path, path: &Path) -> Result<(), CheckpointError> {
         let rel = relative(root, path)?;
-        let state = current_state(path)
-            .map_err(|e| CheckpointError::Io(format!("cannot read `{rel}` after the change: {e}")))?;
+        let state = current_state(path).map_err(|e| {
+            CheckpointError::Io(format!("cannot read `{rel}` after the change: {e}"))
+        })?;
         let mut manifest = self.lock();
         if let Some(change) = manifest.file_mut(&rel) {
             change.after = match state {

@@ -7,8 +7,8 @@ use super::{CliContext, CliError, CliResult, eprint_line, print_json, print_out}
 use crate::checkpoint::actions::{self, FileSummary, TurnSummary};
 use crate::checkpoint::restore::RestoreReport;
 use crate::checkpoint::{CheckpointError, Checkpoints, prune};
-use crate::sanitize::strip;
 use crate::message::{ConversationId, MessageId, Role};
+use crate::sanitize::strip;
 use crate::store::{Store, StoredMessage};
 use serde::Serialize;
 

@@ -81,12 +81,8 @@ pub fn fork(
         .filter(|m| m.ordinal < limit)
         .collect();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let created = conversations::create(
-        &tx,
-        &summary.agent,
-        summary.model.as_deref(),
-        Some(source),
-    )?;
+    let created =
+        conversations::create(&tx, &summary.agent, summary.model.as_deref(), Some(source))?;
     let title = if summary.title.is_empty() {
         String::new()
     } else {
@@ -178,12 +174,18 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::migrate::migrate_to(&mut conn, super::super::migrate::latest_version())
             .unwrap();
-        let c = conversations::create(&conn, "general", None, None).unwrap().id;
+        let c = conversations::create(&conn, "general", None, None)
+            .unwrap()
+            .id;
         let ids = ["one", "reply one", "two", "reply two"]
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+                let role = if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                };
                 messages::append(&mut conn, &NewMessage::new(c, role, *t))
                     .unwrap()
                     .id

@@ -116,7 +116,11 @@ fn edit_file(
     // Checked before matching, so a stale file is not blamed on old_string.
     seen.check(&path, Some(digest(old.as_bytes())), &shown)?;
     let edited = apply_edit(&old, args, &shown)?;
-    replace_checked(root, &path, &shown, edited.content.as_bytes(),
+    replace_checked(
+        root,
+        &path,
+        &shown,
+        edited.content.as_bytes(),
         seen,
         checkpoint.map(|c| (c, "edit")),
     )?;

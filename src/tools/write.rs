@@ -117,7 +117,11 @@ fn write_file(
     let path = target(root, &args.path)?;
     let shown = display_relative(root, &path);
     let previous = std::fs::metadata(&path).ok().map(|m| m.len());
-    replace_checked(root, &path, &shown, args.content.as_bytes(),
+    replace_checked(
+        root,
+        &path,
+        &shown,
+        args.content.as_bytes(),
         seen,
         checkpoint.map(|c| (c, "write")),
     )?;
@@ -178,15 +182,17 @@ pub(crate) fn replace_checked(
             format!("`{shown}` was not changed: {e} (checkpoints can be turned off with [checkpoints] enabled = false)")
         })?;
     }
-    Beneath::new(root)
+    let written = Beneath::new(root)
         .and_then(|b| b.replace(&Beneath::relative(root, path)?, bytes))
-        .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
-    seen.record(path, digest(bytes));
+        .map_err(|e| format!("cannot write `{shown}`: {e}"));
+    // Recorded whether or not the write went through: the checkpoint says what is there.
     if let Some((cp, _)) = checkpoint {
         if let Err(e) = cp.after_change(root, path) {
             tracing::warn!("checkpoint of `{shown}` after writing: {e}");
         }
     }
+    written?;
+    seen.record(path, digest(bytes));
     Ok(())
 }
 

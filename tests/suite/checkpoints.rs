@@ -154,15 +154,26 @@ async fn undo_restores_what_write_and_edit_changed() {
 
     let out = env.harness(&["undo"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("removed  deep/er/new.txt"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("removed  deep/er/new.txt"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(read(&env.path("a.txt")), "alpha\nbeta\n");
     assert_eq!(mode(&env.path("a.txt")), 0o640, "the mode is kept");
-    assert!(!env.path("deep").exists(), "created files and their new directories are gone");
+    assert!(
+        !env.path("deep").exists(),
+        "created files and their new directories are gone"
+    );
 
     // Nothing left to undo in this conversation.
     let out = env.harness(&["undo"]).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("nothing to undo"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nothing to undo"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,8 +184,7 @@ async fn undo_restores_what_bash_created_deleted_and_modified_binary_files_inclu
     std::fs::write(env.path("log.txt"), "line 1\n").unwrap();
     let binary: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
     std::fs::write(env.path("blob.bin"), &binary).unwrap();
-    std::fs::set_permissions(env.path("blob.bin"), std::fs::Permissions::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(env.path("blob.bin"), std::fs::Permissions::from_mode(0o755)).unwrap();
     env.server.push(Reply::tool_call(
         "c1",
         "bash",
@@ -185,9 +195,7 @@ async fn undo_restores_what_bash_created_deleted_and_modified_binary_files_inclu
     assert!(!env.path("gone.txt").exists());
     assert_ne!(std::fs::read(env.path("blob.bin")).unwrap(), binary);
 
-    let out = env
-        .harness(&["checkpoints", "list", &id.to_string()])
-        .await;
+    let out = env.harness(&["checkpoints", "list", &id.to_string()]).await;
     let listing = text(&out.stdout);
     for line in [
         "deleted  gone.txt",
@@ -208,7 +216,10 @@ async fn undo_restores_what_bash_created_deleted_and_modified_binary_files_inclu
     assert_eq!(std::fs::read(env.path("blob.bin")).unwrap(), binary);
     assert_eq!(mode(&env.path("blob.bin")), 0o755);
     assert!(!env.path("made").exists());
-    assert!(env.path("build/ignored.o").exists(), "ignored files are not touched");
+    assert!(
+        env.path("build/ignored.o").exists(),
+        "ignored files are not touched"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,13 +237,23 @@ async fn a_file_changed_outside_is_refused_until_forced() {
     let out = env.harness(&["undo"]).await;
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("`notes.md` was changed outside the harness"), "{err}");
+    assert!(
+        err.contains("`notes.md` was changed outside the harness"),
+        "{err}"
+    );
     assert!(err.contains("--force"), "{err}");
-    assert_eq!(read(&env.path("notes.md")), "edited by hand\n", "nothing restored");
+    assert_eq!(
+        read(&env.path("notes.md")),
+        "edited by hand\n",
+        "nothing restored"
+    );
 
     let out = env.harness(&["undo", "--force"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(!env.path("notes.md").exists(), "the created file is removed");
+    assert!(
+        !env.path("notes.md").exists(),
+        "the created file is removed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,10 +280,14 @@ async fn rewind_restores_files_and_the_resumed_context_leaves_later_messages_out
 
     let to = users[1].0.to_string();
     let out = env
-        .harness(&["rewind", &id.to_string(), "--to", &to[..18]])
+        .harness(&["rewind", &id.to_string(), "--to", &to[..32]])
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("2 message(s) kept aside"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("4 message(s) kept aside"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(read(&env.path("a.txt")), "one\n");
     assert!(!env.path("b.txt").exists());
 
@@ -285,7 +310,9 @@ async fn rewind_restores_files_and_the_resumed_context_leaves_later_messages_out
     assert!(kept >= 3, "{kept}");
 
     // A rewind to a message that is not a user message is refused.
-    let out = env.harness(&["rewind", &id.to_string(), "--to", "zzz"]).await;
+    let out = env
+        .harness(&["rewind", &id.to_string(), "--to", "zzz"])
+        .await;
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -401,8 +428,7 @@ async fn undo_and_fork_ops_answer_with_their_events() {
         unreachable!()
     };
     assert_eq!(from, conversation_id);
-    let configured =
-        next_matching(&mut s, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let configured = next_matching(&mut s, |e| matches!(e, Event::SessionConfigured { .. })).await;
     assert!(
         matches!(configured, Event::SessionConfigured { conversation_id, message_count, .. } if conversation_id == fork && message_count == 4),
         "{configured:?}"
@@ -425,4 +451,52 @@ async fn next_matching(
             return ev;
         }
     }
+}
+
+/// The Docker backend: the workspace is bind-mounted, so the host-side snapshot sees what the
+/// command in the container changed. Skipped (with the reason) when no daemon answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bash_in_docker_is_checkpointed_and_undone_on_the_host() {
+    use crate::support::docker_image::{TestSandbox, config, engine, test_image, workspace};
+    use harness::checkpoint::{Checkpoints, TurnCheckpoint, actions};
+    let Some(client) = engine("checkpoints_docker").await else {
+        return;
+    };
+    let image = test_image(&client).await;
+    let ws = workspace();
+    std::fs::write(ws.path().join("old.txt"), "old\n").unwrap();
+    let t = TestSandbox::new(&config(&image), ws.path());
+    let root = harness::sandbox::paths::workspace_root(ws.path());
+    let home = tempfile::tempdir().unwrap();
+    let cps = Checkpoints::new(home.path().join("checkpoints"), Default::default());
+    let conversation = ConversationId::new();
+    let turn = TurnCheckpoint::begin(cps.clone(), conversation, MessageId::new(), &root);
+    let ctx = harness::tools::ToolContext {
+        sandbox: std::sync::Arc::new(harness::sandbox::docker::DockerSandbox::new(
+            &config(&image),
+            ws.path().to_path_buf(),
+            t.conversation,
+        )),
+        live_output: None,
+        cancel: tokio_util::sync::CancellationToken::new(),
+        default_timeout: std::time::Duration::from_secs(30),
+        seen: std::sync::Arc::default(),
+        checkpoint: Some(turn),
+    };
+    let call = harness::message::ToolCall {
+        id: "b1".into(),
+        name: "bash".into(),
+        arguments: json!({"command": "rm old.txt && echo new > new.txt && echo ok"}),
+    };
+    let out = harness::tools::ToolRegistry::builtin()
+        .execute(&call, ctx)
+        .await;
+    assert!(out.content.starts_with("ok"), "{}", out.content);
+    assert!(!ws.path().join("old.txt").exists());
+
+    let done = actions::undo(&cps, conversation, false).unwrap();
+    assert_eq!(done.report.restored, ["old.txt"]);
+    assert_eq!(done.report.removed, ["new.txt"]);
+    assert_eq!(read(&ws.path().join("old.txt")), "old\n");
+    assert!(!ws.path().join("new.txt").exists());
 }
