@@ -161,6 +161,7 @@ pub fn capture(
     };
     let index = load_index(cps, root);
     let blobs = cps.blobs();
+    let mut stale = index.len() != snapshot.files.len();
     for (rel, entry) in snapshot.files.iter_mut() {
         if entry.hash.is_none() {
             continue;
@@ -172,8 +173,12 @@ pub fn capture(
             }
         }
         entry.hash = Some(store(&blobs, root, rel)?);
+        stale = true;
     }
-    save_index(cps, root, &snapshot);
+    // The cache is rewritten only when it learned something.
+    if stale {
+        save_index(cps, root, &snapshot);
+    }
     Ok(Ok(snapshot))
 }
 
@@ -243,7 +248,9 @@ pub fn diff(
     }
     changed.sort_by(|a, b| a.path.cmp(&b.path));
     let new_dirs = now.dirs.difference(&before.dirs).cloned().collect();
-    save_index(cps, root, &now);
+    if !changed.is_empty() {
+        save_index(cps, root, &now);
+    }
     Ok(Ok((changed, new_dirs)))
 }
 
