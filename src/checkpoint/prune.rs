@@ -102,3 +102,55 @@ pub fn prune_once(cps: &Checkpoints) -> Option<String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{After, FileChange, FileState, TurnManifest};
+    use crate::message::{ConversationId, MessageId};
+
+    #[test]
+    fn old_checkpoints_and_their_unreferenced_blobs_are_pruned_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let cps = Checkpoints::new(dir.path().join("cp"), Default::default());
+        let file = dir.path().join("f.txt");
+        let c = ConversationId::new();
+        let mut kept_hashes = Vec::new();
+        for (content, age_days) in [("old content", 40), ("recent content", 1)] {
+            std::fs::write(&file, content).unwrap();
+            let (hash, size) = cps.blobs().put_file(&file).unwrap();
+            let blob = std::fs::File::options()
+                .write(true)
+                .open(cps.blobs().path(&hash))
+                .unwrap();
+            blob.set_modified(SystemTime::now() - Duration::from_secs(age_days * 86_400))
+                .unwrap();
+            let mut m = TurnManifest::new(c, MessageId::new(), dir.path().into());
+            m.updated_at = chrono::Utc::now() - chrono::Duration::days(age_days as i64);
+            m.files.push(FileChange {
+                path: "f.txt".into(),
+                tool: "write".into(),
+                before: Some(FileState {
+                    hash: hash.clone(),
+                    size,
+                    mode: 0o644,
+                }),
+                after: After::Missing,
+            });
+            cps.save(&m).unwrap();
+            kept_hashes.push(hash);
+        }
+        let pruned = prune(&cps).unwrap();
+        assert_eq!((pruned.turns, pruned.blobs, pruned.bytes), (1, 1, 11));
+        assert!(
+            pruned
+                .message()
+                .unwrap()
+                .contains("pruned 1 turn checkpoint(s)")
+        );
+        assert_eq!(cps.turns(c).unwrap().len(), 1);
+        assert!(!cps.blobs().exists(&kept_hashes[0]));
+        assert!(cps.blobs().exists(&kept_hashes[1]), "still referenced");
+        assert_eq!(prune(&cps).unwrap().message(), None, "nothing more");
+    }
+}

@@ -281,3 +281,28 @@ impl Drop for BashGuard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_bash_call_still_records_its_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        let cps = Checkpoints::new(dir.path().join("cp"), Default::default());
+        let turn = TurnCheckpoint::begin(cps, ConversationId::new(), MessageId::new(), &root);
+        let guard = turn.before_bash(&root);
+        std::fs::write(root.join("a.txt"), "changed").unwrap();
+        drop(guard); // the tool's task aborted: no finish()
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !turn.manifest().has_changes() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let manifest = turn.manifest();
+        let change = manifest.changes().next().expect("recorded");
+        assert_eq!((change.path.as_str(), change.kind()), ("a.txt", "modified"));
+    }
+}
