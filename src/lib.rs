@@ -4,6 +4,7 @@
 //! enforces.
 
 pub mod agents;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod core;

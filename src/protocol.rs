@@ -121,6 +121,29 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<String>,
     },
+    /// Restore the workspace files the last turn of this conversation changed (`/undo`);
+    /// refused when one was changed outside the harness since, unless `force`. Answered by
+    /// `WorkspaceRestored` or `Error`.
+    Undo {
+        #[serde(default)]
+        force: bool,
+    },
+    /// Conversation and workspace back to just before user message `to` (`/rewind`): later
+    /// messages are kept as a branch, not deleted. Answered by `WorkspaceRestored`, then
+    /// `SessionConfigured` for the rewound conversation, then a `Notice` saying what was done.
+    Rewind {
+        /// `None`: the last user message (take back the last turn).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<MessageId>,
+        #[serde(default)]
+        force: bool,
+    },
+    /// A new conversation with this one's history before message `at` (all of it when absent);
+    /// the session switches to it. Answered by `Forked`, then `SessionConfigured`.
+    Fork {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<MessageId>,
+    },
 }
 
 /// Everything the core tells a front end.
@@ -255,6 +278,24 @@ pub enum Event {
         daily_budget_usd: Option<f64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         monthly_budget_usd: Option<f64>,
+    },
+    /// Answer to `Undo` and `Rewind`: the workspace files put back. `message_id` is the user
+    /// message whose turn was undone, or the one rewound to; `rewound_messages` counts the
+    /// messages a rewind took off the active branch (0 for undo).
+    WorkspaceRestored {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        rewound_messages: usize,
+        restored: Vec<String>,
+        removed: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<String>,
+    },
+    /// Answer to `Fork`: the new conversation (the session now runs it).
+    Forked {
+        from: ConversationId,
+        conversation_id: ConversationId,
     },
     /// A one-line informational message for the user (e.g. "exported to PATH").
     Notice {

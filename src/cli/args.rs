@@ -53,8 +53,65 @@ pub enum Command {
     Sandbox(SandboxCommand),
     /// Write a commented config.toml from the providers found in the environment.
     Init(InitArgs),
-    /// Tokens and cost of model requests, from the ledger.
     Usage(UsageArgs),
+    /// Restore the workspace files the last turn of a conversation changed.
+    Undo(UndoArgs),
+    /// List or prune the turn checkpoints (what each turn changed in the workspace).
+    #[command(subcommand)]
+    Checkpoints(CheckpointsCommand),
+    /// Conversation and workspace back to just before a user message (later messages are
+    /// kept as a branch).
+    Rewind(RewindArgs),
+    /// A new conversation with the history of ID up to a message; prints its id.
+    Fork(ForkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The conversation (a unique prefix is enough); default: the most recent one.
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+    /// Restore even files changed outside the harness since the turn.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckpointsCommand {
+    /// Per turn: the user message id, the files changed with their sizes, the time.
+    List {
+        /// The conversation (a unique prefix is enough); default: the most recent one.
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove checkpoints older than [checkpoints] keep_days now.
+    Prune,
+}
+
+#[derive(Debug, Args)]
+pub struct RewindArgs {
+    /// The conversation (a unique prefix is enough).
+    pub id: String,
+    /// The user message to go back to just before (a unique prefix is enough).
+    #[arg(long, value_name = "MESSAGE_ID")]
+    pub to: String,
+    /// Restore even files changed outside the harness since.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ForkArgs {
+    /// The conversation to fork (a unique prefix is enough).
+    pub id: String,
+    /// Copy the history before this message (a unique prefix is enough); default: all of it.
+    #[arg(long, value_name = "MESSAGE_ID")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Args)]

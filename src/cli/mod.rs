@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod args;
+pub mod checkpoints;
 pub mod config;
 pub mod doctor;
 pub mod history;
@@ -136,6 +137,10 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Sandbox(cmd)) => sandbox::run(&ctx, cmd).await,
         Some(Command::Init(args)) => init::run(&ctx, args).await,
         Some(Command::Usage(args)) => usage::run(&ctx, args).await,
+        Some(Command::Undo(args)) => checkpoints::undo(&ctx, args).await,
+        Some(Command::Checkpoints(cmd)) => checkpoints::run(&ctx, cmd).await,
+        Some(Command::Rewind(args)) => checkpoints::rewind(&ctx, args).await,
+        Some(Command::Fork(args)) => checkpoints::fork(&ctx, args).await,
     }
 }
 

@@ -90,6 +90,8 @@ struct RawConfig {
     #[serde(default)]
     session: SessionConfig,
     #[serde(default)]
+    checkpoints: super::types::CheckpointsConfig,
+    #[serde(default)]
     permissions: super::permissions::RawPermissions,
     #[serde(default)]
     budgets: super::budgets::BudgetsConfig,
@@ -263,6 +265,7 @@ fn parse_with(
         approval: raw.approval,
         ui: raw.ui,
         session: raw.session,
+        checkpoints: raw.checkpoints,
         permissions,
         budgets: raw.budgets,
         source: Some(path.to_path_buf()),

@@ -215,6 +215,34 @@ impl Default for SessionConfig {
     }
 }
 
+/// `[checkpoints]`: what the harness keeps so a turn's changes to the workspace can be undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointsConfig {
+    /// Record the workspace files each turn changes (write, edit, bash).
+    pub enabled: bool,
+    /// Checkpoints older than this many days are pruned (with a notice); 0 keeps them forever.
+    pub keep_days: u32,
+    /// A workspace with more files than this is not snapshotted before `bash`.
+    pub max_files: usize,
+    /// ... nor one whose files total more than this many bytes.
+    pub max_bytes: u64,
+    /// Single files larger than this are left out of `bash` snapshots.
+    pub max_file_bytes: u64,
+}
+
+impl Default for CheckpointsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            keep_days: 30,
+            max_files: 50_000,
+            max_bytes: 1024 * 1024 * 1024,
+            max_file_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 /// The whole resolved configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
@@ -228,6 +256,7 @@ pub struct Config {
     pub approval: ApprovalConfig,
     pub ui: UiConfig,
     pub session: SessionConfig,
+    pub checkpoints: CheckpointsConfig,
     pub permissions: super::permissions::PermissionsConfig,
     pub budgets: super::budgets::BudgetsConfig,
     /// The file this came from, if one existed.
@@ -251,6 +280,7 @@ impl Default for Config {
             approval: ApprovalConfig::default(),
             ui: UiConfig::default(),
             session: SessionConfig::default(),
+            checkpoints: CheckpointsConfig::default(),
             permissions: Default::default(),
             budgets: Default::default(),
             source: None,

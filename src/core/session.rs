@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+mod checkpointing;
 mod compact;
 mod effects;
 mod ledger;
@@ -63,6 +64,8 @@ struct TurnState {
     saved_len: usize,
     tool: Option<RunningTool>,
     live: Option<mpsc::Receiver<String>>,
+    /// The turn's checkpoint of the workspace (session/checkpointing.rs).
+    checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
     /// A summary being written (in a turn, or for `/compact`).
     compaction: Option<JoinHandle<compact::CompactionDone>>,
 }
@@ -395,6 +398,7 @@ impl Session {
             Op::Export { format, path } => self.export(format, path).await,
             Op::ListPermissions => self.list_permissions(),
             Op::Cost => self.cost_summary().await,
+            Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
             Op::Shutdown => {}
         }
     }

@@ -90,7 +90,7 @@ pub struct Finish {
     pub route_reason: Option<String>,
 }
 
-const COLUMNS: &str = "id, conversation_id, ordinal, role, content, reasoning, tool_calls, \
+pub(crate) const COLUMNS: &str = "id, conversation_id, ordinal, role, content, reasoning, tool_calls, \
      tool_call_id, is_error, model, provider, agent, route_reason, status, input_tokens, \
      output_tokens, cost_usd, summary_through, created_at";
 
@@ -102,7 +102,7 @@ fn conversion<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) ->
 #[error("{0}")]
 struct BadValue(String);
 
-fn stored(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+pub(crate) fn stored(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     let id: String = row.get(0)?;
     let conv: String = row.get(1)?;
     let role: String = row.get(3)?;
@@ -293,7 +293,8 @@ pub fn finish(conn: &Connection, id: MessageId, f: &Finish) -> Result<(), StoreE
 
 pub fn all(conn: &Connection, id: ConversationId) -> Result<Vec<StoredMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY ordinal"
+        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND superseded_by IS NULL
+         ORDER BY ordinal"
     ))?;
     let rows = stmt.query_map([id.to_string()], stored)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -309,6 +310,7 @@ pub fn page(
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND ordinal < ?2
+           AND superseded_by IS NULL
          ORDER BY ordinal DESC LIMIT ?3"
     ))?;
     let rows = stmt.query_map(

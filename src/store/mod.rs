@@ -9,6 +9,7 @@
 //! The query functions in the submodules take a plain `&Connection`, so tests and benches can
 //! use them directly.
 
+pub mod branches;
 pub mod conversations;
 pub mod export;
 pub mod messages;

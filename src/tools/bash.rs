@@ -6,6 +6,8 @@
 
 use super::arguments::parse_arguments;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::checkpoint::BashGuard;
+use crate::sandbox::paths::workspace_root;
 use crate::sandbox::{ExecOutput, ExecRequest};
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -96,6 +98,8 @@ impl Tool for BashTool {
                 timeout,
                 live_output: ctx.live_output.clone(),
             };
+            // Before the exec future, so it is dropped after it (the command is dead by then).
+            let guard = before_bash(&ctx).await;
             // Dropping the exec future on interrupt kills the command's whole process group.
             let result = tokio::select! {
                 result = ctx.sandbox.exec(request) => result,
@@ -105,6 +109,9 @@ impl Tool for BashTool {
                     );
                 }
             };
+            if let Some(guard) = guard {
+                let _ = tokio::task::spawn_blocking(move || guard.finish()).await;
+            }
             match result {
                 Ok(output) => render(&output, timeout),
                 Err(e) => ToolOutput::error(format!(
@@ -113,6 +120,16 @@ impl Tool for BashTool {
             }
         })
     }
+}
+
+/// Snapshot the workspace (on the host: the Docker sandbox bind-mounts the same directory)
+/// when the turn is checkpointed.
+async fn before_bash(ctx: &ToolContext) -> Option<BashGuard> {
+    let checkpoint = ctx.checkpoint.clone()?;
+    let root = workspace_root(ctx.sandbox.workspace());
+    tokio::task::spawn_blocking(move || checkpoint.before_bash(&root))
+        .await
+        .ok()
 }
 
 fn empty_command() -> String {

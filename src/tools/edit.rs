@@ -9,6 +9,7 @@ use super::arguments::parse_arguments;
 use super::seen::{SeenFiles, digest};
 use super::write::{replace_checked, unified_diff};
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::checkpoint::TurnCheckpoint;
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use futures::future::BoxFuture;
@@ -92,7 +93,10 @@ impl Tool for EditTool {
             };
             let root = workspace_root(ctx.sandbox.workspace());
             let seen = ctx.seen.clone();
-            let job = tokio::task::spawn_blocking(move || edit_file(&root, &args, &seen));
+            let checkpoint = ctx.checkpoint.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                edit_file(&root, &args, &seen, checkpoint.as_ref())
+            });
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -102,12 +106,24 @@ impl Tool for EditTool {
     }
 }
 
-fn edit_file(root: &Path, args: &EditArgs, seen: &SeenFiles) -> Result<String, String> {
+fn edit_file(
+    root: &Path,
+    args: &EditArgs,
+    seen: &SeenFiles,
+    checkpoint: Option<&TurnCheckpoint>,
+) -> Result<String, String> {
     let (path, shown, old) = load(root, &args.path)?;
     // Checked before matching, so a stale file is not blamed on old_string.
     seen.check(&path, Some(digest(old.as_bytes())), &shown)?;
     let edited = apply_edit(&old, args, &shown)?;
-    replace_checked(root, &path, &shown, edited.content.as_bytes(), seen)?;
+    replace_checked(
+        root,
+        &path,
+        &shown,
+        edited.content.as_bytes(),
+        seen,
+        checkpoint.map(|c| (c, "edit")),
+    )?;
     Ok(match edited.replacements {
         1 => format!(
             "edited `{shown}`: replaced 1 occurrence (line {})",

@@ -40,6 +40,9 @@ pub struct ToolContext {
     pub default_timeout: std::time::Duration,
     /// What the model has read or written of each file in this conversation.
     pub seen: Arc<seen::SeenFiles>,
+    /// The running turn's checkpoint: `write` and `edit` record a file before changing it,
+    /// `bash` snapshots the workspace around the command. `None`: checkpoints are off.
+    pub checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
 }
 
 /// The result of one tool call.

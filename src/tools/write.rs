@@ -9,6 +9,7 @@
 use super::arguments::parse_arguments;
 use super::seen::{SeenFiles, digest, digest_reader};
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::checkpoint::TurnCheckpoint;
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
 use crate::sandbox::truncate::cap_text;
@@ -82,7 +83,10 @@ impl Tool for WriteTool {
             };
             let root = workspace_root(ctx.sandbox.workspace());
             let seen = ctx.seen.clone();
-            let job = tokio::task::spawn_blocking(move || write_file(&root, &args, &seen));
+            let checkpoint = ctx.checkpoint.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                write_file(&root, &args, &seen, checkpoint.as_ref())
+            });
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -104,11 +108,23 @@ fn target(root: &Path, path: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn write_file(root: &Path, args: &WriteArgs, seen: &SeenFiles) -> Result<String, String> {
+fn write_file(
+    root: &Path,
+    args: &WriteArgs,
+    seen: &SeenFiles,
+    checkpoint: Option<&TurnCheckpoint>,
+) -> Result<String, String> {
     let path = target(root, &args.path)?;
     let shown = display_relative(root, &path);
     let previous = std::fs::metadata(&path).ok().map(|m| m.len());
-    replace_checked(root, &path, &shown, args.content.as_bytes(), seen)?;
+    replace_checked(
+        root,
+        &path,
+        &shown,
+        args.content.as_bytes(),
+        seen,
+        checkpoint.map(|c| (c, "write")),
+    )?;
     let lines = args.content.lines().count();
     let bytes = args.content.len();
     let size = format!("{}, {}", count(bytes, "byte"), count(lines, "line"));
@@ -148,19 +164,34 @@ pub(crate) fn current_digest(
 }
 
 /// Replace the file at `path` (resolved, inside `root`) with `bytes`, atomically, if the model
-/// has seen its current content (or it does not exist); then remember the new content.
+/// has seen its current content (or it does not exist); then remember the new content. With a
+/// turn checkpoint, the old content is kept first (no copy, no write) and the new state
+/// recorded after.
 pub(crate) fn replace_checked(
     root: &Path,
     path: &Path,
     shown: &str,
     bytes: &[u8],
     seen: &SeenFiles,
+    checkpoint: Option<(&TurnCheckpoint, &str)>,
 ) -> Result<(), String> {
     let current = current_digest(root, path, shown)?;
     seen.check(path, current, shown)?;
-    Beneath::new(root)
+    if let Some((cp, tool)) = checkpoint {
+        cp.before_change(root, path, tool).map_err(|e| {
+            format!("`{shown}` was not changed: {e} (checkpoints can be turned off with [checkpoints] enabled = false)")
+        })?;
+    }
+    let written = Beneath::new(root)
         .and_then(|b| b.replace(&Beneath::relative(root, path)?, bytes))
-        .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
+        .map_err(|e| format!("cannot write `{shown}`: {e}"));
+    // Recorded whether or not the write went through: the checkpoint says what is there.
+    if let Some((cp, _)) = checkpoint {
+        if let Err(e) = cp.after_change(root, path) {
+            tracing::warn!("checkpoint of `{shown}` after writing: {e}");
+        }
+    }
+    written?;
     seen.record(path, digest(bytes));
     Ok(())
 }

@@ -80,6 +80,21 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "write this conversation to a file",
     },
     CommandSpec {
+        name: "undo",
+        args: "[--force]",
+        description: "restore the files the last turn changed",
+    },
+    CommandSpec {
+        name: "rewind",
+        args: "[MESSAGE_ID] [--force]",
+        description: "conversation and files back to before a message (default: your last)",
+    },
+    CommandSpec {
+        name: "fork",
+        args: "[MESSAGE_ID]",
+        description: "continue in a copy of this conversation (up to a message)",
+    },
+    CommandSpec {
         name: "copy",
         args: "[N]",
         description: "copy the last reply (or its code block N) to the clipboard",
@@ -127,6 +142,14 @@ pub enum SlashCommand {
         path: Option<String>,
     },
     Copy(Option<usize>),
+    Undo {
+        force: bool,
+    },
+    Rewind {
+        to: Option<crate::message::MessageId>,
+        force: bool,
+    },
+    Fork(Option<crate::message::MessageId>),
     Theme(Option<String>),
     /// `/sandbox build`: build the default sandbox image.
     SandboxBuild,
@@ -146,6 +169,30 @@ pub struct CommandContext {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct CommandError(pub String);
+
+/// `/undo [--force]`, `/rewind [MESSAGE_ID] [--force]`, `/fork [MESSAGE_ID]`.
+fn checkpoint_command(name: &str, args: &str) -> Result<SlashCommand, CommandError> {
+    let mut force = false;
+    let mut id = None;
+    for word in args.split_whitespace() {
+        match word {
+            "--force" | "-f" if name != "fork" => force = true,
+            _ if id.is_none() && name != "undo" => {
+                id = Some(word.parse().map_err(|_| {
+                    CommandError(format!(
+                        "`{word}` is not a message id: give a full id (harness checkpoints list shows them)"
+                    ))
+                })?);
+            }
+            _ => return Err(CommandError(format!("/{name}: unexpected `{word}`"))),
+        }
+    }
+    Ok(match name {
+        "undo" => SlashCommand::Undo { force },
+        "rewind" => SlashCommand::Rewind { to: id, force },
+        _ => SlashCommand::Fork(id),
+    })
+}
 
 /// Whether `text` is meant as a slash command (a leading `/` not followed by another `/` or a
 /// space: `/usr/bin is...` and `// comment` are ordinary prompts).
@@ -250,6 +297,7 @@ pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandEr
                 path: path.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
             })
         }
+        "undo" | "rewind" | "fork" => checkpoint_command(name, args),
         "copy" => {
             if args.is_empty() {
                 return Ok(SlashCommand::Copy(None));

@@ -171,6 +171,7 @@ async fn owners_after_tools(t: &TestSandbox) -> (u32, u32, u32) {
         cancel: tokio_util::sync::CancellationToken::new(),
         default_timeout: Duration::from_secs(30),
         seen: Arc::default(),
+        checkpoint: None,
     };
     let call = harness::message::ToolCall {
         id: "w1".into(),

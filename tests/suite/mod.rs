@@ -1,5 +1,6 @@
 //! Integration suites, one module per area.
 mod architecture;
+mod checkpoints;
 mod config_cli;
 mod history_cli;
 mod host_sandbox;

@@ -11,11 +11,13 @@ impl Session {
             Effect::Emit(event) => self.emit(event),
             Effect::PersistUser { text } => {
                 let id = self.conversation?;
-                self.store_append(
-                    NewMessage::new(id, Role::User, text.clone()),
-                    "your message",
-                )
-                .await;
+                let stored = self
+                    .store_append(
+                        NewMessage::new(id, Role::User, text.clone()),
+                        "your message",
+                    )
+                    .await;
+                self.begin_checkpoint(id, stored.map(|m| m.id)).await;
                 if let Err(e) = self.deps.store.add_prompt(&text).await {
                     tracing::warn!("prompt history: {e}");
                 }
@@ -153,6 +155,7 @@ impl Session {
         }
         self.turn.stream = None;
         self.turn.assistant = None;
+        self.turn.checkpoint = None;
         self.emit_stats();
         let unsaved = self.pending.len();
         if unsaved == 0 {
@@ -200,6 +203,7 @@ impl Session {
             cancel,
             default_timeout: Duration::from_secs(self.deps.config.sandbox.timeout_secs),
             seen: self.seen.clone(),
+            checkpoint: self.turn.checkpoint.clone(),
         })
     }
 

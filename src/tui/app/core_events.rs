@@ -268,6 +268,24 @@ impl App {
                     monthly_budget_usd,
                 ))),
             Event::Notice { message } => self.transcript.push(HistoryCell::notice(&message)),
+            Event::WorkspaceRestored {
+                rewound_messages,
+                restored,
+                removed,
+                ..
+            } => {
+                if rewound_messages > 0 {
+                    // The next session_configured reloads the rewound history (its notice follows).
+                    self.conversation = None;
+                } else {
+                    self.transcript.push(HistoryCell::notice(&format!(
+                        "undo: {} file(s) restored, {} removed",
+                        restored.len(),
+                        removed.len()
+                    )));
+                }
+            }
+            Event::Forked { .. } => {}
             Event::Permissions {
                 mode,
                 rules,

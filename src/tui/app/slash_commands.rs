@@ -96,6 +96,9 @@ impl App {
                 self.send_or_report(Op::Export { format, path })
             }
             SlashCommand::Copy(n) => self.copy(n),
+            SlashCommand::Undo { force } => self.send_or_report(Op::Undo { force }),
+            SlashCommand::Rewind { to, force } => self.send_or_report(Op::Rewind { to, force }),
+            SlashCommand::Fork(at) => self.send_or_report(Op::Fork { at }),
             SlashCommand::Theme(Some(name)) => self.set_theme(&name),
             SlashCommand::Theme(None) => {
                 let items = crate::tui::theme::available_names(self.config.themes_dir.as_deref())

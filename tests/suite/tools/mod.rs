@@ -49,6 +49,7 @@ pub fn fixture() -> Fixture {
         cancel: CancellationToken::new(),
         default_timeout: Duration::from_secs(30),
         seen: Arc::default(),
+        checkpoint: None,
     };
     Fixture {
         _dir: dir,
