@@ -7,6 +7,7 @@ use crate::message::{ConversationSummary, Role};
 use crate::store::export::to_markdown;
 use crate::store::{ExportedConversation, ListQuery, Store};
 
+/// Long by design: one arm per `history` subcommand.
 pub async fn run(ctx: &CliContext, cmd: HistoryCommand) -> CliResult {
     let store = ctx.open_store()?;
     match cmd {

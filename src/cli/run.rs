@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 /// Longest time written text waits in the buffer before it is flushed.
 const FLUSH_EVERY: Duration = Duration::from_millis(10);
 
+/// Long by design: the headless front end's loop, one arm per event with the output mode in each.
 pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     let prompt = read_prompt(&args.prompt)?;
     let approval = args.approve.map(|a| match a {

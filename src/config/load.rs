@@ -133,6 +133,9 @@ pub fn parse(
 }
 
 /// [`parse`] with the local Ollama probe to ask when the environment names no Ollama.
+///
+/// Long by design: the loading steps in their documented order (parse, expand, providers from the
+/// environment, defaults, checks).
 fn parse_with(
     text: &str,
     path: &Path,

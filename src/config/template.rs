@@ -7,6 +7,8 @@ use super::env_providers::{ENV_SPECS, ProviderOrigin};
 use super::types::{ProviderConfig, ProviderKind};
 
 /// The config text for the providers `found` (as `env_providers::detect` returns them).
+///
+/// Long by design: it writes the config file's text top to bottom.
 pub fn render(found: &[ProviderConfig]) -> String {
     let mut out = String::from(
         "# harness configuration, written by `harness init`. Lines starting with # are off.\n\

@@ -56,6 +56,9 @@ fn file_tool(tool: &str) -> Option<bool> {
 
 /// Decide one call. `changes` says whether the tool changes anything (bash, write, edit);
 /// `rules` are every rule in force, in any order.
+///
+/// Long by design: the documented precedence (deny, protected places, ask, allow, mode) top to
+/// bottom.
 pub fn evaluate(
     tool: &str,
     arguments: &Value,

@@ -352,6 +352,7 @@ impl AnthropicDecoder {
         }
     }
 
+    /// Long by design: one arm per wire event type (PROVIDERS.md), each short.
     fn on_event(&mut self, data: &str, out: &mut Vec<ProviderEvent>) -> Result<(), ProviderError> {
         if self.done {
             return Ok(());

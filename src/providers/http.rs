@@ -210,6 +210,7 @@ pub fn in_band_error(
     classify(provider, None, &info, None, key)
 }
 
+/// Long by design: one table from status and body to the error kind.
 pub fn classify(
     provider: &str,
     status: Option<u16>,

@@ -325,6 +325,7 @@ impl OpenAiDecoder {
         }
     }
 
+    /// Long by design: one arm per chunk shape of the OpenAI-style stream (PROVIDERS.md).
     fn handle_data(
         &mut self,
         data: &str,

@@ -274,6 +274,7 @@ impl Driver {
         Err(err)
     }
 
+    /// Long by design: one step of the connect/retry/stream state machine, one arm per state.
     async fn step(&mut self) -> Result<(), ProviderError> {
         let core = Arc::clone(&self.core);
         if let Some(prepare) = self.prepare.take() {

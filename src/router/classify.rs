@@ -352,6 +352,9 @@ impl Collector {
 }
 
 /// Classify one message. Pure and deterministic.
+///
+/// One pass over the message's signals in a fixed order; the scores add up, and splitting would
+/// scatter the weights.
 pub fn classify(input: &ClassifyInput<'_>) -> Classification {
     let scanned = scan_text(input.text);
     let text: &str = &scanned;

@@ -265,6 +265,8 @@ impl Router {
         .and_then(|d| apply_budget(input, d))
     }
 
+    /// Long by design: the routing precedence (pin, rules, category, default, fallbacks) reads top
+    /// to bottom.
     fn decide(
         &self,
         input: &RouteInput<'_>,

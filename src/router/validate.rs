@@ -49,6 +49,8 @@ pub fn render_problems(config: &Config, problems: &[ConfigProblem]) -> String {
 }
 
 /// Every problem of the router config and the agents' pins, in config order.
+///
+/// Long by design: one independent block per config section, in config order.
 pub fn validate(config: &Config, agents: &AgentSet) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     let mut seen: BTreeMap<&str, Option<usize>> = BTreeMap::new();

@@ -136,6 +136,8 @@ impl HostSandbox {
         &self.shell
     }
 
+    /// Long by design: spawn, output pump, timeout, cancel and kill of one process group share
+    /// handles whose drop order matters.
     async fn run(&self, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
         // Close-on-exec, so commands running in parallel do not inherit each other's pipe.
         let (reader, writer) =

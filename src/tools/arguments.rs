@@ -66,6 +66,8 @@ pub fn normalise_arguments(tool: &str, arguments: &Value) -> Result<Value, Argum
 }
 
 /// Check `arguments` (an object) against an object `schema` as described in the module doc.
+///
+/// Long by design: one arm per JSON-schema keyword the tools use.
 pub fn validate_arguments(
     tool: &str,
     schema: &Value,

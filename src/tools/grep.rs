@@ -116,6 +116,7 @@ impl FileFilter {
     }
 }
 
+/// Long by design: the walk and the matcher share the output budget and the cancel checks.
 fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Result<String, String> {
     if args.pattern.is_empty() {
         return Err("pattern is empty: give a regular expression, e.g. `fn main`".to_string());

@@ -71,6 +71,8 @@ pub fn daemon_mode(security_options: &[String]) -> DaemonMode {
 }
 
 /// The container configuration for one conversation's sandbox.
+///
+/// Long by design: one literal of the container's configuration, each setting commented.
 pub fn container_config(
     config: &SandboxConfig,
     image: &str,

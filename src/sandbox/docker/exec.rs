@@ -75,6 +75,9 @@ impl From<SandboxError> for ExecFailure {
 }
 
 /// Run `request` in `container`; `cap` bounds the output kept for the model.
+///
+/// Long by design: start, output pump, timeout, cancel and clean-up share one set of handles whose
+/// drop order matters.
 pub async fn run(
     client: &DockerClient,
     container: &str,
