@@ -246,7 +246,7 @@ async fn sessions_on_different_conversations_stream_at_the_same_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esc_during_a_compaction_ends_the_turn_at_once() {
     let server = FakeProvider::start(Flavor::OpenAi).await;
-    // A tiny window, so the fourth message passes the threshold.
+    // A tiny window, so the fifth message passes the threshold with enough to summarise.
     let (_home, core) = setup(
         &server,
         "[models.tiny]\nid = \"fake/model-x\"\ncontext_window = 600\n",
@@ -254,7 +254,7 @@ async fn esc_during_a_compaction_ends_the_turn_at_once() {
     .await;
     let mut a = open(&core, SessionStart::New).await;
     let long = "lorem ipsum dolor sit amet ".repeat(20);
-    for i in 0..3 {
+    for i in 0..4 {
         server.push(Reply::text(format!("answer {i}: {long}")));
         send(&a, &format!("question {i}"));
         let (done, _) = until_done(&mut a).await;
@@ -268,15 +268,15 @@ async fn esc_during_a_compaction_ends_the_turn_at_once() {
     }
     // The summary never comes.
     server.push(Reply::text("SUMMARY").delay_first_byte(Duration::from_secs(30)));
-    send(&a, "question 3");
+    send(&a, "question 4");
     until(
         &mut a,
         |e| matches!(e, Event::RouteChosen { reason, .. } if reason == "compaction summary"),
     )
     .await;
-    // The summary request is out (the earlier turns found too little to summarise).
+    // The summary request is out (the earlier turns had too little to summarise).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while server.chat_requests().len() < 4 {
+    while server.chat_requests().len() < 5 {
         assert!(tokio::time::Instant::now() < deadline, "no summary request");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -299,13 +299,13 @@ async fn esc_during_a_compaction_ends_the_turn_at_once() {
     let rows = core.deps().store.messages(conversation_id).await.unwrap();
     assert_eq!(
         rows.last().unwrap().content,
-        "question 3",
+        "question 4",
         "the message is kept"
     );
     // The session is usable at once: the next turn compacts (the summary answers now).
-    server.push(Reply::text("SUMMARY: four questions."));
-    server.push(Reply::text("fifth answer"));
-    send(&a, "question 4");
+    server.push(Reply::text("SUMMARY: five questions."));
+    server.push(Reply::text("sixth answer"));
+    send(&a, "question 5");
     let (done, seen) = until_done(&mut a).await;
     assert!(
         matches!(

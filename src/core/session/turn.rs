@@ -64,6 +64,9 @@ impl Session {
         let estimate = self.estimate(&self.system_prompt(), &self.tools.specs())
             + context::estimate_message(&ChatMessage::user(text.clone()));
         let threshold = self.deps.config.session.compact_threshold;
+        // Too few messages to summarise (the system prompt and tools alone fill a tiny window):
+        // asking would only fail with "too short" on every turn.
+        let summarisable = self.history.len() + 1 > context::KEEP_RECENT_MESSAGES + 1;
         let candidates = decision
             .candidates
             .iter()
@@ -71,7 +74,7 @@ impl Session {
                 let model = ModelRef::parse(&c.model)?;
                 let window = self.deps.context_window(&model);
                 Some(Candidate {
-                    needs_compaction: estimate as f64 > threshold * window as f64,
+                    needs_compaction: summarisable && estimate as f64 > threshold * window as f64,
                     model,
                     reason: c.reason.clone(),
                 })
