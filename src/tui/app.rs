@@ -8,6 +8,7 @@
 use super::commands::{self, CommandContext, ModelChoice, SlashCommand};
 use super::composer::{Composer, ComposerOutcome};
 use super::history_cell::{Badge, HistoryCell};
+use super::keymap::{Action, KeyContext, KeyState, Keymap};
 use super::popups::approval::ApprovalDialog;
 use super::popups::confirm_send::{ConfirmOutcome, SendConfirm};
 use super::popups::history::{HistoryBrowser, HistoryOutcome};
@@ -17,7 +18,7 @@ use super::theme::Theme;
 use super::transcript::Transcript;
 use crate::message::{ConversationId, Usage};
 use crate::protocol::{ApprovalDecision, Event, Op};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -68,6 +69,8 @@ pub struct AppConfig {
     /// Builds the default sandbox image in the background (`/sandbox build`), when it is the
     /// configured image.
     pub image_builder: Option<ImageBuilder>,
+    /// What each key does (the defaults until a `[keys]` table exists).
+    pub keymap: Keymap,
 }
 
 impl Default for AppConfig {
@@ -84,6 +87,7 @@ impl Default for AppConfig {
             providers: Vec::new(),
             setup_guidance: None,
             image_builder: None,
+            keymap: Keymap::default(),
         }
     }
 }
@@ -335,6 +339,9 @@ impl App {
         self.dirty = true;
     }
 
+    /// A key from the terminal. The keymap says what it means in each context, tried in
+    /// order: global keys, the "send it?" question, the approval dialog (behind its guard), an
+    /// open dialog, the main screen, the completion popup, and last the composer.
     pub fn handle_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
@@ -342,30 +349,21 @@ impl App {
         self.dirty = true;
         let now = self.clock.now();
         let last_key = self.last_key.replace(now);
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if !(ctrl && key.code == KeyCode::Char('c')) {
+        let state = KeyState {
+            draft_empty: self.composer.is_empty(),
+        };
+        let global = self.config.keymap.resolve(KeyContext::Global, &key, state);
+        if global != Some(Action::Cancel) {
             self.ctrl_c_armed = false;
             self.hint = None;
         }
-        if ctrl && key.code == KeyCode::Char('c') {
-            self.ctrl_c();
-            return;
+        match global {
+            Some(Action::Cancel) => return self.ctrl_c(),
+            Some(Action::Suspend) => return self.actions.push(HostAction::Suspend),
+            _ => {}
         }
-        if ctrl && key.code == KeyCode::Char('z') {
-            self.actions.push(HostAction::Suspend);
-            return;
-        }
-        if let Some(confirm) = self.confirm.as_mut() {
-            match confirm.handle_key(key) {
-                ConfirmOutcome::Pending => {}
-                ConfirmOutcome::Keep => self.confirm = None,
-                ConfirmOutcome::Send => {
-                    if let Some(c) = self.confirm.take() {
-                        self.send_message(c.text);
-                    }
-                }
-            }
-            return;
+        if self.confirm.is_some() {
+            return self.confirm_key(key);
         }
         if self.approval_key(key, now, last_key) {
             return;
@@ -374,76 +372,98 @@ impl App {
             self.modal_key(key);
             return;
         }
-        match key.code {
-            KeyCode::Esc => {
+        let main = self.config.keymap.resolve(KeyContext::Main, &key, state);
+        if main.is_some_and(|action| self.perform(action)) {
+            return;
+        }
+        if self.popup_key(key, state) {
+            return;
+        }
+        let before = self.composer.text();
+        if let ComposerOutcome::Submit(text) = self.composer.handle_key_in(&self.config.keymap, key)
+        {
+            self.submit(text);
+        } else if self.composer.text() != before {
+            self.inline_error = None;
+            self.slash.selected = 0;
+        }
+    }
+
+    /// A main-screen action; false when it does not apply (the key goes on).
+    fn perform(&mut self, action: Action) -> bool {
+        match action {
+            Action::Interrupt => {
                 if self.turn.is_some() {
                     self.interrupt();
                 } else if !self.candidates().is_empty() {
                     self.composer.clear();
                 }
-                return;
             }
-            KeyCode::Char('d') if ctrl && self.composer.is_empty() => {
-                self.request_quit();
-                return;
-            }
-            KeyCode::Char('x') if ctrl => {
-                self.actions
-                    .push(HostAction::OpenEditor(self.composer.text()));
-                return;
-            }
-            KeyCode::PageUp => {
+            Action::Quit => self.request_quit(),
+            Action::OpenEditor => self
+                .actions
+                .push(HostAction::OpenEditor(self.composer.text())),
+            Action::ScrollPageUp => {
                 let page = self.transcript.page();
                 self.scroll_up(page);
-                return;
             }
-            KeyCode::PageDown => {
+            Action::ScrollPageDown => {
                 let page = self.transcript.page();
                 self.transcript.scroll_down(page, &self.theme);
-                return;
             }
-            KeyCode::Home if ctrl || self.composer.is_empty() => {
+            Action::ScrollLineUp => self.scroll_up(1),
+            Action::ScrollLineDown => self.transcript.scroll_down(1, &self.theme),
+            Action::ScrollTop => {
                 self.transcript.scroll_to_top(&self.theme);
                 self.maybe_page_history();
-                return;
             }
-            KeyCode::End if ctrl || self.composer.is_empty() => {
-                self.transcript.scroll_to_bottom();
-                return;
-            }
-            _ => {}
+            Action::ScrollBottom => self.transcript.scroll_to_bottom(),
+            _ => return false,
         }
+        true
+    }
+
+    /// A key while the completion popup is shown; false when the popup does not take it.
+    fn popup_key(&mut self, key: KeyEvent, state: KeyState) -> bool {
         let candidates = self.candidates();
-        if !candidates.is_empty() {
-            self.slash.clamp(candidates.len());
-            match key.code {
-                KeyCode::Up => return self.slash.up(candidates.len()),
-                KeyCode::Down => return self.slash.down(candidates.len()),
-                KeyCode::Tab => {
-                    let pick = &candidates[self.slash.selected];
-                    self.composer.set_text(&pick.replacement);
-                    self.slash.selected = 0;
-                    return;
-                }
-                KeyCode::Enter if key.modifiers.is_empty() => {
-                    let pick = candidates[self.slash.selected].clone();
-                    self.slash.selected = 0;
-                    if pick.label.contains("TEXT") {
-                        self.composer.set_text(&pick.replacement);
-                    } else {
-                        self.submit(pick.replacement.trim_end().to_string());
-                    }
-                    return;
-                }
-                _ => {}
-            }
+        if candidates.is_empty() {
+            return false;
         }
-        let before = self.composer.text();
-        if let ComposerOutcome::Submit(text) = self.composer.handle_key(key) {
-            self.submit(text);
-        } else if self.composer.text() != before {
-            self.inline_error = None;
-            self.slash.selected = 0;
+        self.slash.clamp(candidates.len());
+        match self.config.keymap.resolve(KeyContext::Popup, &key, state) {
+            Some(Action::SelectPrev) => self.slash.up(candidates.len()),
+            Some(Action::SelectNext) => self.slash.down(candidates.len()),
+            Some(Action::Complete) => {
+                let pick = &candidates[self.slash.selected];
+                self.composer.set_text(&pick.replacement);
+                self.slash.selected = 0;
+            }
+            Some(Action::Accept) => {
+                let pick = candidates[self.slash.selected].clone();
+                self.slash.selected = 0;
+                if pick.label.contains("TEXT") {
+                    self.composer.set_text(&pick.replacement);
+                } else {
+                    self.submit(pick.replacement.trim_end().to_string());
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn confirm_key(&mut self, key: KeyEvent) {
+        let Some(confirm) = self.confirm.as_mut() else {
+            return;
+        };
+        match confirm.handle_key_in(&self.config.keymap, key) {
+            ConfirmOutcome::Pending => {}
+            ConfirmOutcome::Keep => self.confirm = None,
+            ConfirmOutcome::Send => {
+                if let Some(c) = self.confirm.take() {
+                    self.send_message(c.text);
+                }
+            }
         }
     }
 

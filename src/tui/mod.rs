@@ -14,6 +14,7 @@ pub mod composer;
 pub mod event;
 pub mod highlight;
 pub mod history_cell;
+pub mod keymap;
 pub mod markdown;
 pub mod popups;
 pub mod terminal;
@@ -97,6 +98,7 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .is_empty()
             .then(|| crate::config::env_providers::no_provider_lines(&paths.config_file)),
         image_builder: None,
+        keymap: keymap::Keymap::default(),
     })
 }
 

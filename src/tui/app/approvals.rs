@@ -28,7 +28,7 @@ impl App {
         }
         // Only keys the dialog did not take restart its guard (scrolling, then `y`, is fine).
         self.last_key = last_key;
-        match dialog.handle_key(key) {
+        match dialog.handle_key_in(&self.config.keymap, key) {
             ApprovalOutcome::Pending => {}
             ApprovalOutcome::Decided(decision) => self.answer_approval(decision),
             ApprovalOutcome::Interrupt => self.interrupt(),
