@@ -10,6 +10,7 @@
 
 use crate::protocol::ApprovalDecision;
 use crate::sanitize::{show_cells, strip_cells};
+use super::list::{HintStyle, render_hints};
 use crate::tui::keymap::{Action, KeyContext, KeyState, Keymap};
 use crate::tui::theme::Theme;
 use crate::tui::wrap::wrap_text;
@@ -168,20 +169,24 @@ impl ApprovalDialog {
             ])];
         }
         let exact = match self.tool.as_str() {
-            "bash" => " always this exact command  ",
-            "read" | "write" | "edit" => " always this file  ",
-            _ => " always this exact call  ",
+            "bash" => "always this exact command",
+            "read" | "write" | "edit" => "always this file",
+            _ => "always this exact call",
         };
-        let mut lines = vec![Line::from(vec![
-            Span::styled("y", key),
-            Span::styled(" yes once  ", text),
-            Span::styled("a", key),
-            Span::styled(exact, text),
-            Span::styled("n", key),
-            Span::styled(" no  ", text),
-            Span::styled("Esc", key),
-            Span::styled(" stop the turn", text),
-        ])];
+        let mut lines = vec![render_hints(
+            &[
+                ("y", "yes once"),
+                ("a", exact),
+                ("n", "no"),
+                ("Esc", "stop the turn"),
+            ],
+            HintStyle {
+                key,
+                label: text,
+                gap: "  ",
+                pad: false,
+            },
+        )];
         if let Some(prefix) = &self.prefix {
             lines.push(Line::from(vec![
                 Span::styled("p", key),

@@ -6,6 +6,7 @@
 //! status line's "ctx %" uses), so the dialog and the status line agree.
 
 use crate::core::context::estimate_text;
+use super::list::{HintStyle, render_hints};
 use crate::tui::keymap::{Action, KeyContext, KeyState, Keymap};
 use crate::tui::theme::Theme;
 use crossterm::event::KeyEvent;
@@ -86,12 +87,15 @@ impl SendConfirm {
             )));
         }
         lines.push(Line::default());
-        lines.push(Line::from(vec![
-            Span::styled("y", s.key_hint),
-            Span::styled(" send  ", s.text),
-            Span::styled("n", s.key_hint),
-            Span::styled(" keep editing", s.text),
-        ]));
+        lines.push(render_hints(
+            &[("y", "send"), ("n", "keep editing")],
+            HintStyle {
+                key: s.key_hint,
+                label: s.text,
+                gap: "  ",
+                pad: false,
+            },
+        ));
         let widest = lines.iter().map(Line::width).max().unwrap_or(0);
         let width = u16::try_from(widest + 4).unwrap_or(u16::MAX).max(30);
         let height = lines.len() as u16 + 2;

@@ -5,6 +5,7 @@
 
 use crate::message::{ConversationId, ConversationSummary};
 use crate::protocol::Op;
+use super::list::{HintStyle, ListView, render_hints};
 use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -201,20 +202,22 @@ impl HistoryBrowser {
             .borders(Borders::ALL)
             .border_style(s.popup_border)
             .title(Span::styled(title, s.popup_title))
-            .title_bottom(Line::from(vec![
-                Span::styled(" / ", s.key_hint),
-                Span::styled("search ", s.dim),
-                Span::styled("Enter ", s.key_hint),
-                Span::styled("open ", s.dim),
-                Span::styled("d ", s.key_hint),
-                Span::styled("delete ", s.dim),
-                Span::styled("u ", s.key_hint),
-                Span::styled("restore ", s.dim),
-                Span::styled("PgUp/PgDn ", s.key_hint),
-                Span::styled("page ", s.dim),
-                Span::styled("Esc ", s.key_hint),
-                Span::styled("close ", s.dim),
-            ]));
+            .title_bottom(render_hints(
+                &[
+                    ("/", "search"),
+                    ("Enter", "open"),
+                    ("d", "delete"),
+                    ("u", "restore"),
+                    ("PgUp/PgDn", "page"),
+                    ("Esc", "close"),
+                ],
+                HintStyle {
+                    key: s.key_hint,
+                    label: s.dim,
+                    gap: " ",
+                    pad: true,
+                },
+            ));
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.height < 2 {
@@ -263,29 +266,23 @@ impl HistoryBrowser {
             &Line::from(Span::styled(header, s.dim)),
             inner.width,
         );
-        let rows = inner.height.saturating_sub(2) as usize;
-        if !self.loading && self.rows.is_empty() && rows > 0 {
-            let text = if self.query.is_empty() {
-                "no conversations yet"
-            } else {
-                "no conversation matches"
-            };
-            buf.set_line(
-                inner.x,
-                inner.y + 2,
-                &Line::from(Span::styled(text, s.dim)),
-                inner.width,
-            );
-        }
-        let start = self.selected.saturating_sub(rows.saturating_sub(1));
-        for (row, (i, conv)) in self
-            .rows
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
+        let list = Rect::new(
+            inner.x,
+            inner.y + 2,
+            inner.width,
+            inner.height.saturating_sub(2),
+        );
+        let view = ListView {
+            len: self.rows.len(),
+            selected: self.selected,
+            empty: match (self.loading, self.query.is_empty()) {
+                (true, _) => None,
+                (false, true) => Some("no conversations yet"),
+                (false, false) => Some("no conversation matches"),
+            },
+        };
+        view.render(list, buf, theme, |i, selected| {
+            let conv = &self.rows[i];
             let title = if conv.deleted {
                 format!("{} (deleted)", conv.title)
             } else {
@@ -302,20 +299,15 @@ impl HistoryBrowser {
                     title_w
                 ),
             );
-            let style = if i == self.selected {
+            let style = if selected {
                 s.popup_selected
             } else if conv.deleted {
                 s.deleted
             } else {
                 s.text
             };
-            buf.set_line(
-                inner.x,
-                inner.y + 2 + row as u16,
-                &Line::from(Span::styled(format!("{text:<width$}"), style)),
-                inner.width,
-            );
-        }
+            Line::from(Span::styled(format!("{text:<width$}"), style))
+        });
     }
 }
 
