@@ -1,6 +1,7 @@
-//! Slash commands: the table of commands with their one-line descriptions, parsing of a typed
-//! line into a [`SlashCommand`] (validating arguments against the known models, agents and
-//! themes), suggestions for typos, and completion candidates for the popup and Tab.
+//! Slash commands: the [`SlashCommand`] enum, which is the only list of commands (each variant's
+//! name, aliases, argument hint and help come from [`SlashCommand::spec`]), parsing of a typed
+//! line into one (validating arguments against the known models, agents and themes),
+//! suggestions for typos, completion candidates for the popup and Tab, and the `/help` text.
 
 use crate::message::ConversationId;
 use crate::protocol::{ApprovalMode, ExportFormat, PermissionRule};
@@ -291,7 +292,9 @@ fn parse_model(args: &str, ctx: &CommandContext) -> Result<SlashCommand, Command
         return Ok(SlashCommand::Model(Some(ModelChoice::Auto)));
     }
     if ctx.models.iter().any(|m| m == args) || crate::message::ModelRef::parse(args).is_some() {
-        return Ok(SlashCommand::Model(Some(ModelChoice::Ref(args.to_string()))));
+        return Ok(SlashCommand::Model(Some(ModelChoice::Ref(
+            args.to_string(),
+        ))));
     }
     let mut known = ctx.models.clone();
     known.push("auto".into());

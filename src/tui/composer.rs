@@ -1,5 +1,5 @@
-//! The prompt editor (tui-textarea): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a
-//! newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
+//! The prompt editor (tui-textarea). With the default keymap ([`super::keymap`], composer
+//! context): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
 //! token, see [`pastes`]), Up/Down on the first/last line recall earlier prompts (the list is
 //! loaded from the core, so it persists across sessions), Ctrl+R searches them.
 //!

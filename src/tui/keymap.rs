@@ -337,6 +337,8 @@ fn default_bindings() -> Vec<Binding> {
         code,
         mods: Mods::OneOf(KeyModifiers::SHIFT.union(KeyModifiers::ALT)),
     };
+    // One binding per row.
+    #[rustfmt::skip]
     let table: Vec<(C, KeyPattern, A, When)> = vec![
         (C::Global, ctrl(K::Char('c')), A::Cancel, When::Always),
         (C::Global, ctrl(K::Char('z')), A::Suspend, When::Always),

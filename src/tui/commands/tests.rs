@@ -184,10 +184,15 @@ fn every_command_parses_from_its_own_name_and_is_in_help() {
             "{bare} in /help:\n{help}"
         );
         assert!(
-            complete("/", &ctx()).iter().any(|c| c.label == spec.usage()),
+            complete("/", &ctx())
+                .iter()
+                .any(|c| c.label == spec.usage()),
             "{bare} in the popup"
         );
-        assert!(!seen.contains(&discriminant(command)), "{bare} listed twice");
+        assert!(
+            !seen.contains(&discriminant(command)),
+            "{bare} listed twice"
+        );
         seen.push(discriminant(command));
     }
 }

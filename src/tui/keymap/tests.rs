@@ -17,7 +17,13 @@ fn each_default_binding_maps_to_its_action() {
     use KeyContext as C;
     let cases: Vec<(C, KeyCode, KeyModifiers, bool, Option<Action>)> = vec![
         (C::Global, K::Char('c'), CTRL, false, Some(A::Cancel)),
-        (C::Global, K::Char('c'), CTRL | SHIFT, false, Some(A::Cancel)),
+        (
+            C::Global,
+            K::Char('c'),
+            CTRL | SHIFT,
+            false,
+            Some(A::Cancel),
+        ),
         (C::Global, K::Char('z'), CTRL, false, Some(A::Suspend)),
         (C::Global, K::Char('c'), NONE, false, None),
         (C::Confirm, K::Char('y'), NONE, false, Some(A::ConfirmSend)),
@@ -27,17 +33,53 @@ fn each_default_binding_maps_to_its_action() {
         (C::Confirm, K::Esc, NONE, false, Some(A::ConfirmKeep)),
         (C::Confirm, K::Enter, NONE, false, None),
         (C::Approval, K::Char('y'), NONE, false, Some(A::ApproveOnce)),
-        (C::Approval, K::Char('Y'), SHIFT, false, Some(A::ApproveOnce)),
-        (C::Approval, K::Char('a'), NONE, false, Some(A::ApproveAlways)),
-        (C::Approval, K::Char('A'), SHIFT, false, Some(A::ApproveAlways)),
-        (C::Approval, K::Char('p'), NONE, false, Some(A::ApprovePrefix)),
-        (C::Approval, K::Char('P'), SHIFT, false, Some(A::ApprovePrefix)),
+        (
+            C::Approval,
+            K::Char('Y'),
+            SHIFT,
+            false,
+            Some(A::ApproveOnce),
+        ),
+        (
+            C::Approval,
+            K::Char('a'),
+            NONE,
+            false,
+            Some(A::ApproveAlways),
+        ),
+        (
+            C::Approval,
+            K::Char('A'),
+            SHIFT,
+            false,
+            Some(A::ApproveAlways),
+        ),
+        (
+            C::Approval,
+            K::Char('p'),
+            NONE,
+            false,
+            Some(A::ApprovePrefix),
+        ),
+        (
+            C::Approval,
+            K::Char('P'),
+            SHIFT,
+            false,
+            Some(A::ApprovePrefix),
+        ),
         (C::Approval, K::Char('n'), NONE, false, Some(A::Deny)),
         (C::Approval, K::Char('N'), SHIFT, false, Some(A::Deny)),
         (C::Approval, K::Esc, NONE, false, Some(A::Interrupt)),
         (C::Approval, K::Down, NONE, false, Some(A::ScrollLineDown)),
         (C::Approval, K::Up, NONE, false, Some(A::ScrollLineUp)),
-        (C::Approval, K::PageDown, NONE, false, Some(A::ScrollPageDown)),
+        (
+            C::Approval,
+            K::PageDown,
+            NONE,
+            false,
+            Some(A::ScrollPageDown),
+        ),
         (C::Approval, K::PageUp, NONE, false, Some(A::ScrollPageUp)),
         (C::Approval, K::Char('x'), NONE, false, None),
         (C::Main, K::Esc, NONE, false, Some(A::Interrupt)),
@@ -63,13 +105,22 @@ fn each_default_binding_maps_to_its_action() {
         (C::Composer, K::Char('j'), CTRL, false, Some(A::Newline)),
         (C::Composer, K::Up, NONE, false, Some(A::HistoryUp)),
         (C::Composer, K::Down, NONE, false, Some(A::HistoryDown)),
-        (C::Composer, K::Char('r'), CTRL, false, Some(A::SearchHistory)),
+        (
+            C::Composer,
+            K::Char('r'),
+            CTRL,
+            false,
+            Some(A::SearchHistory),
+        ),
         (C::Composer, K::Char('r'), NONE, false, None),
     ];
     let keymap = Keymap::default();
     for (context, code, mods, draft_empty, want) in cases {
         let got = keymap.resolve(context, &key(code, mods), KeyState { draft_empty });
-        assert_eq!(got, want, "{context:?} {mods:?}+{code:?} (draft empty: {draft_empty})");
+        assert_eq!(
+            got, want,
+            "{context:?} {mods:?}+{code:?} (draft empty: {draft_empty})"
+        );
     }
 }
 
@@ -101,7 +152,9 @@ fn key_names_parse_for_a_keys_table() {
         let pattern: KeyPattern = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(pattern.code, code, "{text}");
         assert!(pattern.matches(&key(code, mods)), "{text}");
-        assert!(!pattern.matches(&key(code, mods | ALT | SHIFT | CTRL)) || mods == CTRL | SHIFT | ALT);
+        assert!(
+            !pattern.matches(&key(code, mods | ALT | SHIFT | CTRL)) || mods == CTRL | SHIFT | ALT
+        );
     }
     for bad in ["", "hyper+x", "ctrl+", "pagedownn", "f0"] {
         let err = bad.parse::<KeyPattern>().unwrap_err();
@@ -114,15 +167,26 @@ fn a_user_binding_wins_over_the_default() {
     let mut keymap = Keymap::default();
     let submit = Action::from_name("submit").unwrap();
     assert_eq!(submit, Action::Submit);
-    assert_eq!(Action::from_name("scroll_page_up"), Some(Action::ScrollPageUp));
+    assert_eq!(
+        Action::from_name("scroll_page_up"),
+        Some(Action::ScrollPageUp)
+    );
     assert_eq!(Action::from_name("nope"), None);
     keymap.bind(KeyContext::Composer, "ctrl+s".parse().unwrap(), submit);
-    keymap.bind(KeyContext::Composer, "enter".parse().unwrap(), Action::Newline);
+    keymap.bind(
+        KeyContext::Composer,
+        "enter".parse().unwrap(),
+        Action::Newline,
+    );
     let state = KeyState::default();
     let resolve = |code, mods| keymap.resolve(KeyContext::Composer, &key(code, mods), state);
     assert_eq!(resolve(KeyCode::Char('s'), CTRL), Some(Action::Submit));
     assert_eq!(resolve(KeyCode::Enter, NONE), Some(Action::Newline));
-    assert_eq!(resolve(KeyCode::Enter, SHIFT), Some(Action::Newline), "defaults stay");
+    assert_eq!(
+        resolve(KeyCode::Enter, SHIFT),
+        Some(Action::Newline),
+        "defaults stay"
+    );
 }
 
 #[test]

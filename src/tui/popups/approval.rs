@@ -2,15 +2,16 @@
 //! always allows this exact call (same command, or same path) for the rest of the
 //! conversation, `p` (when the core offers a `cmd:*` prefix) always allows every command the
 //! prefix matches, `n` denies and lets the user type a reason for the model (Enter sends it,
-//! Esc goes back). Esc on the choice interrupts the turn.
+//! Esc goes back). Esc on the choice interrupts the turn. The choice keys are the keymap's
+//! approval context ([`crate::tui::keymap`]); a reason is typed as text.
 //!
 //! The dialog takes no answer until it has been on screen for [`GUARD`] with no key typed in
 //! that time: a key typed before the dialog appeared (or queued in the terminal's input when
 //! it did) belongs to what the user was writing, so the App gives it to the draft instead.
 
+use super::list::{HintStyle, render_hints};
 use crate::protocol::ApprovalDecision;
 use crate::sanitize::{show_cells, strip_cells};
-use super::list::{HintStyle, render_hints};
 use crate::tui::keymap::{Action, KeyContext, KeyState, Keymap};
 use crate::tui::theme::Theme;
 use crate::tui::wrap::wrap_text;
@@ -141,11 +142,19 @@ impl ApprovalDialog {
             }
             Action::Interrupt => ApprovalOutcome::Interrupt,
             Action::ScrollLineDown | Action::ScrollPageDown => {
-                self.scroll += if action == Action::ScrollLineDown { 1 } else { 10 };
+                self.scroll += if action == Action::ScrollLineDown {
+                    1
+                } else {
+                    10
+                };
                 ApprovalOutcome::Pending
             }
             Action::ScrollLineUp | Action::ScrollPageUp => {
-                let lines = if action == Action::ScrollLineUp { 1 } else { 10 };
+                let lines = if action == Action::ScrollLineUp {
+                    1
+                } else {
+                    10
+                };
                 self.scroll = self.scroll.saturating_sub(lines);
                 ApprovalOutcome::Pending
             }

@@ -5,8 +5,8 @@
 //! Tokens are the core's estimate ([`crate::core::context::estimate_text`], the rule the
 //! status line's "ctx %" uses), so the dialog and the status line agree.
 
-use crate::core::context::estimate_text;
 use super::list::{HintStyle, render_hints};
+use crate::core::context::estimate_text;
 use crate::tui::keymap::{Action, KeyContext, KeyState, Keymap};
 use crate::tui::theme::Theme;
 use crossterm::event::KeyEvent;

@@ -3,9 +3,9 @@
 //! thousands of conversations. `/` edits an incremental full-text search; `d` soft-deletes,
 //! `u` restores, Enter opens, PgUp/PgDn page, Esc closes.
 
+use super::list::{HintStyle, ListView, render_hints};
 use crate::message::{ConversationId, ConversationSummary};
 use crate::protocol::Op;
-use super::list::{HintStyle, ListView, render_hints};
 use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;

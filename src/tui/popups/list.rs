@@ -114,7 +114,10 @@ mod tests {
             pad: true,
             ..plain
         };
-        assert_eq!(text(&render_hints(&hints, framed)), " y send n keep editing ");
+        assert_eq!(
+            text(&render_hints(&hints, framed)),
+            " y send n keep editing "
+        );
         assert_eq!(text(&render_hints(&[], plain)), "");
     }
 
