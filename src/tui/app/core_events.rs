@@ -79,17 +79,17 @@ impl App {
         }
     }
 
-    /// Events outside the turn's stream: notices, settings, stats, lists and pages.
+    /// Events outside the turn's stream that show a line in the transcript.
     fn handle_other_event(&mut self, event: Event) {
         let notice = |text: &str| HistoryCell::notice(text);
-        match event {
+        let line = match event {
             Event::Error { message, retryable } => {
                 let text = if retryable {
                     format!("{message} (temporary: send again to retry)")
                 } else {
                     message
                 };
-                self.transcript.cells.push(HistoryCell::error(&text));
+                HistoryCell::error(&text)
             }
             Event::SettingsChanged { agent, model } => {
                 let text = format!(
@@ -98,13 +98,34 @@ impl App {
                 );
                 self.session.agent = agent;
                 self.session.model = model;
-                self.transcript.cells.push(notice(&text));
+                notice(&text)
             }
             Event::Compacted {
                 summarized_messages,
-            } => self.transcript.cells.push(notice(&format!(
+            } => notice(&format!(
                 "compacted: {summarized_messages} older messages summarised"
-            ))),
+            )),
+            Event::Notice { message } => notice(&message),
+            Event::Permissions {
+                mode,
+                rules,
+                always_ask,
+                warnings,
+            } => notice(&crate::tui::commands::permissions_text(
+                mode,
+                &rules,
+                &always_ask,
+                &warnings,
+            )),
+            event => return self.handle_data_event(event),
+        };
+        self.transcript.cells.push(line);
+    }
+
+    /// Answers that fill state without a line of their own: conversation lists, history
+    /// pages, prompt history, the session's figures.
+    fn handle_data_event(&mut self, event: Event) {
+        match event {
             Event::ConversationList {
                 query,
                 offset,
@@ -147,22 +168,7 @@ impl App {
                     sandbox: Some(sandbox),
                 }
             }
-            Event::Notice { message } => self.transcript.cells.push(notice(&message)),
-            Event::Permissions {
-                mode,
-                rules,
-                always_ask,
-                warnings,
-            } => self
-                .transcript
-                .cells
-                .push(notice(&crate::tui::commands::permissions_text(
-                    mode,
-                    &rules,
-                    &always_ask,
-                    &warnings,
-                ))),
-            // The turn's own events, handled by `handle_event` (listed so a new event kind
+            // Handled by `handle_event` and `handle_other_event` (listed so a new kind of event
             // does not compile until it is handled somewhere).
             Event::SessionConfigured { .. }
             | Event::RouteChosen { .. }
@@ -174,7 +180,12 @@ impl App {
             | Event::ApprovalRequest { .. }
             | Event::Usage { .. }
             | Event::MessageStored { .. }
-            | Event::TurnComplete { .. } => {}
+            | Event::TurnComplete { .. }
+            | Event::Error { .. }
+            | Event::SettingsChanged { .. }
+            | Event::Compacted { .. }
+            | Event::Notice { .. }
+            | Event::Permissions { .. } => {}
         }
     }
 

@@ -93,35 +93,41 @@ impl HistoryBrowser {
         HistoryOutcome::Send(self.request())
     }
 
+    /// A key while the search query is edited: every key goes to the query.
+    fn search_key(&mut self, key: KeyEvent) -> HistoryOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                self.searching = false;
+                if !self.query.is_empty() {
+                    self.query.clear();
+                    self.offset = 0;
+                    self.selected = 0;
+                    return self.refetch();
+                }
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.searching = false,
+            KeyCode::Backspace => {
+                self.query.pop();
+                self.offset = 0;
+                self.selected = 0;
+                return self.refetch();
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.query.push(c);
+                self.offset = 0;
+                self.selected = 0;
+                return self.refetch();
+            }
+            _ => {}
+        }
+        HistoryOutcome::Pending
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> HistoryOutcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.searching {
-            match key.code {
-                KeyCode::Esc => {
-                    self.searching = false;
-                    if !self.query.is_empty() {
-                        self.query.clear();
-                        self.offset = 0;
-                        self.selected = 0;
-                        return self.refetch();
-                    }
-                }
-                KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.searching = false,
-                KeyCode::Backspace => {
-                    self.query.pop();
-                    self.offset = 0;
-                    self.selected = 0;
-                    return self.refetch();
-                }
-                KeyCode::Char(c) if !ctrl => {
-                    self.query.push(c);
-                    self.offset = 0;
-                    self.selected = 0;
-                    return self.refetch();
-                }
-                _ => {}
-            }
-            return HistoryOutcome::Pending;
+            return self.search_key(key);
         }
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => return HistoryOutcome::Close,
@@ -185,6 +191,38 @@ impl HistoryBrowser {
         HistoryOutcome::Pending
     }
 
+    /// `search: QUERY  1-50 of 120` above the list.
+    fn search_line(&self, theme: &Theme) -> Line<'static> {
+        let s = &theme.styles;
+        Line::from(vec![
+            Span::styled(
+                if self.searching {
+                    "search› "
+                } else {
+                    "search: "
+                },
+                if self.searching { s.key_hint } else { s.dim },
+            ),
+            Span::styled(self.query.clone(), s.text),
+            Span::styled(if self.searching { "▏" } else { "" }, s.key_hint),
+            Span::styled(
+                if self.loading {
+                    "  loading…".to_string()
+                } else if self.total > 0 {
+                    format!(
+                        "  {}-{} of {}",
+                        self.offset + 1,
+                        self.offset + self.rows.len(),
+                        self.total
+                    )
+                } else {
+                    String::new()
+                },
+                s.dim,
+            ),
+        ])
+    }
+
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let s = &theme.styles;
         let area = super::centered(
@@ -223,34 +261,14 @@ impl HistoryBrowser {
         if inner.height < 2 {
             return;
         }
-        let search = Line::from(vec![
-            Span::styled(
-                if self.searching {
-                    "search› "
-                } else {
-                    "search: "
-                },
-                if self.searching { s.key_hint } else { s.dim },
-            ),
-            Span::styled(self.query.clone(), s.text),
-            Span::styled(if self.searching { "▏" } else { "" }, s.key_hint),
-            Span::styled(
-                if self.loading {
-                    "  loading…".to_string()
-                } else if self.total > 0 {
-                    format!(
-                        "  {}-{} of {}",
-                        self.offset + 1,
-                        self.offset + self.rows.len(),
-                        self.total
-                    )
-                } else {
-                    String::new()
-                },
-                s.dim,
-            ),
-        ]);
+        let search = self.search_line(theme);
         buf.set_line(inner.x, inner.y, &search, inner.width);
+        self.render_rows(inner, buf, theme);
+    }
+
+    /// The column header and the conversations under it (below the search line).
+    fn render_rows(&self, inner: Rect, buf: &mut Buffer, theme: &Theme) {
+        let s = &theme.styles;
         let width = inner.width as usize;
         // Columns: updated (16), messages (6), agent (10), model (24), title (rest).
         let model_w = 24.min(width / 4);
