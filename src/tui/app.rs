@@ -1,41 +1,51 @@
-//! The App: all TUI state and how it changes. It is driven by three inputs, each a plain method
-//! so tests can drive it without a terminal: [`App::handle_key`] / [`App::handle_paste`] /
-//! [`App::handle_mouse`] (the user), [`App::handle_event`] (the core's [`Event`]s). It talks back
-//! to the core only by sending [`Op`]s on its channel, and asks the terminal host for the few
-//! things only it can do ([`HostAction`]: clipboard, external editor, suspend). Handlers only
-//! change state and mark the App dirty; `event::run_app` decides when to draw.
+//! The App: the TUI's state and how it changes. The state is grouped by concept, each group a
+//! struct with its own file and impl block: the transcript and the running turn
+//! (`transcript_state.rs`), the draft (`draft.rs`), popups (`popup_state.rs`), approvals
+//! (`approvals.rs`), what is known of the session (`session_info.rs`) and the status line
+//! (`status_line.rs`); see docs/architecture.md ("tui").
+//!
+//! It is driven by three inputs, each a plain method so tests can drive it without a
+//! terminal: [`App::handle_key`] / [`App::handle_paste`] / [`App::handle_mouse`] (the user),
+//! [`App::handle_event`] (the core's [`Event`]s). It talks back to the core only by sending
+//! [`Op`]s on its channel, and asks the terminal host for the few things only it can do
+//! ([`HostAction`]: clipboard, external editor, suspend). Handlers only change state and mark
+//! the App dirty; `event::run_app` decides when to draw.
 
-use super::commands::{self, CommandContext, ModelChoice, SlashCommand};
-use super::composer::{Composer, ComposerOutcome};
-use super::history_cell::{Badge, HistoryCell};
-use super::popups::approval::ApprovalDialog;
-use super::popups::confirm_send::{ConfirmOutcome, SendConfirm};
-use super::popups::history::{HistoryBrowser, HistoryOutcome};
-use super::popups::picker::{Picker, PickerItem, PickerKind, PickerOutcome};
-use super::popups::slash::SlashPopup;
+use super::commands::{self, CommandContext};
+use super::composer::ComposerOutcome;
+use super::history_cell::HistoryCell;
+use super::keymap::{Action, KeyContext, KeyState, Keymap};
+use super::popups::confirm_send::SendConfirm;
 use super::theme::Theme;
-use super::transcript::Transcript;
-use crate::message::{ConversationId, Usage};
+use crate::message::ConversationId;
 use crate::protocol::{ApprovalDecision, Event, Op};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
-use std::collections::VecDeque;
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use std::path::PathBuf;
-use std::time::Instant;
 use tokio::sync::mpsc;
 
 mod approvals;
 mod core_events;
+mod draft;
 mod first_run;
+mod popup_state;
+mod session_info;
 mod slash_commands;
+mod status_line;
+mod transcript_state;
 pub use core_events::history_cells;
 pub use first_run::ImageBuilder;
+
+use approvals::Approvals;
+use draft::Draft;
+pub(super) use popup_state::{Modal, Popups};
+use session_info::SessionInfo;
+use status_line::StatusLine;
+use transcript_state::{TranscriptState, Turn};
 
 /// Stored messages requested per history page.
 pub const HISTORY_PAGE: usize = 100;
 /// Lines the mouse wheel scrolls.
 const WHEEL_LINES: usize = 3;
-/// Page in older history when the view comes this close (in cells) to the oldest loaded one.
-const PREFETCH_CELLS: usize = 20;
 
 /// An agent as the pickers and /tools show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +78,8 @@ pub struct AppConfig {
     /// Builds the default sandbox image in the background (`/sandbox build`), when it is the
     /// configured image.
     pub image_builder: Option<ImageBuilder>,
+    /// What each key does (the defaults until a `[keys]` table exists).
+    pub keymap: Keymap,
 }
 
 impl Default for AppConfig {
@@ -84,6 +96,7 @@ impl Default for AppConfig {
             providers: Vec::new(),
             setup_guidance: None,
             image_builder: None,
+            keymap: Keymap::default(),
         }
     }
 }
@@ -99,107 +112,50 @@ pub enum HostAction {
     Suspend,
 }
 
-pub(super) enum Modal {
-    Picker(Picker),
-    History(HistoryBrowser),
-    Status,
-}
-
-pub(super) struct Turn {
-    pub started: Instant,
-    pub route: Option<(String, String)>,
-    /// The reply cell receiving text now.
-    pub assistant: Option<usize>,
-    pub reasoning: Option<usize>,
-    /// Parser state across reasoning deltas.
-    pub reasoning_text: crate::sanitize::Stripper,
-}
-
-/// Figures for the status line.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Stats {
-    pub context_tokens: u64,
-    pub context_window: Option<u64>,
-    pub cost_usd: Option<f64>,
-    pub sandbox: Option<String>,
-    /// Today's spend and the daily budget, when a budget is set.
-    pub today_usd: Option<f64>,
-    pub daily_budget_usd: Option<f64>,
-}
-
+/// All TUI state, grouped by concept; each group has its own file and impl block.
 pub struct App {
     pub(super) config: AppConfig,
     ops: mpsc::Sender<Op>,
     events: Option<mpsc::Receiver<Event>>,
     pub(super) theme: Theme,
-    pub(super) transcript: Transcript,
-    pub(super) composer: Composer,
-    pub(super) slash: SlashPopup,
-    pub(super) modal: Option<Modal>,
-    pub(super) approvals: VecDeque<ApprovalDialog>,
-    /// A large message waiting for "send it?".
-    pub(super) confirm: Option<SendConfirm>,
-    pub(super) conversation: Option<ConversationId>,
-    pub(super) agent: String,
-    pub(super) model: Option<String>,
-    pub(super) last_route: Option<(String, String)>,
-    pub(super) usage: Usage,
-    pub(super) stats: Stats,
-    pub(super) turn: Option<Turn>,
-    pub(super) queued: VecDeque<String>,
-    /// Stored index of the oldest message shown; > 0 means older pages exist.
-    history_start: usize,
-    history_loading: bool,
-    pub(super) inline_error: Option<String>,
-    pub(super) hint: Option<String>,
-    ctrl_c_armed: bool,
+    /// The cells on screen, the running turn, history paging.
+    pub(super) transcript: TranscriptState,
+    /// The composer, queued messages, the error about the draft.
+    pub(super) draft: Draft,
+    /// The completion popup, the open dialog, the "send it?" question.
+    pub(super) popups: Popups,
+    /// Approval dialogs and their type-ahead guard.
+    pub(super) approvals: Approvals,
+    /// The conversation, agent, model, route, usage and figures shown.
+    pub(super) session: SessionInfo,
+    /// The hint, spinner and Ctrl+C state of the status line.
+    pub(super) status: StatusLine,
     /// The image build was offered (once) or started.
     image_offer: first_run::ImageOffer,
-    pub(super) spinner: usize,
     quit: bool,
     dirty: bool,
     actions: Vec<HostAction>,
     pub(super) clock: super::clock::Clock,
-    /// When the last key was typed (the approval dialog's guard counts from it).
-    pub(super) last_key: Option<std::time::Instant>,
-    /// More terminal input is already waiting behind the event being handled.
-    pub(super) input_queued: bool,
 }
 
 impl App {
     pub fn new(ops: mpsc::Sender<Op>, events: mpsc::Receiver<Event>, config: AppConfig) -> Self {
         let app = Self {
             theme: config.theme.clone(),
-            agent: config.agent.clone(),
-            model: config.model.clone(),
+            session: SessionInfo::new(config.agent.clone(), config.model.clone()),
             config,
             ops,
             events: Some(events),
-            transcript: Transcript::new(),
-            composer: Composer::new(),
-            slash: SlashPopup::default(),
-            modal: None,
-            approvals: VecDeque::new(),
-            confirm: None,
-            conversation: None,
-            last_route: None,
-            usage: Usage::default(),
-            stats: Stats::default(),
-            turn: None,
-            queued: VecDeque::new(),
-            history_start: 0,
-            history_loading: false,
-            inline_error: None,
-            hint: None,
-            ctrl_c_armed: false,
+            transcript: TranscriptState::new(),
+            draft: Draft::new(),
+            popups: Popups::default(),
+            approvals: Approvals::default(),
+            status: StatusLine::default(),
             image_offer: Default::default(),
-            spinner: 0,
             quit: false,
             dirty: true,
             actions: Vec::new(),
             clock: super::clock::Clock::system(),
-            last_key: None,
-            input_queued: false,
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app
@@ -213,7 +169,7 @@ impl App {
     /// Whether more terminal input is already waiting behind the next event handled (the run
     /// loop reads what is ready in one go and says so).
     pub fn set_input_queued(&mut self, queued: bool) {
-        self.input_queued = queued;
+        self.approvals.input_queued = queued;
     }
 
     /// The event receiver, for the run loop (once).
@@ -226,11 +182,11 @@ impl App {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.turn.is_some()
+        self.transcript.busy()
     }
 
     pub fn conversation_id(&self) -> Option<ConversationId> {
-        self.conversation
+        self.session.conversation
     }
 
     pub fn mouse_enabled(&self) -> bool {
@@ -252,30 +208,30 @@ impl App {
 
     /// Advance the spinner (the run loop ticks it only while a turn runs).
     pub fn tick(&mut self) {
-        if self.turn.is_some() {
-            self.spinner = self.spinner.wrapping_add(1);
+        if self.transcript.busy() {
+            self.status.tick();
             self.dirty = true;
         }
     }
 
     pub fn draft(&self) -> String {
-        self.composer.text()
+        self.draft.composer.text()
     }
 
     pub fn set_draft(&mut self, text: &str) {
-        self.composer.set_text(text);
+        self.draft.composer.set_text(text);
         self.dirty = true;
     }
 
     /// Lay everything out again (the syntax highlighter became ready, or the theme changed).
     pub fn relayout(&mut self) {
-        self.transcript.invalidate();
+        self.transcript.cells.invalidate();
         self.dirty = true;
     }
 
     /// Show a one-line error above the composer (cleared by the next edit).
     pub fn show_inline_error(&mut self, message: String) {
-        self.inline_error = Some(message);
+        self.draft.inline_error = Some(message);
         self.dirty = true;
     }
 
@@ -285,7 +241,7 @@ impl App {
 
     fn send_or_report(&mut self, op: Op) {
         if !self.send(op) {
-            self.transcript.push(HistoryCell::error(
+            self.transcript.cells.push(HistoryCell::error(
                 "the session is not answering (its queue is full or it stopped): wait a moment, or quit and resume",
             ));
         }
@@ -300,10 +256,10 @@ impl App {
     }
 
     pub(super) fn candidates(&self) -> Vec<commands::Candidate> {
-        if self.composer.is_searching() || self.modal.is_some() {
+        if self.draft.composer.is_searching() || self.popups.modal.is_some() {
             return Vec::new();
         }
-        let text = self.composer.text();
+        let text = self.draft.composer.text();
         let c = commands::complete(&text, &self.command_context());
         // Nothing left to complete once the text is exactly the only candidate.
         if c.len() == 1 && c[0].replacement == text {
@@ -317,165 +273,143 @@ impl App {
     pub fn handle_paste(&mut self, text: &str) {
         self.dirty = true;
         // A paste never answers a dialog: it is text, for the reason being typed or the draft.
-        if let Some(dialog) = self.approvals.front_mut().filter(|d| d.typing_reason()) {
+        if let Some(dialog) = self
+            .approvals
+            .dialogs
+            .front_mut()
+            .filter(|d| d.typing_reason())
+        {
             dialog.paste(text);
             return;
         }
-        if self.modal.is_none() {
+        if self.popups.modal.is_none() {
             // The draft changes, so a pending "send it?" no longer asks about it.
-            self.confirm = None;
-            self.composer.paste(text);
-            self.inline_error = None;
+            self.popups.confirm = None;
+            self.draft.composer.paste(text);
+            self.draft.inline_error = None;
         }
     }
 
     pub fn handle_mouse(&mut self, mouse: MouseEvent) {
         match mouse.kind {
             MouseEventKind::ScrollUp => self.scroll_up(WHEEL_LINES),
-            MouseEventKind::ScrollDown => self.transcript.scroll_down(WHEEL_LINES, &self.theme),
+            MouseEventKind::ScrollDown => {
+                self.transcript.cells.scroll_down(WHEEL_LINES, &self.theme)
+            }
             _ => return,
         }
         self.dirty = true;
     }
 
+    /// A key from the terminal. The keymap says what it means in each context, tried in
+    /// order: global keys, the "send it?" question, the approval dialog (behind its guard), an
+    /// open dialog, the main screen, the completion popup, and last the composer.
     pub fn handle_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
         }
         self.dirty = true;
         let now = self.clock.now();
-        let last_key = self.last_key.replace(now);
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if !(ctrl && key.code == KeyCode::Char('c')) {
-            self.ctrl_c_armed = false;
-            self.hint = None;
+        let last_key = self.approvals.last_key.replace(now);
+        let state = KeyState {
+            draft_empty: self.draft.composer.is_empty(),
+        };
+        let global = self.config.keymap.resolve(KeyContext::Global, &key, state);
+        if global != Some(Action::Cancel) {
+            self.status.key_pressed();
         }
-        if ctrl && key.code == KeyCode::Char('c') {
-            self.ctrl_c();
-            return;
+        match global {
+            Some(Action::Cancel) => return self.ctrl_c(),
+            Some(Action::Suspend) => return self.actions.push(HostAction::Suspend),
+            _ => {}
         }
-        if ctrl && key.code == KeyCode::Char('z') {
-            self.actions.push(HostAction::Suspend);
-            return;
-        }
-        if let Some(confirm) = self.confirm.as_mut() {
-            match confirm.handle_key(key) {
-                ConfirmOutcome::Pending => {}
-                ConfirmOutcome::Keep => self.confirm = None,
-                ConfirmOutcome::Send => {
-                    if let Some(c) = self.confirm.take() {
-                        self.send_message(c.text);
-                    }
-                }
-            }
-            return;
+        if self.popups.confirm.is_some() {
+            return self.confirm_key(key);
         }
         if self.approval_key(key, now, last_key) {
             return;
         }
-        if self.modal.is_some() {
+        if self.popups.modal.is_some() {
             self.modal_key(key);
             return;
         }
-        match key.code {
-            KeyCode::Esc => {
-                if self.turn.is_some() {
-                    self.interrupt();
-                } else if !self.candidates().is_empty() {
-                    self.composer.clear();
-                }
-                return;
-            }
-            KeyCode::Char('d') if ctrl && self.composer.is_empty() => {
-                self.request_quit();
-                return;
-            }
-            KeyCode::Char('x') if ctrl => {
-                self.actions
-                    .push(HostAction::OpenEditor(self.composer.text()));
-                return;
-            }
-            KeyCode::PageUp => {
-                let page = self.transcript.page();
-                self.scroll_up(page);
-                return;
-            }
-            KeyCode::PageDown => {
-                let page = self.transcript.page();
-                self.transcript.scroll_down(page, &self.theme);
-                return;
-            }
-            KeyCode::Home if ctrl || self.composer.is_empty() => {
-                self.transcript.scroll_to_top(&self.theme);
-                self.maybe_page_history();
-                return;
-            }
-            KeyCode::End if ctrl || self.composer.is_empty() => {
-                self.transcript.scroll_to_bottom();
-                return;
-            }
-            _ => {}
+        let main = self.config.keymap.resolve(KeyContext::Main, &key, state);
+        if main.is_some_and(|action| self.perform(action)) {
+            return;
         }
-        let candidates = self.candidates();
-        if !candidates.is_empty() {
-            self.slash.clamp(candidates.len());
-            match key.code {
-                KeyCode::Up => return self.slash.up(candidates.len()),
-                KeyCode::Down => return self.slash.down(candidates.len()),
-                KeyCode::Tab => {
-                    let pick = &candidates[self.slash.selected];
-                    self.composer.set_text(&pick.replacement);
-                    self.slash.selected = 0;
-                    return;
-                }
-                KeyCode::Enter if key.modifiers.is_empty() => {
-                    let pick = candidates[self.slash.selected].clone();
-                    self.slash.selected = 0;
-                    if pick.label.contains("TEXT") {
-                        self.composer.set_text(&pick.replacement);
-                    } else {
-                        self.submit(pick.replacement.trim_end().to_string());
-                    }
-                    return;
-                }
-                _ => {}
-            }
+        if self.popup_key(key, state) {
+            return;
         }
-        let before = self.composer.text();
-        if let ComposerOutcome::Submit(text) = self.composer.handle_key(key) {
+        let before = self.draft.composer.text();
+        let outcome = self.draft.composer.handle_key_in(&self.config.keymap, key);
+        if let ComposerOutcome::Submit(text) = outcome {
             self.submit(text);
-        } else if self.composer.text() != before {
-            self.inline_error = None;
-            self.slash.selected = 0;
+        } else if self.draft.composer.text() != before {
+            self.draft.inline_error = None;
+            self.popups.slash.selected = 0;
         }
     }
 
+    /// A main-screen action; false when it does not apply (the key goes on).
+    fn perform(&mut self, action: Action) -> bool {
+        match action {
+            Action::Interrupt => {
+                if self.transcript.busy() {
+                    self.interrupt();
+                } else if !self.candidates().is_empty() {
+                    self.draft.composer.clear();
+                }
+            }
+            Action::Quit => self.request_quit(),
+            Action::OpenEditor => self
+                .actions
+                .push(HostAction::OpenEditor(self.draft.composer.text())),
+            Action::ScrollPageUp => {
+                let page = self.transcript.cells.page();
+                self.scroll_up(page);
+            }
+            Action::ScrollPageDown => {
+                let page = self.transcript.cells.page();
+                self.transcript.cells.scroll_down(page, &self.theme);
+            }
+            Action::ScrollLineUp => self.scroll_up(1),
+            Action::ScrollLineDown => self.transcript.cells.scroll_down(1, &self.theme),
+            Action::ScrollTop => {
+                self.transcript.cells.scroll_to_top(&self.theme);
+                self.maybe_page_history();
+            }
+            Action::ScrollBottom => self.transcript.cells.scroll_to_bottom(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Ctrl+C: undo the innermost thing going on, or quit when nothing is.
     fn ctrl_c(&mut self) {
-        if self.confirm.is_some() {
-            self.confirm = None;
-        } else if self.turn.is_some() {
+        if self.popups.confirm.is_some() {
+            self.popups.confirm = None;
+        } else if self.transcript.busy() {
             self.interrupt();
-        } else if !self.approvals.is_empty() {
+        } else if !self.approvals.dialogs.is_empty() {
             self.answer_approval(ApprovalDecision::Deny { reason: None });
-        } else if self.modal.is_some() {
-            self.modal = None;
-        } else if !self.composer.is_empty() {
-            self.composer.clear();
-            self.inline_error = None;
-        } else if self.ctrl_c_armed {
+        } else if self.popups.modal.is_some() {
+            self.popups.modal = None;
+        } else if !self.draft.composer.is_empty() {
+            self.draft.clear();
+        } else if self.status.ctrl_c_armed {
             self.request_quit();
         } else {
-            self.ctrl_c_armed = true;
-            self.hint = Some("press Ctrl+C again to quit".into());
+            self.status.ctrl_c_armed = true;
+            self.status.say("press Ctrl+C again to quit");
         }
     }
 
     pub(super) fn interrupt(&mut self) {
         self.send(Op::Interrupt);
         // The core cancels what waited for approval; the dialogs are moot.
-        self.approvals.clear();
-        self.queued.clear();
-        self.hint = Some("interrupting…".into());
+        self.approvals.dialogs.clear();
+        self.draft.queued.clear();
+        self.status.say("interrupting…");
     }
 
     fn request_quit(&mut self) {
@@ -484,83 +418,34 @@ impl App {
     }
 
     fn scroll_up(&mut self, lines: usize) {
-        self.transcript.scroll_up(lines, &self.theme);
+        self.transcript.cells.scroll_up(lines, &self.theme);
         self.maybe_page_history();
     }
 
     fn maybe_page_history(&mut self) {
-        if self.history_start == 0 || self.history_loading {
-            return;
-        }
-        if self.transcript.first_visible_cell(&self.theme) < PREFETCH_CELLS {
-            self.history_loading = true;
-            self.send(Op::LoadHistory {
-                before: self.history_start,
-                limit: HISTORY_PAGE,
-            });
-        }
-    }
-
-    fn modal_key(&mut self, key: KeyEvent) {
-        let Some(modal) = self.modal.as_mut() else {
-            return;
-        };
-        match modal {
-            Modal::Status => {
-                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
-                    self.modal = None;
-                }
-            }
-            Modal::Picker(picker) => match picker.handle_key(key) {
-                PickerOutcome::Pending => {}
-                PickerOutcome::Cancel => self.modal = None,
-                PickerOutcome::Chosen(value) => {
-                    let kind = picker.kind;
-                    self.modal = None;
-                    match kind {
-                        PickerKind::Model => self.set_model(if value == "auto" {
-                            ModelChoice::Auto
-                        } else {
-                            ModelChoice::Ref(value)
-                        }),
-                        PickerKind::Agent => self.send_or_report(Op::SetAgent { agent: value }),
-                        PickerKind::Theme => self.set_theme(&value),
-                    }
-                }
-            },
-            Modal::History(browser) => match browser.handle_key(key) {
-                HistoryOutcome::Pending => {}
-                HistoryOutcome::Close => self.modal = None,
-                HistoryOutcome::Send(op) => self.send_or_report(op),
-                HistoryOutcome::Open(id) => {
-                    self.modal = None;
-                    self.send_or_report(Op::Resume {
-                        conversation_id: id,
-                    });
-                }
-            },
+        if let Some(op) = self.transcript.page_request(&self.theme) {
+            self.send(op);
         }
     }
 
     // ---- commands ---------------------------------------------------------------------------
 
     fn submit(&mut self, text: String) {
-        self.inline_error = None;
+        self.draft.inline_error = None;
         if commands::is_command(&text) {
             match commands::parse(&text, &self.command_context()) {
                 Ok(cmd) => {
-                    self.composer.record(text.trim());
-                    self.composer.clear();
+                    self.draft.sent(text.trim());
                     self.execute(cmd);
                 }
-                Err(e) => self.inline_error = Some(e.0),
+                Err(e) => self.draft.inline_error = Some(e.0),
             }
             return;
         }
-        if let Some(confirm) =
-            SendConfirm::check(&text, self.stats.context_tokens, self.stats.context_window)
+        let stats = &self.session.stats;
+        if let Some(confirm) = SendConfirm::check(&text, stats.context_tokens, stats.context_window)
         {
-            self.confirm = Some(confirm);
+            self.popups.confirm = Some(confirm);
             return;
         }
         self.send_message(text);
@@ -568,31 +453,24 @@ impl App {
 
     /// Send (or queue behind the running turn) a message the user has decided to send.
     fn send_message(&mut self, text: String) {
-        self.composer.record(&text);
-        self.composer.clear();
+        self.draft.sent(&text);
         if self.refuse_without_provider() {
             return;
         }
-        if self.turn.is_some() {
-            self.queued.push_back(text);
+        if self.transcript.busy() {
+            self.draft.queued.push_back(text);
             return;
         }
         self.start_turn(text);
     }
 
     fn start_turn(&mut self, text: String) {
-        self.transcript.push(HistoryCell::user(&text));
-        self.transcript.scroll_to_bottom();
+        self.transcript.cells.push(HistoryCell::user(&text));
+        self.transcript.cells.scroll_to_bottom();
         if self.send(Op::UserTurn { text }) {
-            self.turn = Some(Turn {
-                started: Instant::now(),
-                route: None,
-                assistant: None,
-                reasoning: None,
-                reasoning_text: Default::default(),
-            });
+            self.transcript.turn = Some(Turn::new());
         } else {
-            self.transcript.push(HistoryCell::error(
+            self.transcript.cells.push(HistoryCell::error(
                 "the session is not answering, so the message was not sent: quit and resume the conversation",
             ));
         }

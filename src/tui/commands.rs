@@ -1,120 +1,39 @@
-//! Slash commands: the table of commands with their one-line descriptions, parsing of a typed
-//! line into a [`SlashCommand`] (validating arguments against the known models, agents and
-//! themes), suggestions for typos, and completion candidates for the popup and Tab.
+//! Slash commands: the [`SlashCommand`] enum, which is the only list of commands (each variant's
+//! name, aliases, argument hint and help come from [`SlashCommand::spec`]), parsing of a typed
+//! line into one (validating arguments against the known models, agents and themes),
+//! suggestions for typos, completion candidates for the popup and Tab, and the `/help` text.
 
 use crate::message::ConversationId;
 use crate::protocol::{ApprovalMode, ExportFormat, PermissionRule};
 
-/// One command as listed in the popup and `/help`.
+/// How a command is listed in the popup and `/help` and recognised by the parser. Every
+/// [`SlashCommand`] variant has one ([`SlashCommand::spec`]); nothing else lists commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandSpec {
     pub name: &'static str,
+    /// Other names the parser accepts (not listed in the popup).
+    pub aliases: &'static [&'static str],
+    /// The argument hint (`[ref|auto]`, `TEXT`); empty for none.
     pub args: &'static str,
+    /// One line of help.
     pub description: &'static str,
 }
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "help",
-        args: "",
-        description: "show commands and keys",
-    },
-    CommandSpec {
-        name: "model",
-        args: "[ref|auto]",
-        description: "pin a model, or auto to let the router choose",
-    },
-    CommandSpec {
-        name: "agent",
-        args: "[name]",
-        description: "switch agent",
-    },
-    CommandSpec {
-        name: "history",
-        args: "",
-        description: "browse, search, open and delete conversations",
-    },
-    CommandSpec {
-        name: "new",
-        args: "",
-        description: "start a new conversation",
-    },
-    CommandSpec {
-        name: "resume",
-        args: "[id]",
-        description: "continue an earlier conversation",
-    },
-    CommandSpec {
-        name: "title",
-        args: "TEXT",
-        description: "rename this conversation",
-    },
-    CommandSpec {
-        name: "compact",
-        args: "",
-        description: "summarise older messages to free context",
-    },
-    CommandSpec {
-        name: "tools",
-        args: "",
-        description: "list the tools this agent may use",
-    },
-    CommandSpec {
-        name: "permissions",
-        args: "",
-        description: "show the permission rules in force and where each came from",
-    },
-    CommandSpec {
-        name: "status",
-        args: "",
-        description: "show model, agent, context, tokens and cost",
-    },
-    CommandSpec {
-        name: "cost",
-        args: "",
-        description: "spend of this conversation, today and this month",
-    },
-    CommandSpec {
-        name: "export",
-        args: "[markdown|json] [PATH]",
-        description: "write this conversation to a file",
-    },
-    CommandSpec {
-        name: "undo",
-        args: "[--force]",
-        description: "restore the files the last turn changed",
-    },
-    CommandSpec {
-        name: "rewind",
-        args: "[MESSAGE_ID] [--force]",
-        description: "conversation and files back to before a message (default: your last)",
-    },
-    CommandSpec {
-        name: "fork",
-        args: "[MESSAGE_ID]",
-        description: "continue in a copy of this conversation (up to a message)",
-    },
-    CommandSpec {
-        name: "copy",
-        args: "[N]",
-        description: "copy the last reply (or its code block N) to the clipboard",
-    },
-    CommandSpec {
-        name: "theme",
-        args: "[name]",
-        description: "switch colour theme",
-    },
-    CommandSpec {
-        name: "sandbox",
-        args: "build",
-        description: "build the default sandbox image (when it is missing)",
-    },
-    CommandSpec {
-        name: "quit",
-        args: "",
-        description: "leave (prints the id to resume)",
-    },
-];
+impl CommandSpec {
+    /// `/name` or `/name ARGS`, as the popup and `/help` show it.
+    pub fn usage(&self) -> String {
+        if self.args.is_empty() {
+            format!("/{}", self.name)
+        } else {
+            format!("/{} {}", self.name, self.args)
+        }
+    }
+
+    /// Whether `word` (after the `/`) names this command.
+    pub fn matches(&self, word: &str) -> bool {
+        self.name == word || self.aliases.contains(&word)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelChoice {
@@ -122,6 +41,9 @@ pub enum ModelChoice {
     Ref(String),
 }
 
+/// A parsed slash command. The enum is the single list of commands: [`SlashCommand::all`] holds
+/// one value of each variant (in popup order) and [`SlashCommand::spec`] its name, aliases,
+/// argument hint and help; the parser, the completion popup and `/help` all read them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlashCommand {
     Help,
@@ -141,7 +63,6 @@ pub enum SlashCommand {
         format: ExportFormat,
         path: Option<String>,
     },
-    Copy(Option<usize>),
     Undo {
         force: bool,
     },
@@ -150,10 +71,164 @@ pub enum SlashCommand {
         force: bool,
     },
     Fork(Option<crate::message::MessageId>),
+    Copy(Option<usize>),
     Theme(Option<String>),
     /// `/sandbox build`: build the default sandbox image.
     SandboxBuild,
     Quit,
+}
+
+/// One value of every variant, in the order the popup and `/help` list them. A new variant
+/// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
+/// parse every entry from its name and compare the variants with `spec`'s).
+static ALL: [SlashCommand; 20] = [
+    SlashCommand::Help,
+    SlashCommand::Model(None),
+    SlashCommand::Agent(None),
+    SlashCommand::History,
+    SlashCommand::New,
+    SlashCommand::Resume(None),
+    SlashCommand::Title(String::new()),
+    SlashCommand::Compact,
+    SlashCommand::Tools,
+    SlashCommand::Permissions,
+    SlashCommand::Status,
+    SlashCommand::Cost,
+    SlashCommand::Export {
+        format: ExportFormat::Markdown,
+        path: None,
+    },
+    SlashCommand::Undo { force: false },
+    SlashCommand::Rewind {
+        to: None,
+        force: false,
+    },
+    SlashCommand::Fork(None),
+    SlashCommand::Copy(None),
+    SlashCommand::Theme(None),
+    SlashCommand::SandboxBuild,
+    SlashCommand::Quit,
+];
+
+impl SlashCommand {
+    /// Every command, one value per variant, in listing order.
+    pub fn all() -> &'static [SlashCommand] {
+        &ALL
+    }
+
+    /// The specs of every command, in listing order.
+    pub fn specs() -> impl Iterator<Item = CommandSpec> {
+        ALL.iter().map(SlashCommand::spec)
+    }
+
+    /// The command a typed name (or alias) stands for, with no arguments yet.
+    pub fn named(word: &str) -> Option<&'static SlashCommand> {
+        ALL.iter().find(|c| c.spec().matches(word))
+    }
+
+    /// Name, aliases, argument hint and help of this command (whatever its arguments).
+    pub const fn spec(&self) -> CommandSpec {
+        const fn spec(
+            name: &'static str,
+            aliases: &'static [&'static str],
+            args: &'static str,
+            description: &'static str,
+        ) -> CommandSpec {
+            CommandSpec {
+                name,
+                aliases,
+                args,
+                description,
+            }
+        }
+        match self {
+            Self::Help => spec("help", &["?"], "", "show commands and keys"),
+            Self::Model(_) => spec(
+                "model",
+                &[],
+                "[ref|auto]",
+                "pin a model, or auto to let the router choose",
+            ),
+            Self::Agent(_) => spec("agent", &[], "[name]", "switch agent"),
+            Self::History => spec(
+                "history",
+                &[],
+                "",
+                "browse, search, open and delete conversations",
+            ),
+            Self::New => spec("new", &[], "", "start a new conversation"),
+            Self::Resume(_) => spec("resume", &[], "[id]", "continue an earlier conversation"),
+            Self::Title(_) => spec("title", &[], "TEXT", "rename this conversation"),
+            Self::Compact => spec(
+                "compact",
+                &[],
+                "",
+                "summarise older messages to free context",
+            ),
+            Self::Tools => spec("tools", &[], "", "list the tools this agent may use"),
+            Self::Permissions => spec(
+                "permissions",
+                &[],
+                "",
+                "show the permission rules in force and where each came from",
+            ),
+            Self::Status => spec(
+                "status",
+                &[],
+                "",
+                "show model, agent, context, tokens and cost",
+            ),
+            Self::Cost => spec(
+                "cost",
+                &[],
+                "",
+                "spend of this conversation, today and this month",
+            ),
+            Self::Export { .. } => spec(
+                "export",
+                &[],
+                "[markdown|json] [PATH]",
+                "write this conversation to a file",
+            ),
+            Self::Undo { .. } => spec(
+                "undo",
+                &[],
+                "[--force]",
+                "restore the files the last turn changed",
+            ),
+            Self::Rewind { .. } => spec(
+                "rewind",
+                &[],
+                "[MESSAGE_ID] [--force]",
+                "conversation and files back to before a message (default: your last)",
+            ),
+            Self::Fork(_) => spec(
+                "fork",
+                &[],
+                "[MESSAGE_ID]",
+                "continue in a copy of this conversation (up to a message)",
+            ),
+            Self::Copy(_) => spec(
+                "copy",
+                &[],
+                "[N]",
+                "copy the last reply (or its code block N) to the clipboard",
+            ),
+            Self::Theme(_) => spec("theme", &[], "[name]", "switch colour theme"),
+            Self::SandboxBuild => spec(
+                "sandbox",
+                &[],
+                "build",
+                "build the default sandbox image (when it is missing)",
+            ),
+            Self::Quit => spec(
+                "quit",
+                &["exit", "q"],
+                "",
+                "leave (prints the id to resume)",
+            ),
+        }
+    }
 }
 
 /// What arguments are valid: the names the user can pick from.
@@ -169,6 +244,92 @@ pub struct CommandContext {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct CommandError(pub String);
+
+/// Whether `text` is meant as a slash command (a leading `/` not followed by another `/` or a
+/// space: `/usr/bin is...` and `// comment` are ordinary prompts).
+pub fn is_command(text: &str) -> bool {
+    let t = text.trim_start();
+    let Some(rest) = t.strip_prefix('/') else {
+        return false;
+    };
+    let word: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+    !word.is_empty() && !word.contains('/')
+}
+
+/// Parse a line starting with `/`: the command named by the first word (or an alias), then its
+/// arguments.
+pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandError> {
+    let text = text.trim();
+    let rest = text.strip_prefix('/').unwrap_or(text);
+    let (name, args) = match rest.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (rest, ""),
+    };
+    match SlashCommand::named(name) {
+        Some(command) => command.with_args(name, args, ctx),
+        None => {
+            let names: Vec<String> = SlashCommand::specs().map(|c| c.name.to_string()).collect();
+            let hint = did_you_mean(name, &names);
+            let hint = if hint.is_empty() {
+                ": /help lists the commands".to_string()
+            } else {
+                hint
+            };
+            Err(CommandError(format!("unknown command /{name}{hint}")))
+        }
+    }
+}
+
+impl SlashCommand {
+    /// This command with `args` (typed after `/name`) parsed and checked.
+    fn with_args(
+        &self,
+        name: &str,
+        args: &str,
+        ctx: &CommandContext,
+    ) -> Result<SlashCommand, CommandError> {
+        let optional = |parse: &dyn Fn(&str) -> Result<SlashCommand, CommandError>| {
+            if args.is_empty() {
+                Ok(self.clone())
+            } else {
+                parse(args)
+            }
+        };
+        match self {
+            Self::Model(_) => optional(&|a| parse_model(a, ctx)),
+            Self::Agent(_) => optional(&|a| parse_agent(a, ctx)),
+            Self::Resume(_) => optional(&parse_resume),
+            Self::Title(_) => parse_title(args),
+            Self::Export { .. } => Ok(parse_export(args)),
+            Self::Copy(_) => optional(&parse_copy),
+            Self::Undo { .. } | Self::Rewind { .. } | Self::Fork(_) => {
+                checkpoint_command(self.spec().name, args)
+            }
+            Self::Theme(_) => optional(&|a| parse_theme(a, ctx)),
+            Self::SandboxBuild => match args {
+                "build" => Ok(Self::SandboxBuild),
+                _ => Err(CommandError(
+                    "use /sandbox build to build the default sandbox image".to_string(),
+                )),
+            },
+            Self::Help
+            | Self::History
+            | Self::New
+            | Self::Compact
+            | Self::Tools
+            | Self::Permissions
+            | Self::Status
+            | Self::Cost
+            | Self::Quit => {
+                if args.is_empty() {
+                    Ok(self.clone())
+                } else {
+                    Err(CommandError(format!("/{name} takes no arguments")))
+                }
+            }
+        }
+    }
+}
 
 /// `/undo [--force]`, `/rewind [MESSAGE_ID] [--force]`, `/fork [MESSAGE_ID]`.
 fn checkpoint_command(name: &str, args: &str) -> Result<SlashCommand, CommandError> {
@@ -194,152 +355,86 @@ fn checkpoint_command(name: &str, args: &str) -> Result<SlashCommand, CommandErr
     })
 }
 
-/// Whether `text` is meant as a slash command (a leading `/` not followed by another `/` or a
-/// space: `/usr/bin is...` and `// comment` are ordinary prompts).
-pub fn is_command(text: &str) -> bool {
-    let t = text.trim_start();
-    let Some(rest) = t.strip_prefix('/') else {
-        return false;
-    };
-    let word: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-    !word.is_empty() && !word.contains('/')
+fn parse_model(args: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandError> {
+    if args == "auto" {
+        return Ok(SlashCommand::Model(Some(ModelChoice::Auto)));
+    }
+    if ctx.models.iter().any(|m| m == args) || crate::message::ModelRef::parse(args).is_some() {
+        return Ok(SlashCommand::Model(Some(ModelChoice::Ref(
+            args.to_string(),
+        ))));
+    }
+    let mut known = ctx.models.clone();
+    known.push("auto".into());
+    Err(CommandError(format!(
+        "unknown model `{args}`{}: use provider/model-id, an alias, or auto (/model opens a picker)",
+        did_you_mean(args, &known)
+    )))
 }
 
-/// Parse a line starting with `/`.
-pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandError> {
-    let text = text.trim();
-    let rest = text.strip_prefix('/').unwrap_or(text);
-    let (name, args) = match rest.split_once(char::is_whitespace) {
-        Some((n, a)) => (n, a.trim()),
-        None => (rest, ""),
-    };
-    let no_args = |cmd: SlashCommand| {
-        if args.is_empty() {
-            Ok(cmd)
-        } else {
-            Err(CommandError(format!("/{name} takes no arguments")))
-        }
-    };
-    match name {
-        "help" | "?" => no_args(SlashCommand::Help),
-        "model" => {
-            if args.is_empty() {
-                return Ok(SlashCommand::Model(None));
-            }
-            if args == "auto" {
-                return Ok(SlashCommand::Model(Some(ModelChoice::Auto)));
-            }
-            if ctx.models.iter().any(|m| m == args)
-                || crate::message::ModelRef::parse(args).is_some()
-            {
-                return Ok(SlashCommand::Model(Some(ModelChoice::Ref(
-                    args.to_string(),
-                ))));
-            }
-            let mut known = ctx.models.clone();
-            known.push("auto".into());
-            Err(CommandError(format!(
-                "unknown model `{args}`{}: use provider/model-id, an alias, or auto (/model opens a picker)",
-                did_you_mean(args, &known)
-            )))
-        }
-        "agent" => {
-            if args.is_empty() {
-                return Ok(SlashCommand::Agent(None));
-            }
-            if ctx.agents.is_empty() || ctx.agents.iter().any(|a| a == args) {
-                return Ok(SlashCommand::Agent(Some(args.to_string())));
-            }
-            Err(CommandError(format!(
-                "unknown agent `{args}`{}: /agent lists the agents",
-                did_you_mean(args, &ctx.agents)
-            )))
-        }
-        "history" => no_args(SlashCommand::History),
-        "new" => no_args(SlashCommand::New),
-        "resume" => {
-            if args.is_empty() {
-                return Ok(SlashCommand::Resume(None));
-            }
-            args.parse::<ConversationId>()
-                .map(|id| SlashCommand::Resume(Some(id)))
-                .map_err(|_| {
-                    CommandError(format!(
-                        "`{args}` is not a conversation id: use /resume without an argument to pick one"
-                    ))
-                })
-        }
-        "title" => {
-            if args.is_empty() {
-                Err(CommandError(
-                    "/title needs the new title: /title TEXT".into(),
-                ))
-            } else {
-                Ok(SlashCommand::Title(args.to_string()))
-            }
-        }
-        "compact" => no_args(SlashCommand::Compact),
-        "tools" => no_args(SlashCommand::Tools),
-        "permissions" => no_args(SlashCommand::Permissions),
-        "status" => no_args(SlashCommand::Status),
-        "cost" => no_args(SlashCommand::Cost),
-        "export" => {
-            let mut words = args.splitn(2, char::is_whitespace);
-            let first = words.next().unwrap_or("");
-            let (format, path) = match first {
-                "" => (ExportFormat::Markdown, None),
-                "markdown" | "md" => (ExportFormat::Markdown, words.next()),
-                "json" => (ExportFormat::Json, words.next()),
-                _ => (ExportFormat::Markdown, Some(args)),
-            };
-            Ok(SlashCommand::Export {
-                format,
-                path: path.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
-            })
-        }
-        "undo" | "rewind" | "fork" => checkpoint_command(name, args),
-        "copy" => {
-            if args.is_empty() {
-                return Ok(SlashCommand::Copy(None));
-            }
-            match args.parse::<usize>() {
-                Ok(n) if n > 0 => Ok(SlashCommand::Copy(Some(n))),
-                _ => Err(CommandError(format!(
-                    "`{args}` is not a code block number: use /copy for the whole reply or /copy N (1 = first block)"
-                ))),
-            }
-        }
-        "theme" => {
-            if args.is_empty() {
-                return Ok(SlashCommand::Theme(None));
-            }
-            if ctx.themes.iter().any(|t| t == args) {
-                return Ok(SlashCommand::Theme(Some(args.to_string())));
-            }
-            Err(CommandError(format!(
-                "unknown theme `{args}`{}: available: {}",
-                did_you_mean(args, &ctx.themes),
-                ctx.themes.join(", ")
-            )))
-        }
-        "sandbox" => match args {
-            "build" => Ok(SlashCommand::SandboxBuild),
-            _ => Err(CommandError(
-                "use /sandbox build to build the default sandbox image".to_string(),
-            )),
-        },
-        "quit" | "exit" | "q" => no_args(SlashCommand::Quit),
-        other => {
-            let names: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();
-            let hint = did_you_mean(other, &names);
-            let hint = if hint.is_empty() {
-                ": /help lists the commands".to_string()
-            } else {
-                hint
-            };
-            Err(CommandError(format!("unknown command /{other}{hint}")))
-        }
+fn parse_agent(args: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandError> {
+    if ctx.agents.is_empty() || ctx.agents.iter().any(|a| a == args) {
+        return Ok(SlashCommand::Agent(Some(args.to_string())));
     }
+    Err(CommandError(format!(
+        "unknown agent `{args}`{}: /agent lists the agents",
+        did_you_mean(args, &ctx.agents)
+    )))
+}
+
+fn parse_resume(args: &str) -> Result<SlashCommand, CommandError> {
+    args.parse::<ConversationId>()
+        .map(|id| SlashCommand::Resume(Some(id)))
+        .map_err(|_| {
+            CommandError(format!(
+                "`{args}` is not a conversation id: use /resume without an argument to pick one"
+            ))
+        })
+}
+
+fn parse_title(args: &str) -> Result<SlashCommand, CommandError> {
+    if args.is_empty() {
+        Err(CommandError(
+            "/title needs the new title: /title TEXT".into(),
+        ))
+    } else {
+        Ok(SlashCommand::Title(args.to_string()))
+    }
+}
+
+fn parse_export(args: &str) -> SlashCommand {
+    let mut words = args.splitn(2, char::is_whitespace);
+    let first = words.next().unwrap_or("");
+    let (format, path) = match first {
+        "" => (ExportFormat::Markdown, None),
+        "markdown" | "md" => (ExportFormat::Markdown, words.next()),
+        "json" => (ExportFormat::Json, words.next()),
+        _ => (ExportFormat::Markdown, Some(args)),
+    };
+    SlashCommand::Export {
+        format,
+        path: path.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
+    }
+}
+
+fn parse_copy(args: &str) -> Result<SlashCommand, CommandError> {
+    match args.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(SlashCommand::Copy(Some(n))),
+        _ => Err(CommandError(format!(
+            "`{args}` is not a code block number: use /copy for the whole reply or /copy N (1 = first block)"
+        ))),
+    }
+}
+
+fn parse_theme(args: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandError> {
+    if ctx.themes.iter().any(|t| t == args) {
+        return Ok(SlashCommand::Theme(Some(args.to_string())));
+    }
+    Err(CommandError(format!(
+        "unknown theme `{args}`{}: available: {}",
+        did_you_mean(args, &ctx.themes),
+        ctx.themes.join(", ")
+    )))
 }
 
 /// `" (did you mean `x`?)"` for the closest known name, or empty.
@@ -395,12 +490,7 @@ pub fn complete(text: &str, ctx: &CommandContext) -> Vec<Candidate> {
     let rest = &text[1..];
     match rest.split_once(' ') {
         None => {
-            let items = COMMANDS.iter().map(|c| {
-                let label = if c.args.is_empty() {
-                    format!("/{}", c.name)
-                } else {
-                    format!("/{} {}", c.name, c.args)
-                };
+            let items = SlashCommand::specs().map(|c| {
                 let replacement = if c.args.is_empty() {
                     format!("/{}", c.name)
                 } else {
@@ -410,7 +500,7 @@ pub fn complete(text: &str, ctx: &CommandContext) -> Vec<Candidate> {
                     c.name.to_string(),
                     Candidate {
                         replacement,
-                        label,
+                        label: c.usage(),
                         description: c.description.to_string(),
                     },
                 )
@@ -462,13 +552,8 @@ fn filter(typed: &str, items: impl Iterator<Item = (String, Candidate)>) -> Vec<
 /// The `/help` text.
 pub fn help_text() -> String {
     let mut out = String::from("Commands:\n");
-    for c in COMMANDS {
-        let usage = if c.args.is_empty() {
-            format!("/{}", c.name)
-        } else {
-            format!("/{} {}", c.name, c.args)
-        };
-        out.push_str(&format!("  {usage:<32} {}\n", c.description));
+    for c in SlashCommand::specs() {
+        out.push_str(&format!("  {:<32} {}\n", c.usage(), c.description));
     }
     out.push_str(
         "Keys:\n  Enter send · Shift+Enter/Alt+Enter/Ctrl+J newline · Up/Down earlier prompts · Ctrl+R search prompts\n  Ctrl+X edit in $EDITOR · Esc interrupt · Ctrl+C interrupt/clear/quit · Ctrl+D quit on empty draft\n  PgUp/PgDn/Ctrl+Home/Ctrl+End scroll · Ctrl+Z suspend\nApproval (takes keys once shown for a moment with no typing; earlier keys go to the draft):\n  y once · a always this exact command/file · p always the offered prefix (cmd:*) · n deny, with a reason · Esc interrupt the turn",

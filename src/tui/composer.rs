@@ -1,5 +1,5 @@
-//! The prompt editor (tui-textarea): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a
-//! newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
+//! The prompt editor (tui-textarea). With the default keymap ([`super::keymap`], composer
+//! context): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
 //! token, see [`pastes`]), Up/Down on the first/last line recall earlier prompts (the list is
 //! loaded from the core, so it persists across sessions), Ctrl+R searches them.
 //!
@@ -10,6 +10,7 @@
 mod pastes;
 pub use pastes::{COLLAPSE_CHARS, COLLAPSE_LINES};
 
+use super::keymap::{Action, KeyContext, KeyState, Keymap};
 use super::theme::Theme;
 use crate::sanitize;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -138,39 +139,26 @@ impl Composer {
         }
     }
 
+    /// Handle a key with the default keymap.
     pub fn handle_key(&mut self, key: KeyEvent) -> ComposerOutcome {
+        self.handle_key_in(Keymap::defaults(), key)
+    }
+
+    /// Handle a key: what `keymap` binds in the composer context (send, newline, recall,
+    /// search), else an edit of the draft.
+    pub fn handle_key_in(&mut self, keymap: &Keymap, key: KeyEvent) -> ComposerOutcome {
         if self.search.is_some() {
             return self.handle_search_key(key);
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let shift_or_alt = key
-            .modifiers
-            .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT);
+        let state = KeyState {
+            draft_empty: self.is_empty(),
+        };
+        if let Some(action) = keymap.resolve(KeyContext::Composer, &key, state) {
+            if let Some(outcome) = self.perform(action) {
+                return outcome;
+            }
+        }
         match key.code {
-            KeyCode::Enter if shift_or_alt => self.textarea.insert_newline(),
-            KeyCode::Char('j') if ctrl => self.textarea.insert_newline(),
-            KeyCode::Enter => {
-                let text = self.text();
-                if !text.trim().is_empty() {
-                    return ComposerOutcome::Submit(text);
-                }
-            }
-            KeyCode::Up if self.textarea.cursor().0 == 0 && !self.history.is_empty() => {
-                self.recall_older();
-            }
-            KeyCode::Down
-                if self.recall.is_some()
-                    && self.textarea.cursor().0 + 1 >= self.textarea.lines().len() =>
-            {
-                self.recall_newer();
-            }
-            KeyCode::Char('r') if ctrl => {
-                self.search = Some(PromptSearch {
-                    query: String::new(),
-                    hit: None,
-                    original: self.text(),
-                });
-            }
             KeyCode::Char(c) if sanitize::is_unsafe(c) => {
                 self.textarea.insert_str(sanitize::placeholder(c));
             }
@@ -185,6 +173,38 @@ impl Composer {
             }
         }
         ComposerOutcome::Handled
+    }
+
+    /// Carry out a composer action; `None` when it does not apply now (recall on a middle
+    /// line), so the key edits the draft instead.
+    fn perform(&mut self, action: Action) -> Option<ComposerOutcome> {
+        match action {
+            Action::Newline => self.textarea.insert_newline(),
+            Action::Submit => {
+                let text = self.text();
+                if !text.trim().is_empty() {
+                    return Some(ComposerOutcome::Submit(text));
+                }
+            }
+            Action::HistoryUp if self.textarea.cursor().0 == 0 && !self.history.is_empty() => {
+                self.recall_older();
+            }
+            Action::HistoryDown
+                if self.recall.is_some()
+                    && self.textarea.cursor().0 + 1 >= self.textarea.lines().len() =>
+            {
+                self.recall_newer();
+            }
+            Action::SearchHistory => {
+                self.search = Some(PromptSearch {
+                    query: String::new(),
+                    hit: None,
+                    original: self.text(),
+                });
+            }
+            _ => return None,
+        }
+        Some(ComposerOutcome::Handled)
     }
 
     /// Erasing into a collapsed paste removes it whole: backward from just after it, forward

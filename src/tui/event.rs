@@ -45,6 +45,9 @@ pub trait Host<B: Backend> {
 }
 
 /// Run until the App quits, terminal input ends, or SIGTERM/SIGHUP arrives.
+///
+/// Longer than the usual ~80 lines on purpose: the frame pacing (dirty flag, last frame, input
+/// since the frame) is shared by every arm of the one `select!`, and reads best in one place.
 pub async fn run_app<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,

@@ -171,6 +171,8 @@ impl<'t> Renderer<'t> {
         }
     }
 
+    /// Apply one parser event: a code block being collected takes its text; otherwise start
+    /// and end tags, text and the leaf events each have their own method.
     fn event(&mut self, event: Event<'_>) {
         if let Some((_, code)) = self.code.as_mut() {
             match event {
@@ -180,178 +182,21 @@ impl<'t> Renderer<'t> {
             }
             return;
         }
-        let s = &self.theme.styles;
         match event {
-            Event::Start(tag) => match tag {
-                Tag::Paragraph => {}
-                Tag::Heading { level, .. } => {
-                    self.flush();
-                    self.blank();
-                    self.heading = Some(level);
-                    let style = s.heading;
-                    self.push_style(style);
-                    let hashes = "#".repeat(level as usize);
-                    self.text(&format!("{hashes} "));
-                }
-                Tag::BlockQuote(_) => {
-                    self.flush();
-                    self.blank();
-                    self.quote_depth += 1;
-                    let style = s.quote;
-                    self.push_style(style);
-                }
-                Tag::CodeBlock(kind) => {
-                    self.flush();
-                    self.blank();
-                    let lang = match kind {
-                        CodeBlockKind::Fenced(info) => {
-                            info.split_whitespace().next().unwrap_or("").to_string()
-                        }
-                        CodeBlockKind::Indented => String::new(),
-                    };
-                    self.code = Some((lang, String::new()));
-                }
-                Tag::List(start) => {
-                    self.flush();
-                    if self.lists.is_empty() {
-                        self.blank();
-                    }
-                    self.lists.push(ListState { next_number: start });
-                }
-                Tag::Item => {
-                    self.flush();
-                    let marker = match self.lists.last_mut() {
-                        Some(ListState {
-                            next_number: Some(n),
-                        }) => {
-                            let m = format!("{n}. ");
-                            *n += 1;
-                            m
-                        }
-                        _ => "• ".to_string(),
-                    };
-                    self.item_marker = Some(marker);
-                }
-                Tag::Emphasis => {
-                    let style = s.emphasis;
-                    self.push_style(style);
-                }
-                Tag::Strong => {
-                    let style = s.strong;
-                    self.push_style(style);
-                }
-                Tag::Strikethrough => {
-                    let style = s.strikethrough;
-                    self.push_style(style);
-                }
-                Tag::Link { dest_url, .. } => {
-                    let style = s.link;
-                    self.push_style(style);
-                    self.links.push(dest_url.to_string());
-                }
-                Tag::Image { dest_url, .. } => {
-                    self.links.push(dest_url.to_string());
-                    self.text("[image: ");
-                }
-                Tag::Table(_) => {
-                    self.flush();
-                    self.blank();
-                    self.table = Some(Table {
-                        rows: Vec::new(),
-                        header_rows: 0,
-                    });
-                }
-                Tag::TableHead | Tag::TableRow => {
-                    if let Some(t) = self.table.as_mut() {
-                        t.rows.push(Vec::new());
-                    }
-                }
-                Tag::TableCell => {
-                    if let Some(row) = self.table.as_mut().and_then(|t| t.rows.last_mut()) {
-                        row.push(Vec::new());
-                    }
-                }
-                _ => {}
-            },
-            Event::End(tag) => match tag {
-                TagEnd::Paragraph => {
-                    self.flush();
-                    if self.lists.is_empty() {
-                        self.blank();
-                    }
-                }
-                TagEnd::Heading(_) => {
-                    self.flush();
-                    self.pop_style();
-                    self.heading = None;
-                    self.blank();
-                }
-                TagEnd::BlockQuote(_) => {
-                    self.flush();
-                    if self.lines.last().is_some_and(is_blank) {
-                        self.lines.pop();
-                    }
-                    self.pop_style();
-                    self.quote_depth = self.quote_depth.saturating_sub(1);
-                    self.blank();
-                }
-                TagEnd::List(_) => {
-                    self.flush();
-                    self.lists.pop();
-                    if self.lists.is_empty() {
-                        self.blank();
-                    }
-                }
-                TagEnd::Item => self.flush(),
-                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => self.pop_style(),
-                TagEnd::Link => {
-                    self.pop_style();
-                    if let Some(url) = self.links.pop() {
-                        let shown: String = self.spans.iter().map(|s| s.content.as_ref()).collect();
-                        if !url.is_empty() && !shown.ends_with(url.as_str()) {
-                            let dim = self.theme.styles.dim;
-                            self.spans.push(Span::styled(format!(" ({url})"), dim));
-                        }
-                    }
-                }
-                TagEnd::Image => {
-                    self.links.pop();
-                    self.text("]");
-                }
-                TagEnd::Table => self.end_table(),
-                TagEnd::TableHead => {
-                    if let Some(t) = self.table.as_mut() {
-                        t.header_rows = t.rows.len();
-                    }
-                }
-                _ => {}
-            },
+            Event::Start(tag) => self.start(tag),
+            Event::End(tag) => self.end(tag),
             Event::Text(t) => {
                 // Text can hold newlines (e.g. inside html blocks): keep them as line breaks.
-                let mut first = true;
-                for piece in t.split('\n') {
-                    if !first {
+                for (i, piece) in t.split('\n').enumerate() {
+                    if i > 0 {
                         self.flush();
                     }
-                    first = false;
                     if !piece.is_empty() {
                         self.text(piece);
                     }
                 }
             }
-            Event::Code(code) => {
-                let style = self.style().patch(s.inline_code);
-                if let Some(cell) = self
-                    .table
-                    .as_mut()
-                    .and_then(|t| t.rows.last_mut())
-                    .and_then(|r| r.last_mut())
-                {
-                    cell.push(Span::styled(code.to_string(), style));
-                } else {
-                    self.spans.push(Span::styled(code.to_string(), style));
-                }
-            }
+            Event::Code(code) => self.inline_code(&code),
             Event::Html(html) | Event::InlineHtml(html) => {
                 let text = html.trim_end_matches('\n').to_string();
                 for (i, piece) in text.split('\n').enumerate() {
@@ -363,18 +208,189 @@ impl<'t> Renderer<'t> {
             }
             Event::SoftBreak => self.text(" "),
             Event::HardBreak => self.flush(),
-            Event::Rule => {
-                self.flush();
-                self.blank();
-                let rule = "─".repeat(self.width.min(80));
-                self.lines
-                    .push(Line::from(Span::styled(rule, self.theme.styles.rule)));
-                self.blank();
-            }
+            Event::Rule => self.rule(),
             Event::TaskListMarker(done) => self.text(if done { "[x] " } else { "[ ] " }),
             Event::FootnoteReference(name) => self.text(&format!("[^{name}]")),
             Event::InlineMath(m) | Event::DisplayMath(m) => self.text(&m),
         }
+    }
+
+    /// A start tag: block tags open a block (and its blank line), inline tags push a style.
+    fn start(&mut self, tag: Tag<'_>) {
+        let theme = self.theme;
+        let s = &theme.styles;
+        match tag {
+            Tag::Emphasis => self.push_style(s.emphasis),
+            Tag::Strong => self.push_style(s.strong),
+            Tag::Strikethrough => self.push_style(s.strikethrough),
+            Tag::Link { dest_url, .. } => {
+                self.push_style(s.link);
+                self.links.push(dest_url.to_string());
+            }
+            Tag::Image { dest_url, .. } => {
+                self.links.push(dest_url.to_string());
+                self.text("[image: ");
+            }
+            Tag::TableHead | Tag::TableRow => {
+                if let Some(t) = self.table.as_mut() {
+                    t.rows.push(Vec::new());
+                }
+            }
+            Tag::TableCell => {
+                if let Some(row) = self.table.as_mut().and_then(|t| t.rows.last_mut()) {
+                    row.push(Vec::new());
+                }
+            }
+            Tag::Item => {
+                self.flush();
+                let marker = match self.lists.last_mut() {
+                    Some(ListState {
+                        next_number: Some(n),
+                    }) => {
+                        let m = format!("{n}. ");
+                        *n += 1;
+                        m
+                    }
+                    _ => "• ".to_string(),
+                };
+                self.item_marker = Some(marker);
+            }
+            tag => self.start_block(tag),
+        }
+    }
+
+    /// A block that starts on a new line after a blank one: heading, quote, code, list, table.
+    fn start_block(&mut self, tag: Tag<'_>) {
+        let theme = self.theme;
+        let s = &theme.styles;
+        match tag {
+            Tag::Heading { level, .. } => {
+                let style = s.heading;
+                self.flush();
+                self.blank();
+                self.heading = Some(level);
+                self.push_style(style);
+                let hashes = "#".repeat(level as usize);
+                self.text(&format!("{hashes} "));
+            }
+            Tag::BlockQuote(_) => {
+                let style = s.quote;
+                self.flush();
+                self.blank();
+                self.quote_depth += 1;
+                self.push_style(style);
+            }
+            Tag::CodeBlock(kind) => {
+                self.flush();
+                self.blank();
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                self.code = Some((lang, String::new()));
+            }
+            Tag::List(start) => {
+                self.flush();
+                if self.lists.is_empty() {
+                    self.blank();
+                }
+                self.lists.push(ListState { next_number: start });
+            }
+            Tag::Table(_) => {
+                self.flush();
+                self.blank();
+                self.table = Some(Table {
+                    rows: Vec::new(),
+                    header_rows: 0,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// An end tag: close the block or pop the style its start pushed.
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph => {
+                self.flush();
+                if self.lists.is_empty() {
+                    self.blank();
+                }
+            }
+            TagEnd::Heading(_) => {
+                self.flush();
+                self.pop_style();
+                self.heading = None;
+                self.blank();
+            }
+            TagEnd::BlockQuote(_) => {
+                self.flush();
+                if self.lines.last().is_some_and(is_blank) {
+                    self.lines.pop();
+                }
+                self.pop_style();
+                self.quote_depth = self.quote_depth.saturating_sub(1);
+                self.blank();
+            }
+            TagEnd::List(_) => {
+                self.flush();
+                self.lists.pop();
+                if self.lists.is_empty() {
+                    self.blank();
+                }
+            }
+            TagEnd::Item => self.flush(),
+            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => self.pop_style(),
+            TagEnd::Link => self.end_link(),
+            TagEnd::Image => {
+                self.links.pop();
+                self.text("]");
+            }
+            TagEnd::Table => self.end_table(),
+            TagEnd::TableHead => {
+                if let Some(t) = self.table.as_mut() {
+                    t.header_rows = t.rows.len();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// After a link's text: its address, dimmed, unless the text already is the address.
+    fn end_link(&mut self) {
+        self.pop_style();
+        if let Some(url) = self.links.pop() {
+            let shown: String = self.spans.iter().map(|s| s.content.as_ref()).collect();
+            if !url.is_empty() && !shown.ends_with(url.as_str()) {
+                let dim = self.theme.styles.dim;
+                self.spans.push(Span::styled(format!(" ({url})"), dim));
+            }
+        }
+    }
+
+    fn inline_code(&mut self, code: &str) {
+        let style = self.style().patch(self.theme.styles.inline_code);
+        if let Some(cell) = self
+            .table
+            .as_mut()
+            .and_then(|t| t.rows.last_mut())
+            .and_then(|r| r.last_mut())
+        {
+            cell.push(Span::styled(code.to_string(), style));
+        } else {
+            self.spans.push(Span::styled(code.to_string(), style));
+        }
+    }
+
+    fn rule(&mut self) {
+        self.flush();
+        self.blank();
+        let rule = "─".repeat(self.width.min(80));
+        self.lines
+            .push(Line::from(Span::styled(rule, self.theme.styles.rule)));
+        self.blank();
     }
 
     fn end_code_block(&mut self) {

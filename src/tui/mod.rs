@@ -1,6 +1,14 @@
 //! The terminal UI (ratatui over crossterm), a front end over the core's Op/Event protocol: it
-//! sends [`Op`]s and renders [`Event`]s, and never touches the store, providers or Docker (the
-//! architecture test in `tests/suite/architecture.rs` keeps it so).
+//! sends [`Op`]s and renders [`Event`]s (docs/protocol.md). Besides `protocol` it uses only the
+//! layers docs/architecture.md allows it: `config` (to build its [`AppConfig`]), `message`,
+//! `sanitize`, and `core` for the token estimate the "send it?" question shares with the
+//! status line. It never uses `store`, `providers`, `sandbox` or `cli`: SQLite, the network
+//! and Docker are reached only through the session (`tests/suite/architecture.rs` fails if
+//! that changes).
+//!
+//! Inside: [`app`] holds the state (grouped by concept, one file each) and its handlers,
+//! `view` draws it, [`event`] is the run loop that decides when to draw, [`keymap`] says what
+//! each key does, [`commands`] is the one list of slash commands, [`popups`] the overlays.
 //!
 //! `cli` builds the core and wires a session to it: an [`AppConfig`] from [`app_config`], then
 //! [`run_with_session`] with the session's `Sender<Op>` / `Receiver<Event>`; it returns the
@@ -15,6 +23,7 @@ pub mod cost;
 pub mod event;
 pub mod highlight;
 pub mod history_cell;
+pub mod keymap;
 pub mod markdown;
 pub mod popups;
 pub mod terminal;
@@ -98,6 +107,7 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .is_empty()
             .then(|| crate::config::env_providers::no_provider_lines(&paths.config_file)),
         image_builder: None,
+        keymap: keymap::Keymap::default(),
     })
 }
 

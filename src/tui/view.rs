@@ -1,10 +1,12 @@
 //! Drawing the App: layout (transcript, inline error line, composer, status line) and the
-//! overlays on top. Reads state only; every style comes from the theme.
+//! overlays on top. Reads state only (the labels come from `app/session_info.rs`); every style
+//! comes from the theme.
 
 use super::app::{App, Modal};
 use super::history_cell::format_count;
 use super::popups::{self, slash::SlashPopup};
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
@@ -26,8 +28,9 @@ impl App {
             frame.render_widget(p, area);
             return;
         }
-        let extra = u16::from(self.inline_error.is_some() || !self.queued.is_empty());
-        let composer_h = self
+        let draft = &self.draft;
+        let extra = u16::from(draft.inline_error.is_some() || !draft.queued.is_empty());
+        let composer_h = draft
             .composer
             .height()
             .min(area.height.saturating_sub(2).max(1));
@@ -40,43 +43,57 @@ impl App {
         .areas(area);
         let buf = frame.buffer_mut();
 
-        if self.transcript.is_empty() {
+        if self.transcript.cells.is_empty() {
             self.render_welcome(transcript_area, buf);
         } else {
-            self.transcript.render(transcript_area, buf, &self.theme);
+            self.transcript
+                .cells
+                .render(transcript_area, buf, &self.theme);
         }
 
+        self.render_draft_line(extra_area, buf);
+        let busy = self.transcript.busy();
+        self.draft
+            .composer
+            .render(composer_area, buf, &self.theme, busy);
+        self.render_status(status_area, buf);
+        self.render_overlays(area, transcript_area, buf);
+    }
+
+    /// The line above the composer: the error about the draft, or the next queued message.
+    fn render_draft_line(&self, area: Rect, buf: &mut Buffer) {
         let s = &self.theme.styles;
-        if let Some(err) = &self.inline_error {
+        let draft = &self.draft;
+        if let Some(err) = &draft.inline_error {
             let line = Line::from(vec![
                 Span::styled("✗ ", s.error),
                 Span::styled(err.clone(), s.error),
             ]);
-            buf.set_line(extra_area.x, extra_area.y, &line, extra_area.width);
-        } else if let Some(next) = self.queued.front() {
+            buf.set_line(area.x, area.y, &line, area.width);
+        } else if let Some(next) = draft.queued.front() {
             let text = format!(
                 "queued ({}): {}",
-                self.queued.len(),
+                draft.queued.len(),
                 popups::truncate(
                     &next.replace('\n', " "),
-                    extra_area.width.saturating_sub(14) as usize
+                    area.width.saturating_sub(14) as usize
                 )
             );
             buf.set_line(
-                extra_area.x,
-                extra_area.y,
+                area.x,
+                area.y,
                 &Line::from(Span::styled(text, s.dim)),
-                extra_area.width,
+                area.width,
             );
         }
+    }
 
-        let busy = self.turn.is_some();
-        self.composer.render(composer_area, buf, &self.theme, busy);
-        self.render_status(status_area, buf);
-
+    /// What is drawn over the screen, bottom to top: the completion popup, an open dialog,
+    /// the approval dialog, the "send it?" question.
+    fn render_overlays(&mut self, area: Rect, transcript_area: Rect, buf: &mut Buffer) {
         let candidates = self.candidates();
         if !candidates.is_empty() {
-            self.slash.clamp(candidates.len());
+            self.popups.slash.clamp(candidates.len());
             let h = SlashPopup::height(candidates.len()).min(transcript_area.height);
             let popup = Rect::new(
                 transcript_area.x,
@@ -84,32 +101,36 @@ impl App {
                 transcript_area.width,
                 h,
             );
-            self.slash.render(&candidates, popup, buf, &self.theme);
+            self.popups
+                .slash
+                .render(&candidates, popup, buf, &self.theme);
         }
 
         let modal_area = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
-        match &self.modal {
+        match &self.popups.modal {
             Some(Modal::Picker(p)) => p.render(modal_area, buf, &self.theme),
             Some(Modal::History(h)) => h.render(modal_area, buf, &self.theme),
             Some(Modal::Status) => {
-                let rows = self.status_rows();
+                let rows = self
+                    .session
+                    .status_rows(&self.config.providers, &self.theme.name);
                 popups::status::render(&rows, modal_area, buf, &self.theme);
             }
             None => {}
         }
         let now = self.clock.now();
-        let last_key = self.last_key;
-        if let Some(dialog) = self.approvals.front_mut() {
+        let last_key = self.approvals.last_key;
+        if let Some(dialog) = self.approvals.dialogs.front_mut() {
             dialog.shown(now);
             let armed = dialog.takes_key(now, last_key);
             dialog.render(modal_area, buf, &self.theme, armed);
         }
-        if let Some(confirm) = &self.confirm {
+        if let Some(confirm) = &self.popups.confirm {
             confirm.render(modal_area, buf, &self.theme);
         }
     }
 
-    fn render_welcome(&self, area: Rect, buf: &mut ratatui::buffer::Buffer) {
+    fn render_welcome(&self, area: Rect, buf: &mut Buffer) {
         let s = &self.theme.styles;
         if let Some(guidance) = &self.config.setup_guidance {
             let mut lines = vec![Line::from(Span::styled("harness", s.status_accent))];
@@ -154,26 +175,12 @@ impl App {
         }
     }
 
-    fn model_label(&self) -> String {
-        match (&self.model, &self.last_route) {
-            (Some(m), _) => m.clone(),
-            (None, Some((routed, _))) => format!("auto → {routed}"),
-            (None, None) => "auto".to_string(),
-        }
-    }
-
-    fn context_label(&self) -> Option<String> {
-        let window = self.stats.context_window.filter(|w| *w > 0)?;
-        let pct = (self.stats.context_tokens as f64 / window as f64 * 100.0).round();
-        Some(format!("ctx {pct:.0}%"))
-    }
-
-    fn render_status(&self, area: Rect, buf: &mut ratatui::buffer::Buffer) {
+    fn render_status(&self, area: Rect, buf: &mut Buffer) {
         let s = &self.theme.styles;
         let mut spans = Vec::new();
-        if let Some(turn) = &self.turn {
+        if let Some(turn) = &self.transcript.turn {
             spans.push(Span::styled(
-                format!("{} ", SPINNER[self.spinner % SPINNER.len()]),
+                format!("{} ", SPINNER[self.status.spinner % SPINNER.len()]),
                 s.spinner,
             ));
             spans.push(Span::styled(
@@ -184,24 +191,25 @@ impl App {
                 s.status_bar,
             ));
         }
-        spans.push(Span::styled(self.agent.clone(), s.status_accent));
-        let mut parts = vec![self.model_label()];
-        parts.extend(self.context_label());
-        let tokens = self.usage.input_tokens + self.usage.output_tokens;
+        let session = &self.session;
+        spans.push(Span::styled(session.agent.clone(), s.status_accent));
+        let mut parts = vec![session.model_label()];
+        parts.extend(session.context_label());
+        let tokens = session.usage.input_tokens + session.usage.output_tokens;
         if tokens > 0 {
             parts.push(format!("{} tok", format_count(tokens)));
         }
-        if let Some(cost) = self.stats.cost_usd {
+        if let Some(cost) = session.stats.cost_usd {
             parts.push(format!("${cost:.2}"));
         }
         parts.extend(crate::tui::cost::today_label(
-            self.stats.today_usd,
-            self.stats.daily_budget_usd,
+            session.stats.today_usd,
+            session.stats.daily_budget_usd,
         ));
-        if let Some(sandbox) = &self.stats.sandbox {
+        if let Some(sandbox) = &session.stats.sandbox {
             parts.push(sandbox.clone());
         }
-        parts.extend(self.provider_origin_label());
+        parts.extend(session.provider_origin_label(&self.config.providers));
         // Drop the least important figures first when the line is too narrow.
         let fixed: usize = spans.iter().map(|s| s.width()).sum();
         while parts.len() > 1
@@ -217,9 +225,9 @@ impl App {
         let left = Line::from(spans);
         buf.set_style(area, s.status_bar);
         buf.set_line(area.x, area.y, &left, area.width);
-        let right = match &self.hint {
+        let right = match &self.status.hint {
             Some(h) => h.clone(),
-            None if self.turn.is_some() => "Esc interrupt".to_string(),
+            None if self.transcript.busy() => "Esc interrupt".to_string(),
             None => "/ commands · Ctrl+C quit".to_string(),
         };
         let right_w = right.chars().count() as u16;
@@ -228,94 +236,5 @@ impl App {
             let line = Line::from(Span::styled(right, s.dim));
             buf.set_line(area.x + area.width - right_w, area.y, &line, right_w);
         }
-    }
-
-    pub(super) fn status_rows(&self) -> Vec<(String, String)> {
-        let mut rows = vec![
-            (
-                "conversation".to_string(),
-                self.conversation
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "(new, not saved yet)".into()),
-            ),
-            ("agent".into(), self.agent.clone()),
-            (
-                "model".into(),
-                self.model.clone().unwrap_or_else(|| "auto".into()),
-            ),
-        ];
-        if let Some((m, r)) = &self.last_route {
-            rows.push(("last route".into(), format!("{m} ({r})")));
-        }
-        let ctx = match self.stats.context_window {
-            Some(w) => format!(
-                "{} of {} tokens{}",
-                format_count(self.stats.context_tokens),
-                format_count(w),
-                self.context_label()
-                    .map(|l| format!(" ({})", &l[4..]))
-                    .unwrap_or_default()
-            ),
-            None if self.stats.context_tokens > 0 => {
-                format!("{} tokens", format_count(self.stats.context_tokens))
-            }
-            None => "unknown".into(),
-        };
-        rows.push(("context".into(), ctx));
-        rows.push((
-            "tokens".into(),
-            format!(
-                "{} in · {} out{}",
-                format_count(self.usage.input_tokens),
-                format_count(self.usage.output_tokens),
-                if self.usage.cached_input_tokens > 0 {
-                    format!(" · {} cached", format_count(self.usage.cached_input_tokens))
-                } else {
-                    String::new()
-                }
-            ),
-        ));
-        rows.push((
-            "cost".into(),
-            self.stats
-                .cost_usd
-                .map(|c| format!("${c:.4}"))
-                .unwrap_or_else(|| "unknown".into()),
-        ));
-        rows.push((
-            "sandbox".into(),
-            self.stats
-                .sandbox
-                .clone()
-                .unwrap_or_else(|| "unknown".into()),
-        ));
-        if !self.config.providers.is_empty() {
-            let list: Vec<String> = self
-                .config
-                .providers
-                .iter()
-                .map(|(name, origin)| format!("{name} ({origin})"))
-                .collect();
-            rows.push(("providers".into(), list.join(", ")));
-        }
-        rows.push(("theme".into(), self.theme.name.clone()));
-        rows
-    }
-
-    /// Where the provider of the current model came from, for the status line: the pinned or
-    /// last routed model's provider, else the only provider there is.
-    fn provider_origin_label(&self) -> Option<String> {
-        let model = self
-            .model
-            .as_deref()
-            .or(self.last_route.as_ref().map(|(m, _)| m.as_str()));
-        let provider = model.and_then(|m| m.split_once('/')).map(|(p, _)| p);
-        let providers = &self.config.providers;
-        match provider {
-            Some(p) => providers.iter().find(|(n, _)| n == p),
-            None if providers.len() == 1 => providers.first(),
-            None => None,
-        }
-        .map(|(_, origin)| origin.clone())
     }
 }

@@ -1,29 +1,16 @@
 //! How the App applies the core's [`Event`]s: streaming text into reply cells, tool calls and
-//! their results, approvals, history pages, settings and stats.
+//! their results, approvals, history pages, settings and stats. [`App::handle_event`] only
+//! dispatches; each kind of event has its own method, and the transcript and session state
+//! (`transcript_state.rs`, `session_info.rs`) do the bookkeeping.
 
-use super::{App, Badge, HISTORY_PAGE, HistoryCell, Modal, Stats, Turn};
+use super::session_info::Stats;
+use super::{App, HistoryCell};
 use crate::message::{ConversationId, MessageStatus, Role, Usage};
-use crate::protocol::{Event, HistoryMessage, Op};
-use crate::tui::history_cell::{AssistantCell, ToolState};
+use crate::protocol::{Event, HistoryMessage};
+use crate::tui::history_cell::{AssistantCell, Badge, ToolState};
 use crate::tui::popups::approval::ApprovalDialog;
-use std::time::Instant;
 
 impl App {
-    // ---- core events ------------------------------------------------------------------------
-
-    pub(super) fn find_tool(&self, id: &str) -> Option<usize> {
-        self.transcript
-            .rposition(|c| matches!(c, HistoryCell::Tool(t) if t.id == id))
-    }
-
-    pub(super) fn end_assistant(&mut self, status: MessageStatus) {
-        if let Some(i) = self.turn.as_mut().and_then(|t| t.assistant.take()) {
-            if let Some(HistoryCell::Assistant(a)) = self.transcript.get_mut(i) {
-                a.finish(status);
-            }
-        }
-    }
-
     pub fn handle_event(&mut self, event: Event) {
         self.dirty = true;
         match event {
@@ -32,95 +19,31 @@ impl App {
                 agent,
                 model,
                 message_count,
-            } => {
-                if self.conversation != Some(conversation_id) {
-                    self.reset_conversation(Some(conversation_id));
-                    self.history_start = message_count;
-                    if message_count > 0 {
-                        self.history_loading = true;
-                        self.send(Op::LoadHistory {
-                            before: message_count,
-                            limit: HISTORY_PAGE,
-                        });
-                    }
-                }
-                self.agent = agent;
-                self.model = model;
-            }
+            } => self.session_configured(conversation_id, agent, model, message_count),
             Event::RouteChosen { model, reason } => {
-                self.last_route = Some((model.clone(), reason.clone()));
-                if let Some(t) = self.turn.as_mut() {
+                self.session.last_route = Some((model.clone(), reason.clone()));
+                if let Some(t) = self.transcript.turn.as_mut() {
                     t.route = Some((model, reason));
                 }
-                self.end_assistant(MessageStatus::Complete);
+                self.transcript.end_assistant(MessageStatus::Complete);
             }
-            Event::TextDelta { text } => {
-                let turn = self.turn.get_or_insert_with(|| Turn {
-                    started: Instant::now(),
-                    route: None,
-                    assistant: None,
-                    reasoning: None,
-                    reasoning_text: Default::default(),
-                });
-                turn.reasoning = None;
-                let index = match turn.assistant {
-                    Some(i) => i,
-                    None => {
-                        let mut cell = AssistantCell::streaming();
-                        cell.badge = turn.route.as_ref().map(|(m, r)| Badge {
-                            model: m.clone(),
-                            reason: r.clone(),
-                            ..Badge::default()
-                        });
-                        self.transcript.push(HistoryCell::Assistant(cell));
-                        let i = self.transcript.len() - 1;
-                        turn.assistant = Some(i);
-                        i
-                    }
-                };
-                if let Some(HistoryCell::Assistant(a)) = self.transcript.get_mut(index) {
-                    a.push(&text);
-                }
-            }
-            Event::ReasoningDelta { text } => {
-                let Some(turn) = self.turn.as_mut() else {
-                    self.transcript.push(HistoryCell::reasoning(&text));
-                    return;
-                };
-                if turn.reasoning.is_none() {
-                    turn.reasoning_text = Default::default();
-                }
-                let clean = crate::sanitize::expand_tabs(&turn.reasoning_text.clean(&text));
-                match turn.reasoning {
-                    Some(i) => {
-                        if let Some(HistoryCell::Reasoning { text: t }) = self.transcript.get_mut(i)
-                        {
-                            t.push_str(&clean);
-                        }
-                    }
-                    None => {
-                        self.transcript.push(HistoryCell::Reasoning { text: clean });
-                        turn.reasoning = Some(self.transcript.len() - 1);
-                    }
-                }
-            }
+            Event::TextDelta { text } => self.transcript.push_text(&text),
+            Event::ReasoningDelta { text } => self.transcript.push_reasoning(&text),
             Event::ToolCallBegin {
                 id,
                 name,
                 arguments,
             } => {
-                self.end_assistant(MessageStatus::Complete);
-                if let Some(t) = self.turn.as_mut() {
+                self.transcript.end_assistant(MessageStatus::Complete);
+                if let Some(t) = self.transcript.turn.as_mut() {
                     t.reasoning = None;
                 }
-                self.transcript
-                    .push(HistoryCell::tool(&id, &name, &arguments));
+                let cell = HistoryCell::tool(&id, &name, &arguments);
+                self.transcript.cells.push(cell);
             }
             Event::ToolOutputDelta { id, chunk } => {
-                if let Some(i) = self.find_tool(&id) {
-                    if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
-                        t.append_output(&chunk);
-                    }
+                if let Some(t) = self.transcript.tool_mut(&id) {
+                    t.append_output(&chunk);
                 }
             }
             Event::ToolCallEnd {
@@ -128,24 +51,9 @@ impl App {
                 output,
                 is_error,
             } => {
-                self.approvals.retain(|d| d.call_id != id);
+                self.approvals.dialogs.retain(|d| d.call_id != id);
                 self.offer_image_build(&output, is_error);
-                match self.find_tool(&id) {
-                    Some(i) => {
-                        if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
-                            t.set_output(&output);
-                            t.state = ToolState::Done { is_error };
-                        }
-                    }
-                    None => {
-                        let mut cell = HistoryCell::tool(&id, "tool", &serde_json::Value::Null);
-                        if let HistoryCell::Tool(t) = &mut cell {
-                            t.set_output(&output);
-                            t.state = ToolState::Done { is_error };
-                        }
-                        self.transcript.push(cell);
-                    }
-                }
+                self.transcript.tool_result(&id, &output, is_error);
             }
             Event::ApprovalRequest {
                 call_id,
@@ -153,55 +61,109 @@ impl App {
                 preview,
                 prefix,
             } => {
-                if let Some(i) = self.find_tool(&call_id) {
-                    if let Some(HistoryCell::Tool(t)) = self.transcript.get_mut(i) {
-                        t.state = ToolState::AwaitingApproval;
-                    }
+                if let Some(t) = self.transcript.tool_mut(&call_id) {
+                    t.state = ToolState::AwaitingApproval;
                 }
-                self.approvals.push_back(ApprovalDialog::new(
-                    &call_id,
-                    &tool,
-                    &preview,
-                    prefix.as_deref(),
-                ));
+                let dialog = ApprovalDialog::new(&call_id, &tool, &preview, prefix.as_deref());
+                self.approvals.dialogs.push_back(dialog);
             }
-            Event::Usage { usage } => self.usage.add(&usage),
-            Event::MessageStored { status, .. } => self.end_assistant(status),
-            Event::Error { message, retryable } => {
-                let text = if retryable {
-                    format!("{message} (temporary: send again to retry)")
-                } else {
-                    message
-                };
-                self.transcript.push(HistoryCell::error(&text));
-            }
-            Event::SettingsChanged { agent, model } => {
-                let text = format!(
-                    "agent {agent} · model {}",
-                    model.as_deref().unwrap_or("auto")
-                );
-                self.agent = agent;
-                self.model = model;
-                self.transcript.push(HistoryCell::notice(&text));
-            }
-            Event::Compacted {
-                summarized_messages,
-            } => self.transcript.push(HistoryCell::notice(&format!(
-                "compacted: {summarized_messages} older messages summarised"
-            ))),
+            Event::Usage { usage } => self.session.usage.add(&usage),
+            Event::MessageStored { status, .. } => self.transcript.end_assistant(status),
             Event::TurnComplete {
                 conversation_id,
                 status,
                 usage,
                 ..
             } => self.turn_complete(conversation_id, status, usage),
+            event => self.handle_other_event(event),
+        }
+    }
+
+    /// Events outside the turn's stream that show a line in the transcript.
+    fn handle_other_event(&mut self, event: Event) {
+        let notice = |text: &str| HistoryCell::notice(text);
+        let line = match event {
+            Event::Error { message, retryable } => {
+                let text = if retryable {
+                    format!("{message} (temporary: send again to retry)")
+                } else {
+                    message
+                };
+                HistoryCell::error(&text)
+            }
+            Event::SettingsChanged { agent, model } => {
+                let text = format!(
+                    "agent {agent} · model {}",
+                    model.as_deref().unwrap_or("auto")
+                );
+                self.session.agent = agent;
+                self.session.model = model;
+                notice(&text)
+            }
+            Event::Compacted {
+                summarized_messages,
+            } => notice(&format!(
+                "compacted: {summarized_messages} older messages summarised"
+            )),
+            Event::Notice { message } => notice(&message),
+            Event::Cost {
+                conversation,
+                today,
+                month,
+                daily_budget_usd,
+                monthly_budget_usd,
+            } => notice(&crate::tui::cost::cost_text(
+                &conversation,
+                &today,
+                &month,
+                daily_budget_usd,
+                monthly_budget_usd,
+            )),
+            Event::WorkspaceRestored {
+                rewound_messages,
+                restored,
+                removed,
+                ..
+            } => {
+                if rewound_messages > 0 {
+                    // The next session_configured reloads the rewound history (its notice
+                    // follows).
+                    self.session.conversation = None;
+                    return;
+                }
+                notice(&format!(
+                    "undo: {} file(s) restored, {} removed",
+                    restored.len(),
+                    removed.len()
+                ))
+            }
+            Event::Permissions {
+                mode,
+                rules,
+                always_ask,
+                warnings,
+            } => notice(&crate::tui::commands::permissions_text(
+                mode,
+                &rules,
+                &always_ask,
+                &warnings,
+            )),
+            event => return self.handle_data_event(event),
+        };
+        self.transcript.cells.push(line);
+    }
+
+    /// Answers that fill state without a line of their own: conversation lists, history
+    /// pages, prompt history, the session's figures.
+    fn handle_data_event(&mut self, event: Event) {
+        match event {
             Event::ConversationList {
                 query,
                 offset,
                 total,
                 conversations,
             } => {
-                if let Some(Modal::History(b)) = self.modal.as_mut() {
+                if let Some(b) = self.popups.history_mut() {
                     b.apply_list(query.as_deref(), offset, total, conversations);
                 }
             }
@@ -209,7 +171,7 @@ impl App {
                 conversation_id,
                 deleted,
             } => {
-                if let Some(Modal::History(b)) = self.modal.as_mut() {
+                if let Some(b) = self.popups.history_mut() {
                     b.apply_deleted(conversation_id, deleted);
                 }
             }
@@ -219,22 +181,11 @@ impl App {
                 messages,
                 ..
             } => {
-                if Some(conversation_id) == self.conversation {
-                    self.history_loading = false;
-                    if start < self.history_start {
-                        let keep = (self.history_start - start).min(messages.len());
-                        let cells = history_cells(&messages[..keep]);
-                        let n = cells.len();
-                        self.transcript.prepend(cells);
-                        if let Some(t) = self.turn.as_mut() {
-                            t.assistant = t.assistant.map(|i| i + n);
-                            t.reasoning = t.reasoning.map(|i| i + n);
-                        }
-                        self.history_start = start;
-                    }
+                if Some(conversation_id) == self.session.conversation {
+                    self.transcript.prepend_page(start, &messages);
                 }
             }
-            Event::PromptHistory { prompts } => self.composer.set_history(prompts),
+            Event::PromptHistory { prompts } => self.draft.composer.set_history(prompts),
             Event::SessionStats {
                 context_tokens,
                 context_window,
@@ -243,7 +194,7 @@ impl App {
                 today_usd,
                 daily_budget_usd,
             } => {
-                self.stats = Stats {
+                self.session.stats = Stats {
                     context_tokens,
                     context_window,
                     cost_usd,
@@ -252,49 +203,46 @@ impl App {
                     daily_budget_usd,
                 }
             }
-            Event::Cost {
-                conversation,
-                today,
-                month,
-                daily_budget_usd,
-                monthly_budget_usd,
-            } => self
-                .transcript
-                .push(HistoryCell::notice(&crate::tui::cost::cost_text(
-                    &conversation,
-                    &today,
-                    &month,
-                    daily_budget_usd,
-                    monthly_budget_usd,
-                ))),
-            Event::Notice { message } => self.transcript.push(HistoryCell::notice(&message)),
-            Event::WorkspaceRestored {
-                rewound_messages,
-                restored,
-                removed,
-                ..
-            } => {
-                if rewound_messages > 0 {
-                    // The next session_configured reloads the rewound history (its notice follows).
-                    self.conversation = None;
-                } else {
-                    self.transcript.push(HistoryCell::notice(&format!(
-                        "undo: {} file(s) restored, {} removed",
-                        restored.len(),
-                        removed.len()
-                    )));
-                }
-            }
+            // The fork's own `session_configured` follows.
             Event::Forked { .. } => {}
-            Event::Permissions {
-                mode,
-                rules,
-                always_ask,
-                warnings,
-            } => self.transcript.push(HistoryCell::notice(
-                &crate::tui::commands::permissions_text(mode, &rules, &always_ask, &warnings),
-            )),
+            // Handled by `handle_event` and `handle_other_event` (listed so a new kind of event
+            // does not compile until it is handled somewhere).
+            Event::SessionConfigured { .. }
+            | Event::RouteChosen { .. }
+            | Event::TextDelta { .. }
+            | Event::ReasoningDelta { .. }
+            | Event::ToolCallBegin { .. }
+            | Event::ToolOutputDelta { .. }
+            | Event::ToolCallEnd { .. }
+            | Event::ApprovalRequest { .. }
+            | Event::Usage { .. }
+            | Event::MessageStored { .. }
+            | Event::TurnComplete { .. }
+            | Event::Error { .. }
+            | Event::SettingsChanged { .. }
+            | Event::Compacted { .. }
+            | Event::Notice { .. }
+            | Event::Cost { .. }
+            | Event::WorkspaceRestored { .. }
+            | Event::Permissions { .. } => {}
         }
+    }
+
+    fn session_configured(
+        &mut self,
+        id: ConversationId,
+        agent: String,
+        model: Option<String>,
+        message_count: usize,
+    ) {
+        if self.session.conversation != Some(id) {
+            self.reset_conversation(Some(id));
+            if let Some(op) = self.transcript.reset(message_count) {
+                self.send(op);
+            }
+        }
+        self.session.agent = agent;
+        self.session.model = model;
     }
 
     pub(super) fn turn_complete(
@@ -303,15 +251,17 @@ impl App {
         status: MessageStatus,
         usage: Usage,
     ) {
-        self.conversation = Some(id);
-        let elapsed = self.turn.as_ref().map(|t| t.started.elapsed());
-        self.end_assistant(status);
-        let route = self.turn.as_ref().and_then(|t| t.route.clone());
+        self.session.conversation = Some(id);
+        let turn = self.transcript.turn.as_ref();
+        let elapsed = turn.map(|t| t.started.elapsed());
+        let route = turn.and_then(|t| t.route.clone());
+        self.transcript.end_assistant(status);
         if let Some(i) = self
             .transcript
+            .cells
             .rposition(|c| matches!(c, HistoryCell::Assistant(_) | HistoryCell::User { .. }))
         {
-            if let Some(HistoryCell::Assistant(a)) = self.transcript.get_mut(i) {
+            if let Some(HistoryCell::Assistant(a)) = self.transcript.cells.get_mut(i) {
                 let badge = a.badge.get_or_insert_with(Badge::default);
                 if let Some((m, r)) = route {
                     badge.model = m;
@@ -324,10 +274,10 @@ impl App {
                 }
             }
         }
-        self.turn = None;
-        self.approvals.clear();
-        self.hint = None;
-        if let Some(next) = self.queued.pop_front() {
+        self.transcript.turn = None;
+        self.approvals.dialogs.clear();
+        self.status.hint = None;
+        if let Some(next) = self.draft.queued.pop_front() {
             self.start_turn(next);
         }
     }

@@ -45,8 +45,8 @@ impl App {
             "not sent: {}\nQuit (Ctrl+C twice), set a provider up, and start harness again.",
             guidance.join("\n")
         );
-        self.transcript.push(HistoryCell::error(&text));
-        self.transcript.scroll_to_bottom();
+        self.transcript.cells.push(HistoryCell::error(&text));
+        self.transcript.cells.scroll_to_bottom();
         true
     }
 
@@ -60,7 +60,7 @@ impl App {
             return;
         }
         self.image_offer = ImageOffer::Offered;
-        self.transcript.push(HistoryCell::notice(
+        self.transcript.cells.push(HistoryCell::notice(
             "The sandbox image is not built yet. Type /sandbox build to build it now (a few \
              minutes, once per harness version); tool calls use it as soon as it is ready.",
         ));
@@ -69,14 +69,14 @@ impl App {
     /// `/sandbox build`.
     pub(super) fn build_sandbox_image(&mut self) {
         let Some(builder) = self.config.image_builder.clone() else {
-            self.inline_error = Some(
+            self.draft.inline_error = Some(
                 "the sandbox here is not the default Docker image: run `harness sandbox build` in a shell if you need it"
                     .into(),
             );
             return;
         };
         if self.image_offer == ImageOffer::Building {
-            self.hint = Some("the sandbox image is already being built".into());
+            self.status.say("the sandbox image is already being built");
             return;
         }
         self.image_offer = ImageOffer::Building;
@@ -106,6 +106,7 @@ mod tests {
 
     fn texts(app: &App) -> Vec<String> {
         app.transcript
+            .cells
             .cells()
             .map(|c| match c {
                 HistoryCell::Notice { text } => text.clone(),

@@ -2,7 +2,14 @@
 //! changes, history browser, export, copy, quit...) and reset the view for a new or resumed
 //! conversation. Parsing and completion live in `tui/commands.rs`.
 
-use super::*;
+use super::{AgentInfo, App, HostAction, Modal};
+use crate::message::{ConversationId, Usage};
+use crate::protocol::Op;
+use crate::tui::commands::{self, ModelChoice, SlashCommand};
+use crate::tui::history_cell::HistoryCell;
+use crate::tui::popups::history::HistoryBrowser;
+use crate::tui::popups::picker::{Picker, PickerItem, PickerKind};
+use crate::tui::theme::Theme;
 
 impl App {
     pub(super) fn set_model(&mut self, choice: ModelChoice) {
@@ -23,7 +30,7 @@ impl App {
                 self.theme = theme;
                 self.relayout();
             }
-            Err(e) => self.inline_error = Some(e.to_string()),
+            Err(e) => self.draft.inline_error = Some(e.to_string()),
         }
     }
 
@@ -31,39 +38,16 @@ impl App {
         match cmd {
             SlashCommand::Help => self
                 .transcript
+                .cells
                 .push(HistoryCell::notice(&commands::help_text())),
             SlashCommand::Model(Some(choice)) => self.set_model(choice),
-            SlashCommand::Model(None) => {
-                let mut items = vec![PickerItem {
-                    value: "auto".into(),
-                    description: "let the router choose per message".into(),
-                    current: self.model.is_none(),
-                }];
-                items.extend(self.config.models.iter().map(|m| PickerItem {
-                    value: m.clone(),
-                    description: String::new(),
-                    current: self.model.as_deref() == Some(m.as_str()),
-                }));
-                self.modal = Some(Modal::Picker(Picker::new(PickerKind::Model, items)));
-            }
+            SlashCommand::Model(None) => self.open_picker(PickerKind::Model),
             SlashCommand::Agent(Some(agent)) => self.send_or_report(Op::SetAgent { agent }),
-            SlashCommand::Agent(None) => {
-                let items = self
-                    .config
-                    .agents
-                    .iter()
-                    .map(|a| PickerItem {
-                        value: a.name.clone(),
-                        description: a.description.clone(),
-                        current: a.name == self.agent,
-                    })
-                    .collect();
-                self.modal = Some(Modal::Picker(Picker::new(PickerKind::Agent, items)));
-            }
+            SlashCommand::Agent(None) => self.open_picker(PickerKind::Agent),
             SlashCommand::History | SlashCommand::Resume(None) => {
                 let browser = HistoryBrowser::new();
                 self.send_or_report(browser.request());
-                self.modal = Some(Modal::History(browser));
+                self.popups.modal = Some(Modal::History(browser));
             }
             SlashCommand::Resume(Some(id)) => self.send_or_report(Op::Resume {
                 conversation_id: id,
@@ -75,55 +59,91 @@ impl App {
             SlashCommand::Title(title) => self.send_or_report(Op::SetTitle { title }),
             SlashCommand::Compact => self.send_or_report(Op::Compact),
             SlashCommand::Tools => {
-                let text = match self.config.agents.iter().find(|a| a.name == self.agent) {
-                    Some(AgentInfo {
-                        tools: Some(tools), ..
-                    }) if tools.is_empty() => format!("agent {} has no tools", self.agent),
-                    Some(AgentInfo {
-                        tools: Some(tools), ..
-                    }) => format!("tools of agent {}: {}", self.agent, tools.join(", ")),
-                    _ => format!(
-                        "tools of agent {}: bash, read, write, edit, glob, grep (all built-in tools)",
-                        self.agent
-                    ),
-                };
-                self.transcript.push(HistoryCell::notice(&text));
+                let text = self.tools_text();
+                self.transcript.cells.push(HistoryCell::notice(&text));
             }
             SlashCommand::Permissions => self.send_or_report(Op::ListPermissions),
             SlashCommand::Cost => self.send_or_report(Op::Cost),
-            SlashCommand::Status => self.modal = Some(Modal::Status),
+            SlashCommand::Undo { force } => self.send_or_report(Op::Undo { force }),
+            SlashCommand::Rewind { to, force } => self.send_or_report(Op::Rewind { to, force }),
+            SlashCommand::Fork(at) => self.send_or_report(Op::Fork { at }),
+            SlashCommand::Status => self.popups.modal = Some(Modal::Status),
             SlashCommand::Export { format, path } => {
                 self.send_or_report(Op::Export { format, path })
             }
             SlashCommand::Copy(n) => self.copy(n),
-            SlashCommand::Undo { force } => self.send_or_report(Op::Undo { force }),
-            SlashCommand::Rewind { to, force } => self.send_or_report(Op::Rewind { to, force }),
-            SlashCommand::Fork(at) => self.send_or_report(Op::Fork { at }),
             SlashCommand::Theme(Some(name)) => self.set_theme(&name),
-            SlashCommand::Theme(None) => {
-                let items = crate::tui::theme::available_names(self.config.themes_dir.as_deref())
-                    .into_iter()
-                    .map(|t| PickerItem {
-                        current: t == self.theme.name,
-                        value: t,
-                        description: String::new(),
-                    })
-                    .collect();
-                self.modal = Some(Modal::Picker(Picker::new(PickerKind::Theme, items)));
-            }
+            SlashCommand::Theme(None) => self.open_picker(PickerKind::Theme),
             SlashCommand::SandboxBuild => self.build_sandbox_image(),
             SlashCommand::Quit => self.request_quit(),
         }
-        self.transcript.scroll_to_bottom();
+        self.transcript.cells.scroll_to_bottom();
+    }
+
+    /// `/model`, `/agent` or `/theme` without an argument: pick from a list, the current one
+    /// marked.
+    fn open_picker(&mut self, kind: PickerKind) {
+        let item = |value: &str, description: &str, current: bool| PickerItem {
+            value: value.to_string(),
+            description: description.to_string(),
+            current,
+        };
+        let items: Vec<PickerItem> = match kind {
+            PickerKind::Model => {
+                let model = self.session.model.as_deref();
+                std::iter::once(item(
+                    "auto",
+                    "let the router choose per message",
+                    model.is_none(),
+                ))
+                .chain(
+                    self.config
+                        .models
+                        .iter()
+                        .map(|m| item(m, "", model == Some(m.as_str()))),
+                )
+                .collect()
+            }
+            PickerKind::Agent => self
+                .config
+                .agents
+                .iter()
+                .map(|a| item(&a.name, &a.description, a.name == self.session.agent))
+                .collect(),
+            PickerKind::Theme => {
+                crate::tui::theme::available_names(self.config.themes_dir.as_deref())
+                    .iter()
+                    .map(|t| item(t, "", *t == self.theme.name))
+                    .collect()
+            }
+        };
+        self.popups.modal = Some(Modal::Picker(Picker::new(kind, items)));
+    }
+
+    /// The answer to `/tools`.
+    fn tools_text(&self) -> String {
+        let agent = &self.session.agent;
+        match self.config.agents.iter().find(|a| &a.name == agent) {
+            Some(AgentInfo {
+                tools: Some(tools), ..
+            }) if tools.is_empty() => format!("agent {agent} has no tools"),
+            Some(AgentInfo {
+                tools: Some(tools), ..
+            }) => format!("tools of agent {agent}: {}", tools.join(", ")),
+            _ => format!(
+                "tools of agent {agent}: bash, read, write, edit, glob, grep (all built-in tools)"
+            ),
+        }
     }
 
     pub(super) fn copy(&mut self, block: Option<usize>) {
-        let last = self.transcript.cells().rev().find_map(|c| match c {
+        let last = self.transcript.cells.cells().rev().find_map(|c| match c {
             HistoryCell::Assistant(a) if !a.text.is_empty() => Some(a.text.clone()),
             _ => None,
         });
         let Some(reply) = last else {
-            self.inline_error = Some("nothing to copy yet: /copy copies the last reply".into());
+            self.draft.inline_error =
+                Some("nothing to copy yet: /copy copies the last reply".into());
             return;
         };
         let text = match block {
@@ -133,7 +153,7 @@ impl App {
                 match blocks.get(n - 1) {
                     Some(b) => b.clone(),
                     None => {
-                        self.inline_error = Some(format!(
+                        self.draft.inline_error = Some(format!(
                             "the last reply has {} code block{}: use /copy 1..{}",
                             blocks.len(),
                             if blocks.len() == 1 { "" } else { "s" },
@@ -144,16 +164,15 @@ impl App {
                 }
             }
         };
-        self.hint = Some(format!("copied {} characters", text.chars().count()));
+        self.status
+            .say(format!("copied {} characters", text.chars().count()));
         self.actions.push(HostAction::Copy(text));
     }
 
     pub(super) fn reset_conversation(&mut self, id: Option<ConversationId>) {
-        self.transcript.clear();
-        self.conversation = id;
-        self.history_start = 0;
-        self.history_loading = false;
-        self.usage = Usage::default();
-        self.approvals.clear();
+        self.transcript.reset(0);
+        self.session.conversation = id;
+        self.session.usage = Usage::default();
+        self.approvals.dialogs.clear();
     }
 }

@@ -135,7 +135,7 @@ fn completes_names_then_arguments() {
             .map(|c| c.replacement)
             .collect()
     };
-    assert_eq!(labels("/").len(), COMMANDS.len());
+    assert_eq!(labels("/").len(), SlashCommand::all().len());
     assert_eq!(
         labels("/h"),
         ["/help", "/history", "/theme "],
@@ -160,4 +160,57 @@ fn completes_names_then_arguments() {
     assert!(labels("/title x").is_empty());
     assert!(labels("hello").is_empty());
     assert!(labels("/model a b").is_empty());
+}
+
+#[test]
+fn every_command_parses_from_its_own_name_and_is_in_help() {
+    use std::mem::discriminant;
+    let help = help_text();
+    let mut seen = Vec::new();
+    for command in SlashCommand::all() {
+        let spec = command.spec();
+        // A command that needs an argument parses from its usage line (`/title TEXT`).
+        let bare = format!("/{}", spec.name);
+        let parsed = parse(&bare, &ctx()).or_else(|_| parse(&spec.usage(), &ctx()));
+        let parsed = parsed.unwrap_or_else(|e| panic!("{bare}: {e}"));
+        assert_eq!(discriminant(&parsed), discriminant(command), "{bare}");
+        for alias in spec.aliases {
+            let by_alias = parse(&format!("/{alias}"), &ctx()).unwrap();
+            assert_eq!(discriminant(&by_alias), discriminant(command), "/{alias}");
+        }
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(&spec.usage())
+                && l.ends_with(spec.description)),
+            "{bare} in /help:\n{help}"
+        );
+        assert!(
+            complete("/", &ctx())
+                .iter()
+                .any(|c| c.label == spec.usage()),
+            "{bare} in the popup"
+        );
+        assert!(
+            !seen.contains(&discriminant(command)),
+            "{bare} listed twice"
+        );
+        seen.push(discriminant(command));
+    }
+}
+
+#[test]
+fn aliases_name_their_command_and_nothing_else() {
+    let cases = [
+        ("/?", SlashCommand::Help),
+        ("/exit", SlashCommand::Quit),
+        ("/q", SlashCommand::Quit),
+    ];
+    for (text, want) in cases {
+        assert_eq!(parse(text, &ctx()), Ok(want), "{text}");
+    }
+    let names: Vec<&str> = SlashCommand::specs()
+        .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
+        .collect();
+    for (i, n) in names.iter().enumerate() {
+        assert!(!names[i + 1..].contains(n), "`{n}` names two commands");
+    }
 }

@@ -2,14 +2,17 @@
 //! always allows this exact call (same command, or same path) for the rest of the
 //! conversation, `p` (when the core offers a `cmd:*` prefix) always allows every command the
 //! prefix matches, `n` denies and lets the user type a reason for the model (Enter sends it,
-//! Esc goes back). Esc on the choice interrupts the turn.
+//! Esc goes back). Esc on the choice interrupts the turn. The choice keys are the keymap's
+//! approval context ([`crate::tui::keymap`]); a reason is typed as text.
 //!
 //! The dialog takes no answer until it has been on screen for [`GUARD`] with no key typed in
 //! that time: a key typed before the dialog appeared (or queued in the terminal's input when
 //! it did) belongs to what the user was writing, so the App gives it to the draft instead.
 
+use super::list::{HintStyle, render_hints};
 use crate::protocol::ApprovalDecision;
 use crate::sanitize::{show_cells, strip_cells};
+use crate::tui::keymap::{Action, KeyContext, KeyState, Keymap};
 use crate::tui::theme::Theme;
 use crate::tui::wrap::wrap_text;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -89,7 +92,14 @@ impl ApprovalDialog {
         }
     }
 
+    /// Handle a key with the default keymap.
     pub fn handle_key(&mut self, key: KeyEvent) -> ApprovalOutcome {
+        self.handle_key_in(Keymap::defaults(), key)
+    }
+
+    /// Handle a key the App gave the dialog (after its guard): a reason being typed takes
+    /// every key as text; otherwise the approval context of `keymap` says what it means.
+    pub fn handle_key_in(&mut self, keymap: &Keymap, key: KeyEvent) -> ApprovalOutcome {
         if let Some(reason) = self.reason.as_mut() {
             match key.code {
                 KeyCode::Enter => {
@@ -109,31 +119,43 @@ impl ApprovalDialog {
             }
             return ApprovalOutcome::Pending;
         }
-        match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                ApprovalOutcome::Decided(ApprovalDecision::Once)
-            }
-            KeyCode::Char('a') | KeyCode::Char('A') => {
+        match keymap.resolve(KeyContext::Approval, &key, KeyState::default()) {
+            Some(action) => self.perform(action),
+            None => ApprovalOutcome::Pending,
+        }
+    }
+
+    fn perform(&mut self, action: Action) -> ApprovalOutcome {
+        match action {
+            Action::ApproveOnce => ApprovalOutcome::Decided(ApprovalDecision::Once),
+            Action::ApproveAlways => {
                 ApprovalOutcome::Decided(ApprovalDecision::Always { pattern: None })
             }
-            KeyCode::Char('p') | KeyCode::Char('P') if self.prefix.is_some() => {
+            Action::ApprovePrefix if self.prefix.is_some() => {
                 ApprovalOutcome::Decided(ApprovalDecision::Always {
                     pattern: self.prefix.clone(),
                 })
             }
-            KeyCode::Char('n') | KeyCode::Char('N') => {
+            Action::Deny => {
                 self.reason = Some(String::new());
                 ApprovalOutcome::Pending
             }
-            KeyCode::Esc => ApprovalOutcome::Interrupt,
-            KeyCode::Down | KeyCode::PageDown => {
-                self.scroll += if key.code == KeyCode::Down { 1 } else { 10 };
+            Action::Interrupt => ApprovalOutcome::Interrupt,
+            Action::ScrollLineDown | Action::ScrollPageDown => {
+                self.scroll += if action == Action::ScrollLineDown {
+                    1
+                } else {
+                    10
+                };
                 ApprovalOutcome::Pending
             }
-            KeyCode::Up | KeyCode::PageUp => {
-                self.scroll =
-                    self.scroll
-                        .saturating_sub(if key.code == KeyCode::Up { 1 } else { 10 });
+            Action::ScrollLineUp | Action::ScrollPageUp => {
+                let lines = if action == Action::ScrollLineUp {
+                    1
+                } else {
+                    10
+                };
+                self.scroll = self.scroll.saturating_sub(lines);
                 ApprovalOutcome::Pending
             }
             _ => ApprovalOutcome::Pending,
@@ -156,20 +178,24 @@ impl ApprovalDialog {
             ])];
         }
         let exact = match self.tool.as_str() {
-            "bash" => " always this exact command  ",
-            "read" | "write" | "edit" => " always this file  ",
-            _ => " always this exact call  ",
+            "bash" => "always this exact command",
+            "read" | "write" | "edit" => "always this file",
+            _ => "always this exact call",
         };
-        let mut lines = vec![Line::from(vec![
-            Span::styled("y", key),
-            Span::styled(" yes once  ", text),
-            Span::styled("a", key),
-            Span::styled(exact, text),
-            Span::styled("n", key),
-            Span::styled(" no  ", text),
-            Span::styled("Esc", key),
-            Span::styled(" stop the turn", text),
-        ])];
+        let mut lines = vec![render_hints(
+            &[
+                ("y", "yes once"),
+                ("a", exact),
+                ("n", "no"),
+                ("Esc", "stop the turn"),
+            ],
+            HintStyle {
+                key,
+                label: text,
+                gap: "  ",
+                pad: false,
+            },
+        )];
         if let Some(prefix) = &self.prefix {
             lines.push(Line::from(vec![
                 Span::styled("p", key),

@@ -5,9 +5,11 @@
 //! Tokens are the core's estimate ([`crate::core::context::estimate_text`], the rule the
 //! status line's "ctx %" uses), so the dialog and the status line agree.
 
+use super::list::{HintStyle, render_hints};
 use crate::core::context::estimate_text;
+use crate::tui::keymap::{Action, KeyContext, KeyState, Keymap};
 use crate::tui::theme::Theme;
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -47,10 +49,16 @@ impl SendConfirm {
         })
     }
 
+    /// Handle a key with the default keymap.
     pub fn handle_key(&mut self, key: KeyEvent) -> ConfirmOutcome {
-        match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => ConfirmOutcome::Send,
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => ConfirmOutcome::Keep,
+        self.handle_key_in(Keymap::defaults(), key)
+    }
+
+    /// What `key` answers, by the confirm context of `keymap` (other keys are ignored).
+    pub fn handle_key_in(&mut self, keymap: &Keymap, key: KeyEvent) -> ConfirmOutcome {
+        match keymap.resolve(KeyContext::Confirm, &key, KeyState::default()) {
+            Some(Action::ConfirmSend) => ConfirmOutcome::Send,
+            Some(Action::ConfirmKeep) => ConfirmOutcome::Keep,
             _ => ConfirmOutcome::Pending,
         }
     }
@@ -79,12 +87,15 @@ impl SendConfirm {
             )));
         }
         lines.push(Line::default());
-        lines.push(Line::from(vec![
-            Span::styled("y", s.key_hint),
-            Span::styled(" send  ", s.text),
-            Span::styled("n", s.key_hint),
-            Span::styled(" keep editing", s.text),
-        ]));
+        lines.push(render_hints(
+            &[("y", "send"), ("n", "keep editing")],
+            HintStyle {
+                key: s.key_hint,
+                label: s.text,
+                gap: "  ",
+                pad: false,
+            },
+        ));
         let widest = lines.iter().map(Line::width).max().unwrap_or(0);
         let width = u16::try_from(widest + 4).unwrap_or(u16::MAX).max(30);
         let height = lines.len() as u16 + 2;
@@ -130,6 +141,7 @@ pub fn format_tokens(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyCode;
 
     #[test]
     fn asks_for_large_messages_and_those_that_overflow_the_window() {

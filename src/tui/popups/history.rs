@@ -3,6 +3,7 @@
 //! thousands of conversations. `/` edits an incremental full-text search; `d` soft-deletes,
 //! `u` restores, Enter opens, PgUp/PgDn page, Esc closes.
 
+use super::list::{HintStyle, ListView, render_hints};
 use crate::message::{ConversationId, ConversationSummary};
 use crate::protocol::Op;
 use crate::tui::theme::Theme;
@@ -92,35 +93,41 @@ impl HistoryBrowser {
         HistoryOutcome::Send(self.request())
     }
 
+    /// A key while the search query is edited: every key goes to the query.
+    fn search_key(&mut self, key: KeyEvent) -> HistoryOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                self.searching = false;
+                if !self.query.is_empty() {
+                    self.query.clear();
+                    self.offset = 0;
+                    self.selected = 0;
+                    return self.refetch();
+                }
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.searching = false,
+            KeyCode::Backspace => {
+                self.query.pop();
+                self.offset = 0;
+                self.selected = 0;
+                return self.refetch();
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.query.push(c);
+                self.offset = 0;
+                self.selected = 0;
+                return self.refetch();
+            }
+            _ => {}
+        }
+        HistoryOutcome::Pending
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> HistoryOutcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.searching {
-            match key.code {
-                KeyCode::Esc => {
-                    self.searching = false;
-                    if !self.query.is_empty() {
-                        self.query.clear();
-                        self.offset = 0;
-                        self.selected = 0;
-                        return self.refetch();
-                    }
-                }
-                KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.searching = false,
-                KeyCode::Backspace => {
-                    self.query.pop();
-                    self.offset = 0;
-                    self.selected = 0;
-                    return self.refetch();
-                }
-                KeyCode::Char(c) if !ctrl => {
-                    self.query.push(c);
-                    self.offset = 0;
-                    self.selected = 0;
-                    return self.refetch();
-                }
-                _ => {}
-            }
-            return HistoryOutcome::Pending;
+            return self.search_key(key);
         }
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => return HistoryOutcome::Close,
@@ -184,43 +191,10 @@ impl HistoryBrowser {
         HistoryOutcome::Pending
     }
 
-    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    /// `search: QUERY  1-50 of 120` above the list.
+    fn search_line(&self, theme: &Theme) -> Line<'static> {
         let s = &theme.styles;
-        let area = super::centered(
-            area,
-            area.width.saturating_sub(4).max(20),
-            area.height.saturating_sub(2).max(6),
-        );
-        super::clear(area, buf);
-        let title = format!(
-            " history · {} conversation{} ",
-            self.total,
-            if self.total == 1 { "" } else { "s" }
-        );
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(s.popup_border)
-            .title(Span::styled(title, s.popup_title))
-            .title_bottom(Line::from(vec![
-                Span::styled(" / ", s.key_hint),
-                Span::styled("search ", s.dim),
-                Span::styled("Enter ", s.key_hint),
-                Span::styled("open ", s.dim),
-                Span::styled("d ", s.key_hint),
-                Span::styled("delete ", s.dim),
-                Span::styled("u ", s.key_hint),
-                Span::styled("restore ", s.dim),
-                Span::styled("PgUp/PgDn ", s.key_hint),
-                Span::styled("page ", s.dim),
-                Span::styled("Esc ", s.key_hint),
-                Span::styled("close ", s.dim),
-            ]));
-        let inner = block.inner(area);
-        block.render(area, buf);
-        if inner.height < 2 {
-            return;
-        }
-        let search = Line::from(vec![
+        Line::from(vec![
             Span::styled(
                 if self.searching {
                     "search› "
@@ -246,8 +220,55 @@ impl HistoryBrowser {
                 },
                 s.dim,
             ),
-        ]);
+        ])
+    }
+
+    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let s = &theme.styles;
+        let area = super::centered(
+            area,
+            area.width.saturating_sub(4).max(20),
+            area.height.saturating_sub(2).max(6),
+        );
+        super::clear(area, buf);
+        let title = format!(
+            " history · {} conversation{} ",
+            self.total,
+            if self.total == 1 { "" } else { "s" }
+        );
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(s.popup_border)
+            .title(Span::styled(title, s.popup_title))
+            .title_bottom(render_hints(
+                &[
+                    ("/", "search"),
+                    ("Enter", "open"),
+                    ("d", "delete"),
+                    ("u", "restore"),
+                    ("PgUp/PgDn", "page"),
+                    ("Esc", "close"),
+                ],
+                HintStyle {
+                    key: s.key_hint,
+                    label: s.dim,
+                    gap: " ",
+                    pad: true,
+                },
+            ));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if inner.height < 2 {
+            return;
+        }
+        let search = self.search_line(theme);
         buf.set_line(inner.x, inner.y, &search, inner.width);
+        self.render_rows(inner, buf, theme);
+    }
+
+    /// The column header and the conversations under it (below the search line).
+    fn render_rows(&self, inner: Rect, buf: &mut Buffer, theme: &Theme) {
+        let s = &theme.styles;
         let width = inner.width as usize;
         // Columns: updated (16), messages (6), agent (10), model (24), title (rest).
         let model_w = 24.min(width / 4);
@@ -263,29 +284,23 @@ impl HistoryBrowser {
             &Line::from(Span::styled(header, s.dim)),
             inner.width,
         );
-        let rows = inner.height.saturating_sub(2) as usize;
-        if !self.loading && self.rows.is_empty() && rows > 0 {
-            let text = if self.query.is_empty() {
-                "no conversations yet"
-            } else {
-                "no conversation matches"
-            };
-            buf.set_line(
-                inner.x,
-                inner.y + 2,
-                &Line::from(Span::styled(text, s.dim)),
-                inner.width,
-            );
-        }
-        let start = self.selected.saturating_sub(rows.saturating_sub(1));
-        for (row, (i, conv)) in self
-            .rows
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
+        let list = Rect::new(
+            inner.x,
+            inner.y + 2,
+            inner.width,
+            inner.height.saturating_sub(2),
+        );
+        let view = ListView {
+            len: self.rows.len(),
+            selected: self.selected,
+            empty: match (self.loading, self.query.is_empty()) {
+                (true, _) => None,
+                (false, true) => Some("no conversations yet"),
+                (false, false) => Some("no conversation matches"),
+            },
+        };
+        view.render(list, buf, theme, |i, selected| {
+            let conv = &self.rows[i];
             let title = if conv.deleted {
                 format!("{} (deleted)", conv.title)
             } else {
@@ -302,20 +317,15 @@ impl HistoryBrowser {
                     title_w
                 ),
             );
-            let style = if i == self.selected {
+            let style = if selected {
                 s.popup_selected
             } else if conv.deleted {
                 s.deleted
             } else {
                 s.text
             };
-            buf.set_line(
-                inner.x,
-                inner.y + 2 + row as u16,
-                &Line::from(Span::styled(format!("{text:<width$}"), style)),
-                inner.width,
-            );
-        }
+            Line::from(Span::styled(format!("{text:<width$}"), style))
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 //! A filterable list picker (/model, /agent, /theme without an argument): type to filter,
 //! Up/Down to move, Enter to choose, Esc to cancel.
 
+use super::list::ListView;
 use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -113,24 +114,22 @@ impl Picker {
             Span::styled(self.filter.clone(), s.text),
         ]);
         buf.set_line(inner.x, inner.y, &filter, inner.width);
-        let rows = inner.height.saturating_sub(1) as usize;
-        let start = self.selected.saturating_sub(rows.saturating_sub(1));
-        for (row, (i, item)) in visible
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
-            let selected = i == self.selected;
+        let list = Rect::new(
+            inner.x,
+            inner.y + 1,
+            inner.width,
+            inner.height.saturating_sub(1),
+        );
+        let view = ListView {
+            len: visible.len(),
+            selected: self.selected,
+            empty: Some("no match"),
+        };
+        view.render(list, buf, theme, |i, selected| {
+            let item = visible[i];
             let mark = if item.current { "● " } else { "  " };
-            let style = if selected { s.popup_selected } else { s.text };
-            let desc = if selected {
-                s.popup_selected
-            } else {
-                s.popup_description
-            };
-            let line = Line::from(vec![
+            let (style, desc) = ListView::row_styles(theme, selected);
+            Line::from(vec![
                 Span::styled(format!("{mark}{}", item.value), style),
                 Span::styled(
                     if item.description.is_empty() {
@@ -140,13 +139,8 @@ impl Picker {
                     },
                     desc,
                 ),
-            ]);
-            buf.set_line(inner.x, inner.y + 1 + row as u16, &line, inner.width);
-        }
-        if visible.is_empty() {
-            let line = Line::from(Span::styled("no match", s.dim));
-            buf.set_line(inner.x, inner.y + 1, &line, inner.width);
-        }
+            ])
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 //! The completion list shown above the composer while a slash command is typed: command names
 //! with one-line descriptions, then argument values (models, agents, themes, formats).
 
+use super::list::ListView;
 use crate::tui::commands::Candidate;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -54,38 +55,29 @@ impl SlashPopup {
             ));
         let inner = block.inner(area);
         block.render(area, buf);
-        let rows = inner.height as usize;
-        let start = self.selected.saturating_sub(rows.saturating_sub(1));
         let label_w = candidates
             .iter()
             .map(|c| c.label.chars().count())
             .max()
             .unwrap_or(0)
             .min(40);
-        for (row, (i, cand)) in candidates
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
-            let selected = i == self.selected;
-            let label_style = if selected { s.popup_selected } else { s.text };
-            let desc_style = if selected {
-                s.popup_selected
-            } else {
-                s.popup_description
-            };
+        let view = ListView {
+            len: candidates.len(),
+            selected: self.selected,
+            empty: None,
+        };
+        view.render(inner, buf, theme, |i, selected| {
+            let cand = &candidates[i];
+            let (label_style, desc_style) = ListView::row_styles(theme, selected);
             let label = format!(" {:<label_w$} ", super::truncate(&cand.label, label_w));
             let room = (inner.width as usize).saturating_sub(label.chars().count() + 1);
-            let line = Line::from(vec![
+            Line::from(vec![
                 Span::styled(label, label_style),
                 Span::styled(
                     format!(" {}", super::truncate(&cand.description, room)),
                     desc_style,
                 ),
-            ]);
-            buf.set_line(inner.x, inner.y + row as u16, &line, inner.width);
-        }
+            ])
+        });
     }
 }

@@ -1,5 +1,6 @@
 //! The /status panel: what the session is using right now.
 
+use super::list::{HintStyle, render_hints};
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -20,7 +21,15 @@ pub fn render(rows: &[(String, String)], area: Rect, buf: &mut Buffer, theme: &T
         .borders(Borders::ALL)
         .border_style(s.popup_border)
         .title(Span::styled(" status ", s.popup_title))
-        .title_bottom(Span::styled(" Esc close ", s.dim));
+        .title_bottom(render_hints(
+            &[("Esc", "close")],
+            HintStyle {
+                key: s.dim,
+                label: s.dim,
+                gap: " ",
+                pad: true,
+            },
+        ));
     let inner = block.inner(rect);
     block.render(rect, buf);
     for (i, (label, value)) in rows.iter().enumerate().take(inner.height as usize) {

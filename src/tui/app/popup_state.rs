@@ -1,0 +1,135 @@
+//! The App's popup state and how keys reach it: the completion popup's selection, the open
+//! dialog (a picker, the history browser, /status) and the "send this huge message?" question.
+//! Each popup handles its own keys and answers with an outcome; this file acts on it.
+
+use super::App;
+use crate::protocol::Op;
+use crate::tui::commands::ModelChoice;
+use crate::tui::keymap::{Action, KeyContext, KeyState};
+use crate::tui::popups::confirm_send::{ConfirmOutcome, SendConfirm};
+use crate::tui::popups::history::{HistoryBrowser, HistoryOutcome};
+use crate::tui::popups::picker::{Picker, PickerKind, PickerOutcome};
+use crate::tui::popups::slash::SlashPopup;
+use crossterm::event::{KeyCode, KeyEvent};
+
+/// A dialog over the whole screen that takes every key while open.
+pub(in crate::tui) enum Modal {
+    Picker(Picker),
+    History(HistoryBrowser),
+    Status,
+}
+
+#[derive(Default)]
+pub(in crate::tui) struct Popups {
+    /// The completion popup (shown while a command is typed).
+    pub slash: SlashPopup,
+    pub modal: Option<Modal>,
+    /// A large message waiting for "send it?".
+    pub confirm: Option<SendConfirm>,
+}
+
+impl Popups {
+    /// The history browser, if it is open.
+    pub fn history_mut(&mut self) -> Option<&mut HistoryBrowser> {
+        match self.modal.as_mut() {
+            Some(Modal::History(b)) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl App {
+    /// A key while the completion popup is shown; false when the popup does not take it.
+    pub(super) fn popup_key(&mut self, key: KeyEvent, state: KeyState) -> bool {
+        let candidates = self.candidates();
+        if candidates.is_empty() {
+            return false;
+        }
+        let slash = &mut self.popups.slash;
+        slash.clamp(candidates.len());
+        match self.config.keymap.resolve(KeyContext::Popup, &key, state) {
+            Some(Action::SelectPrev) => slash.up(candidates.len()),
+            Some(Action::SelectNext) => slash.down(candidates.len()),
+            Some(Action::Complete) => {
+                let pick = &candidates[slash.selected];
+                slash.selected = 0;
+                self.draft.composer.set_text(&pick.replacement);
+            }
+            Some(Action::Accept) => {
+                let pick = candidates[slash.selected].clone();
+                slash.selected = 0;
+                if pick.label.contains("TEXT") {
+                    self.draft.composer.set_text(&pick.replacement);
+                } else {
+                    self.submit(pick.replacement.trim_end().to_string());
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A key while "send it?" is asked: every key goes to the question.
+    pub(super) fn confirm_key(&mut self, key: KeyEvent) {
+        let Some(confirm) = self.popups.confirm.as_mut() else {
+            return;
+        };
+        match confirm.handle_key_in(&self.config.keymap, key) {
+            ConfirmOutcome::Pending => {}
+            ConfirmOutcome::Keep => self.popups.confirm = None,
+            ConfirmOutcome::Send => {
+                if let Some(c) = self.popups.confirm.take() {
+                    self.send_message(c.text);
+                }
+            }
+        }
+    }
+
+    /// A key while a dialog is open: every key goes to the dialog.
+    pub(super) fn modal_key(&mut self, key: KeyEvent) {
+        let Some(modal) = self.popups.modal.as_mut() else {
+            return;
+        };
+        match modal {
+            Modal::Status => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.popups.modal = None;
+                }
+            }
+            Modal::Picker(picker) => {
+                let kind = picker.kind;
+                match picker.handle_key(key) {
+                    PickerOutcome::Pending => {}
+                    PickerOutcome::Cancel => self.popups.modal = None,
+                    PickerOutcome::Chosen(value) => {
+                        self.popups.modal = None;
+                        self.picked(kind, value);
+                    }
+                }
+            }
+            Modal::History(browser) => match browser.handle_key(key) {
+                HistoryOutcome::Pending => {}
+                HistoryOutcome::Close => self.popups.modal = None,
+                HistoryOutcome::Send(op) => self.send_or_report(op),
+                HistoryOutcome::Open(id) => {
+                    self.popups.modal = None;
+                    self.send_or_report(Op::Resume {
+                        conversation_id: id,
+                    });
+                }
+            },
+        }
+    }
+
+    fn picked(&mut self, kind: PickerKind, value: String) {
+        match kind {
+            PickerKind::Model => self.set_model(if value == "auto" {
+                ModelChoice::Auto
+            } else {
+                ModelChoice::Ref(value)
+            }),
+            PickerKind::Agent => self.send_or_report(Op::SetAgent { agent: value }),
+            PickerKind::Theme => self.set_theme(&value),
+        }
+    }
+}
