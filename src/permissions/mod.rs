@@ -13,4 +13,4 @@ pub mod shell;
 
 pub use evaluate::{Evaluation, Reason, Verdict, evaluate};
 pub use paths::{Locations, Protected};
-pub use rules::{Pattern, Rule, RuleKind, RuleSet, Source};
+pub use rules::{Pattern, ReadDenials, Rule, RuleKind, RuleSet, Source};

@@ -411,3 +411,26 @@ mod tests {
         );
     }
 }
+
+/// The `deny` rules for `read`: the files they match are also left out of what `glob` lists
+/// and `grep` searches, so a search cannot show what reading is denied.
+#[derive(Debug, Clone, Default)]
+pub struct ReadDenials(std::sync::Arc<Vec<Rule>>);
+
+impl ReadDenials {
+    pub fn from_rules(rules: &RuleSet) -> Self {
+        Self(std::sync::Arc::new(
+            rules
+                .rules
+                .iter()
+                .filter(|r| r.kind == RuleKind::Deny && r.tool == "read")
+                .cloned()
+                .collect(),
+        ))
+    }
+
+    /// Whether reading `relative` (workspace-relative, `/`-separated) is denied.
+    pub fn hides(&self, relative: &str) -> bool {
+        self.0.iter().any(|r| r.matches_path(Some(relative)))
+    }
+}

@@ -6,6 +6,7 @@
 
 use super::arguments::parse_arguments;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::permissions::ReadDenials;
 use crate::permissions::paths::literal_prefix;
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{Access, confine, display_relative, workspace_root};
@@ -69,7 +70,9 @@ impl Tool for GlobTool {
             };
             let root = workspace_root(ctx.sandbox.workspace());
             let cancel = ctx.cancel.clone();
-            let job = tokio::task::spawn_blocking(move || glob_files(&root, &args, &cancel));
+            let denials = ctx.read_denials.clone();
+            let job =
+                tokio::task::spawn_blocking(move || glob_files(&root, &args, &cancel, denials));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -79,7 +82,12 @@ impl Tool for GlobTool {
     }
 }
 
-fn glob_files(root: &Path, args: &GlobArgs, cancel: &CancellationToken) -> Result<String, String> {
+fn glob_files(
+    root: &Path,
+    args: &GlobArgs,
+    cancel: &CancellationToken,
+    denials: ReadDenials,
+) -> Result<String, String> {
     let dir = search_root(root, args.path.as_deref())?;
     if !dir.is_dir() {
         return Err(format!(
@@ -100,7 +108,7 @@ fn glob_files(root: &Path, args: &GlobArgs, cancel: &CancellationToken) -> Resul
     let mut collected: Vec<String> = Vec::new();
     let mut total = 0usize;
     let explicit = dir.join(literal_prefix(pattern));
-    for entry in walker(root, &dir, &explicit).build() {
+    for entry in walker(root, &dir, &explicit, denials).build() {
         if cancel.is_cancelled() {
             return Err("glob was interrupted by the user".to_string());
         }
@@ -165,8 +173,15 @@ pub(crate) fn compile_glob(pattern: &str) -> Result<globset::GlobMatcher, String
 /// files included but `.git` skipped, symlinks not followed, entries sorted by name. The
 /// user's credential directories and files (`~/.ssh`, ...; a workspace may be the home
 /// directory) are skipped unless `explicit`, the place the call named, lies inside one (such
-/// a call was approved by the user: see `permissions::paths`).
-pub(crate) fn walker(root: &Path, dir: &Path, explicit: &Path) -> ignore::WalkBuilder {
+/// a call was approved by the user: see `permissions::paths`). Files a `deny` rule keeps from
+/// `read` are skipped too.
+pub(crate) fn walker(
+    root: &Path,
+    dir: &Path,
+    explicit: &Path,
+    denials: ReadDenials,
+) -> ignore::WalkBuilder {
+    let base = root.to_path_buf();
     let locations = crate::permissions::Locations {
         workspace: root.to_path_buf(),
         home: directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()),
@@ -179,7 +194,16 @@ pub(crate) fn walker(root: &Path, dir: &Path, explicit: &Path) -> ignore::WalkBu
         .require_git(false)
         .follow_links(false)
         .filter_entry(move |entry| {
-            entry.file_name() != ".git" && locations.walk_may_enter(entry.path(), &explicit)
+            let denied = || {
+                entry.file_type().is_some_and(|t| t.is_file())
+                    && entry
+                        .path()
+                        .strip_prefix(&base)
+                        .is_ok_and(|rel| denials.hides(&rel.to_string_lossy().replace('\\', "/")))
+            };
+            entry.file_name() != ".git"
+                && locations.walk_may_enter(entry.path(), &explicit)
+                && !denied()
         })
         .sort_by_file_name(|a, b| a.cmp(b));
     builder

@@ -7,6 +7,7 @@ use super::arguments::parse_arguments;
 use super::glob::{compile_glob, search_root, walker};
 use super::read::escape_controls;
 use super::{ApprovalPreview, Tool, ToolContext, ToolOutput};
+use crate::permissions::ReadDenials;
 use crate::permissions::paths::literal_prefix;
 use crate::sandbox::beneath::Beneath;
 use crate::sandbox::paths::{display_relative, workspace_root};
@@ -79,7 +80,9 @@ impl Tool for GrepTool {
             };
             let root = workspace_root(ctx.sandbox.workspace());
             let cancel = ctx.cancel.clone();
-            let job = tokio::task::spawn_blocking(move || grep_files(&root, &args, &cancel));
+            let denials = ctx.read_denials.clone();
+            let job =
+                tokio::task::spawn_blocking(move || grep_files(&root, &args, &cancel, denials));
             match job.await {
                 Ok(Ok(text)) => ToolOutput::ok(text),
                 Ok(Err(message)) => ToolOutput::error(message),
@@ -117,7 +120,12 @@ impl FileFilter {
 }
 
 /// Long by design: the walk and the matcher share the output budget and the cancel checks.
-fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Result<String, String> {
+fn grep_files(
+    root: &Path,
+    args: &GrepArgs,
+    cancel: &CancellationToken,
+    denials: ReadDenials,
+) -> Result<String, String> {
     if args.pattern.is_empty() {
         return Err("pattern is empty: give a regular expression, e.g. `fn main`".to_string());
     }
@@ -152,7 +160,7 @@ fn grep_files(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Resul
         Some(g) => start.join(literal_prefix(g)),
         None => start.clone(),
     };
-    for entry in walker(root, &start, &explicit).build() {
+    for entry in walker(root, &start, &explicit, denials).build() {
         if cancel.is_cancelled() {
             return Err("grep was interrupted by the user".to_string());
         }

@@ -43,6 +43,8 @@ pub struct ToolContext {
     /// The running turn's checkpoint: `write` and `edit` record a file before changing it,
     /// `bash` snapshots the workspace around the command. `None`: checkpoints are off.
     pub checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
+    /// Files `deny` rules keep from `read`: `glob` and `grep` leave them out too.
+    pub read_denials: crate::permissions::ReadDenials,
 }
 
 /// The result of one tool call.

@@ -482,6 +482,7 @@ async fn bash_in_docker_is_checkpointed_and_undone_on_the_host() {
         default_timeout: std::time::Duration::from_secs(30),
         seen: std::sync::Arc::default(),
         checkpoint: Some(turn),
+        read_denials: Default::default(),
     };
     let call = harness::message::ToolCall {
         id: "b1".into(),

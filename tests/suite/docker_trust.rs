@@ -172,6 +172,7 @@ async fn owners_after_tools(t: &TestSandbox) -> (u32, u32, u32) {
         default_timeout: Duration::from_secs(30),
         seen: Arc::default(),
         checkpoint: None,
+        read_denials: Default::default(),
     };
     let call = harness::message::ToolCall {
         id: "w1".into(),

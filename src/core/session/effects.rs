@@ -204,6 +204,7 @@ impl Session {
             default_timeout: Duration::from_secs(self.deps.config.sandbox.timeout_secs),
             seen: self.seen.clone(),
             checkpoint: self.turn.checkpoint.clone(),
+            read_denials: crate::permissions::ReadDenials::from_rules(&self.deps.permissions),
         })
     }
 

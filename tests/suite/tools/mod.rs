@@ -50,6 +50,7 @@ pub fn fixture() -> Fixture {
         default_timeout: Duration::from_secs(30),
         seen: Arc::default(),
         checkpoint: None,
+        read_denials: Default::default(),
     };
     Fixture {
         _dir: dir,

@@ -137,3 +137,48 @@ async fn grep_caps_matches() {
         lines[500]
     );
 }
+
+#[tokio::test]
+async fn files_denied_to_read_are_left_out_of_glob_and_grep() {
+    use harness::permissions::{ReadDenials, Rule, RuleKind, RuleSet, Source};
+    let mut f = fixture();
+    make_tree(&f.ws);
+    std::fs::create_dir_all(f.ws.join("secrets")).unwrap();
+    std::fs::write(f.ws.join("secrets/prod.env"), "needle API_KEY=hunter2\n").unwrap();
+    std::fs::write(f.ws.join("deploy.pem"), "needle -----BEGIN KEY-----\n").unwrap();
+    let rules: Vec<Rule> = ["read(secrets/**)", "read(*.pem)"]
+        .iter()
+        .map(|t| {
+            Rule::parse(
+                t,
+                RuleKind::Deny,
+                Source::Config("/h/config.toml".into()),
+                Some(1),
+            )
+            .unwrap()
+        })
+        .collect();
+    f.ctx.read_denials = ReadDenials::from_rules(&RuleSet {
+        rules,
+        warnings: vec![],
+    });
+    let grep = f.run("grep", json!({"pattern": "needle"})).await;
+    assert!(!grep.is_error, "{}", grep.content);
+    assert!(grep.content.contains("src/lib.rs"), "{}", grep.content);
+    for hidden in ["hunter2", "secrets/prod.env", "deploy.pem", "BEGIN KEY"] {
+        assert!(
+            !grep.content.contains(hidden),
+            "grep showed {hidden}: {}",
+            grep.content
+        );
+    }
+    let glob = f.run("glob", json!({"pattern": "**/*"})).await;
+    assert!(glob.content.contains("README.md"), "{}", glob.content);
+    assert!(!glob.content.contains("prod.env"), "{}", glob.content);
+    assert!(!glob.content.contains("deploy.pem"), "{}", glob.content);
+    // A grep aimed at the denied directory finds nothing in it.
+    let aimed = f
+        .run("grep", json!({"pattern": "API_KEY", "path": "secrets"}))
+        .await;
+    assert!(!aimed.content.contains("hunter2"), "{}", aimed.content);
+}
