@@ -1,0 +1,60 @@
+//! Scheduled jobs (issue 16): a prompt run as a headless turn, in a new conversation, on a
+//! schedule, through the shared [`Core`](crate::core::Core). `schedule.rs` reads schedules and
+//! computes next runs, `backoff.rs` the retry delay, `runner.rs` runs one attempt, `worker.rs`
+//! claims due jobs and runs them until told to stop (`harness jobs worker`, `serve`), and
+//! `api.rs` is what front ends (the CLI, an HTTP layer) call. The rows live in
+//! `store::jobs`, whose transactions keep one run of a job at a time.
+//!
+//! Why not a job library (apalis was suggested): its SQLite storage brings its own sqlx pool
+//! and migrations beside our single store thread and migration list, and its retry/cron layers
+//! do not record every attempt as the contract asks. Claiming in one SQLite transaction gives
+//! the guarantees we need on one store; cron parsing is the maintained `croner` crate.
+
+pub mod api;
+pub mod backoff;
+pub mod runner;
+pub mod schedule;
+pub mod worker;
+
+pub use schedule::{ACCEPTED_FORMS, Schedule, ScheduleError};
+
+use crate::store::StoreError;
+use crate::store::jobs::JobRecord;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The profile jobs are stored under.
+pub fn profile() -> &'static str {
+    crate::usage::current_profile()
+}
+
+/// When `job` should next run after `now` (local time), by its schedule.
+pub fn next_run(job: &JobRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let schedule = Schedule::parse(&job.schedule).ok()?;
+    schedule.next_after(&now.with_timezone(&chrono::Local))
+}
+
+/// The retry policy: after attempt `failed` of `job` failed, retry at `now + backoff` as
+/// attempt `failed + 1`, while `failed < max_retries`.
+pub fn retry_after(
+    job: &JobRecord,
+    failed: u32,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, u32)> {
+    if failed >= job.max_retries {
+        return None;
+    }
+    let delay = backoff::delay_with_jitter(Duration::from_secs(job.retry_backoff_secs), failed);
+    let delay = chrono::Duration::from_std(delay).ok()?;
+    Some((now + delay, failed + 1))
+}
