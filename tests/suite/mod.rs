@@ -4,6 +4,7 @@ mod checkpoints;
 mod config_cli;
 mod history_cli;
 mod host_sandbox;
+mod jobs;
 mod router;
 mod store;
 mod tools;
