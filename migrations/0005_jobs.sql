@@ -31,7 +31,8 @@ CREATE TABLE job_runs (
     started_at      INTEGER NOT NULL,
     finished_at     INTEGER,
     conversation_id TEXT,
-    error           TEXT
+    error           TEXT,
+    worker          TEXT                 -- host:pid of the process running it
 );
 
 CREATE INDEX job_runs_job ON job_runs(job_id, id);

@@ -145,7 +145,9 @@ pub async fn run_now(
     let job = resolve(store, id).await?;
     let job_id = job.id.clone();
     let run_id = store
-        .call(move |conn| crate::store::jobs::start_run(conn, &job_id, chrono::Utc::now()))
+        .call(move |conn| {
+            crate::store::jobs::start_run(conn, &job_id, &super::worker_id(), chrono::Utc::now())
+        })
         .await?;
     let outcome = runner::execute(core, &job, run_id, 0, false, cancel).await?;
     let job_id = job.id.clone();

@@ -58,3 +58,61 @@ pub fn retry_after(
     let delay = chrono::Duration::from_std(delay).ok()?;
     Some((now + delay, failed + 1))
 }
+
+/// This process as a run's `worker`: `host:pid`.
+pub fn worker_id() -> String {
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the process that ran a run (`host:pid`) has stopped. A run without a worker, or
+/// whose process on this host is gone, has; one on another host cannot be checked from here
+/// and is left alone.
+pub fn worker_stopped(worker: Option<&str>) -> bool {
+    let Some((host, pid)) = worker.and_then(|w| w.rsplit_once(':')) else {
+        return true;
+    };
+    if host != host_name() {
+        return false;
+    }
+    match pid.parse::<i32>() {
+        Ok(pid) if pid > 0 && pid as u32 != std::process::id() => matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        ),
+        // This very process cannot have a run left over from before it started.
+        Ok(_) => true,
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_workers_have_stopped() {
+        let here = host_name();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        // The parent of this test process is alive.
+        let alive = std::os::unix::process::parent_id();
+        let table: &[(Option<String>, bool)] = &[
+            (None, true),
+            (Some("garbage".into()), true),
+            (Some(format!("{here}:{dead}")), true),
+            (Some(format!("{here}:{alive}")), false),
+            (Some(format!("{here}:{}", std::process::id())), true),
+            (Some(format!("another-host-{here}:{alive}")), false),
+        ];
+        for (worker, stopped) in table {
+            assert_eq!(worker_stopped(worker.as_deref()), *stopped, "{worker:?}");
+        }
+    }
+}

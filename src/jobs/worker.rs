@@ -1,12 +1,13 @@
-//! The worker: runs due jobs until told to stop. On start it marks runs a killed worker left
-//! `running` as failed ("worker stopped") and applies the retry policy to them; then, every
+//! The worker: runs due jobs until told to stop. On start it marks runs a killed process left
+//! `running` as failed ("worker stopped") and applies the retry policy to them (only runs of
+//! processes on this host that are gone: another live worker's runs are left alone); then, every
 //! [`TICK`], it claims the due jobs of the profile in one store transaction (so a job never has
 //! two runs at once, even with several workers on one store) and runs each claimed attempt as
 //! its own task. Missed slots collapse: a job overdue by many occurrences runs once. On
 //! shutdown running turns are interrupted, recorded as failed ("worker stopped"), and awaited.
 
 use super::runner::{self, WORKER_STOPPED};
-use super::{JobError, next_run, profile, retry_after};
+use super::{JobError, next_run, profile, retry_after, worker_id, worker_stopped};
 use crate::core::Core;
 use crate::store::jobs::Claim;
 use std::time::Duration;
@@ -58,6 +59,7 @@ pub async fn recover(core: &Core) -> Result<usize, JobError> {
                 profile(),
                 WORKER_STOPPED,
                 now,
+                &worker_stopped,
                 &|job, failed| retry_after(job, failed, now),
             )
         })
@@ -71,7 +73,9 @@ async fn claim(core: &Core) -> Result<Vec<Claim>, JobError> {
         .store
         .call(|conn| {
             let now = chrono::Utc::now();
-            crate::store::jobs::claim_due(conn, profile(), now, &|job| next_run(job, now))
+            crate::store::jobs::claim_due(conn, profile(), &worker_id(), now, &|job| {
+                next_run(job, now)
+            })
         })
         .await?)
 }

@@ -246,10 +246,17 @@ fn has_running(conn: &Connection, job_id: &str) -> rusqlite::Result<bool> {
     )
 }
 
-fn insert_run(conn: &Connection, job_id: &str, attempt: u32, now: i64) -> rusqlite::Result<i64> {
+fn insert_run(
+    conn: &Connection,
+    job_id: &str,
+    attempt: u32,
+    now: i64,
+    worker: &str,
+) -> rusqlite::Result<i64> {
     conn.execute(
-        "INSERT INTO job_runs (job_id, attempt, status, started_at) VALUES (?1, ?2, 'running', ?3)",
-        params![job_id, attempt, now],
+        "INSERT INTO job_runs (job_id, attempt, status, started_at, worker)
+         VALUES (?1, ?2, 'running', ?3, ?4)",
+        params![job_id, attempt, now, worker],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -260,6 +267,7 @@ fn insert_run(conn: &Connection, job_id: &str, attempt: u32, now: i64) -> rusqli
 pub fn claim_due(
     conn: &mut Connection,
     profile: &str,
+    worker: &str,
     now: DateTime<Utc>,
     next: &dyn Fn(&JobRecord) -> Option<DateTime<Utc>>,
 ) -> Result<Vec<Claim>, StoreError> {
@@ -278,7 +286,7 @@ pub fn claim_due(
             continue;
         }
         let attempt = job.retry_attempt.unwrap_or(0);
-        let run_id = insert_run(&tx, &job.id, attempt, ms(now))?;
+        let run_id = insert_run(&tx, &job.id, attempt, ms(now), worker)?;
         tx.execute(
             "UPDATE jobs SET next_run_at = ?2, retry_attempt = NULL WHERE id = ?1",
             params![job.id, next(&job).map(ms)],
@@ -297,6 +305,7 @@ pub fn claim_due(
 pub fn start_run(
     conn: &mut Connection,
     job_id: &str,
+    worker: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -306,7 +315,7 @@ pub fn start_run(
                 .to_string(),
         ));
     }
-    let id = insert_run(&tx, job_id, 0, ms(now))?;
+    let id = insert_run(&tx, job_id, 0, ms(now), worker)?;
     tx.commit()?;
     Ok(id)
 }
@@ -354,19 +363,21 @@ pub fn finish_run(
 /// When to retry a job after a failed run, and as which attempt (`None`: no retry).
 pub type RetryPolicy<'a> = &'a dyn Fn(&JobRecord, u32) -> Option<(DateTime<Utc>, u32)>;
 
-/// Mark the profile's runs left `running` (their worker was killed) as failed with `reason`,
-/// scheduling each job's retry as `retry` says. Returns the runs as they were.
+/// Mark the profile's runs left `running` by a stopped process (`stopped(worker)` says which,
+/// from the run's `host:pid`) as failed with `reason`, scheduling each job's retry as `retry`
+/// says. Returns the runs as they were.
 pub fn fail_interrupted(
     conn: &mut Connection,
     profile: &str,
     reason: &str,
     now: DateTime<Utc>,
+    stopped: &dyn Fn(Option<&str>) -> bool,
     retry: RetryPolicy<'_>,
 ) -> Result<Vec<JobRunRecord>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let left: Vec<JobRunRecord> = {
+    let left: Vec<(JobRunRecord, Option<String>)> = {
         let mut stmt = tx.prepare_cached(&format!(
-            "SELECT {} FROM job_runs r JOIN jobs j ON j.id = r.job_id
+            "SELECT {}, r.worker FROM job_runs r JOIN jobs j ON j.id = r.job_id
              WHERE r.status = 'running' AND j.profile = ?1 ORDER BY r.id",
             RUN_COLUMNS
                 .split(", ")
@@ -374,11 +385,14 @@ pub fn fail_interrupted(
                 .collect::<Vec<_>>()
                 .join(", ")
         ))?;
-        stmt.query_map([profile], run_from_row)?
+        stmt.query_map([profile], |row| Ok((run_from_row(row)?, row.get(8)?)))?
             .collect::<Result<Vec<_>, _>>()?
     };
     let mut out = Vec::new();
-    for run in left {
+    for (run, worker) in left {
+        if !stopped(worker.as_deref()) {
+            continue;
+        }
         tx.execute(
             "UPDATE job_runs SET status = 'failed', finished_at = ?2, error = ?3 WHERE id = ?1",
             params![run.id, ms(now), reason],

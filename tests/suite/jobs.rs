@@ -345,3 +345,45 @@ async fn a_run_left_running_by_a_killed_worker_is_failed_and_retried_on_restart(
     assert!(runs[0]["finished_at"].is_string());
     assert_eq!(runs[1]["attempt"], 1, "the retry policy applied: {runs:#?}");
 }
+
+#[tokio::test]
+async fn two_workers_on_one_store_never_run_a_job_twice_at_once() {
+    let env = Env::new().await;
+    let id = env
+        .add(&["--name", "shared", "--schedule", "@every 1s", "work"])
+        .await;
+    // Every turn takes longer than the interval, so a second run would overlap if allowed.
+    env.server.set_default_reply(Some(
+        Reply::text("done").delay_first_byte(Duration::from_millis(1500)),
+    ));
+    let a = env.command(&["jobs", "worker"]).spawn().unwrap();
+    let b = env.command(&["jobs", "worker"]).spawn().unwrap();
+    let runs = env
+        .wait_runs(&id, Duration::from_secs(30), |runs| {
+            assert!(
+                runs.iter().filter(|r| r["status"] == "running").count() <= 1,
+                "two runs at once: {runs:#?}"
+            );
+            runs.iter().filter(|r| r["status"] == "succeeded").count() >= 3
+        })
+        .await;
+    for worker in [&a, &b] {
+        terminate(worker);
+    }
+    for mut worker in [a, b] {
+        let _ = tokio::time::timeout(Duration::from_secs(20), worker.wait()).await;
+    }
+    let done: Vec<&Value> = runs.iter().filter(|r| r["status"] == "succeeded").collect();
+    for pair in done.windows(2) {
+        assert!(
+            time_ms(&pair[1]["started_at"]) >= time_ms(&pair[0]["finished_at"]),
+            "overlapping runs: {runs:#?}"
+        );
+    }
+    // No run was hidden: at most one model request per recorded run.
+    let after = env.runs(&id).await;
+    assert!(
+        env.server.chat_requests().len() <= after.len(),
+        "{after:#?}"
+    );
+}
