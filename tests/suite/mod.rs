@@ -5,6 +5,7 @@ mod config_cli;
 mod history_cli;
 mod host_sandbox;
 mod jobs;
+mod jobs_inprocess;
 mod router;
 mod store;
 mod tools;
