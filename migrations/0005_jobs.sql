@@ -8,6 +8,7 @@ CREATE TABLE jobs (
     profile            TEXT NOT NULL,
     name               TEXT NOT NULL,
     schedule           TEXT NOT NULL,
+    utc                INTEGER NOT NULL DEFAULT 0,  -- cron in UTC instead of local time
     agent              TEXT,
     model              TEXT,
     approve            TEXT NOT NULL DEFAULT 'deny' CHECK (approve IN ('ask', 'auto', 'deny')),

@@ -54,6 +54,9 @@ pub struct AddArgs {
     /// Five-field cron ("*/5 * * * *", local time), @hourly, @daily, @weekly, or @every 30s.
     #[arg(long, value_name = "SPEC")]
     pub schedule: String,
+    /// Read the cron expression in UTC instead of local time.
+    #[arg(long)]
+    pub utc: bool,
     #[arg(short = 'a', long, value_name = "AGENT")]
     pub agent: Option<String>,
     /// Model: provider/model-id, an alias, or auto.
@@ -151,6 +154,7 @@ async fn add(ctx: &CliContext, args: AddArgs) -> CliResult {
         AddJob {
             name: args.name,
             schedule: args.schedule,
+            utc: args.utc,
             agent: args.agent,
             model: args.model,
             approve: approve.to_string(),
@@ -282,10 +286,11 @@ fn list_line(view: &JobView) -> String {
 fn details(view: &JobView) -> String {
     let j = &view.job;
     let mut out = format!(
-        "id:          {}\nname:        {}\nschedule:    {}\nagent:       {}\nmodel:       {}\napprove:     {}\nretries:     {} (backoff {} s)\npaused:      {}\nnext run:    {}\nlast run:    {}\nprompt:      {}\n",
+        "id:          {}\nname:        {}\nschedule:    {}{}\nagent:       {}\nmodel:       {}\napprove:     {}\nretries:     {} (backoff {} s)\npaused:      {}\nnext run:    {}\nlast run:    {}\nprompt:      {}\n",
         j.id,
         j.name,
         j.schedule,
+        if j.utc { " (UTC)" } else { "" },
         j.agent.as_deref().unwrap_or("(default)"),
         j.model.as_deref().unwrap_or("(default)"),
         j.approve,

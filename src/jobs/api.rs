@@ -23,6 +23,8 @@ pub struct JobView {
 pub struct AddJob {
     pub name: String,
     pub schedule: String,
+    /// Cron in UTC instead of local time.
+    pub utc: bool,
     pub agent: Option<String>,
     pub model: Option<String>,
     /// `ask` | `auto` | `deny`.
@@ -50,13 +52,14 @@ pub async fn add(store: &Store, add: AddJob) -> Result<JobRecord, JobError> {
         profile: profile().to_string(),
         name: add.name.trim().to_string(),
         schedule: add.schedule.trim().to_string(),
+        utc: add.utc,
         agent: add.agent,
         model: add.model,
         approve: add.approve,
         max_retries: add.max_retries,
         retry_backoff_secs: add.retry_backoff_secs,
         prompt: add.prompt,
-        next_run_at: schedule.next_after(&now.with_timezone(&chrono::Local)),
+        next_run_at: super::next_of(&schedule, add.utc, now),
     };
     Ok(store
         .call(move |conn| crate::store::jobs::insert(conn, &job, now))

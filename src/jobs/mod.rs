@@ -38,10 +38,18 @@ pub fn profile() -> &'static str {
     crate::usage::current_profile()
 }
 
-/// When `job` should next run after `now` (local time), by its schedule.
+/// When `job` should next run after `now`, by its schedule (cron in local time, or UTC).
 pub fn next_run(job: &JobRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let schedule = Schedule::parse(&job.schedule).ok()?;
-    schedule.next_after(&now.with_timezone(&chrono::Local))
+    next_of(&schedule, job.utc, now)
+}
+
+fn next_of(schedule: &Schedule, utc: bool, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if utc {
+        schedule.next_after(&now)
+    } else {
+        schedule.next_after(&now.with_timezone(&chrono::Local))
+    }
 }
 
 /// The retry policy: after attempt `failed` of `job` failed, retry at `now + backoff` as

@@ -24,7 +24,7 @@ pub async fn run(core: Core, shutdown: CancellationToken) -> Result<(), JobError
         tracing::info!("jobs: {recovered} run(s) left running by a stopped worker marked failed");
     }
     let mut running: JoinSet<()> = JoinSet::new();
-    let result = loop {
+    loop {
         match claim(&core).await {
             Ok(claims) => {
                 for c in claims {
@@ -33,18 +33,19 @@ pub async fn run(core: Core, shutdown: CancellationToken) -> Result<(), JobError
                     running.spawn(async move { attempt(core, c, cancel).await });
                 }
             }
-            Err(e) => break Err(e),
+            // A busy or full store: try again on the next tick rather than stop the worker.
+            Err(e) => tracing::warn!("jobs: cannot claim due jobs: {e}"),
         }
         tokio::select! {
-            _ = shutdown.cancelled() => break Ok(()),
+            _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(TICK) => {}
             Some(_) = running.join_next(), if !running.is_empty() => {}
         }
-    };
+    }
     // Running attempts see the cancellation (child tokens), record themselves and end.
     shutdown.cancel();
     while running.join_next().await.is_some() {}
-    result
+    Ok(())
 }
 
 /// Mark runs left `running` as failed and schedule their retries. Returns how many.

@@ -15,6 +15,8 @@ pub struct NewJob {
     pub profile: String,
     pub name: String,
     pub schedule: String,
+    /// Cron in UTC (default: local time).
+    pub utc: bool,
     pub agent: Option<String>,
     pub model: Option<String>,
     /// `ask` | `auto` | `deny`.
@@ -32,6 +34,7 @@ pub struct JobRecord {
     pub profile: String,
     pub name: String,
     pub schedule: String,
+    pub utc: bool,
     pub agent: Option<String>,
     pub model: Option<String>,
     pub approve: String,
@@ -76,7 +79,7 @@ fn time(ms: i64) -> DateTime<Utc> {
 }
 
 const JOB_COLUMNS: &str = "id, profile, name, schedule, agent, model, approve, max_retries,
-    retry_backoff_secs, prompt, paused, next_run_at, retry_attempt, created_at";
+    retry_backoff_secs, prompt, paused, next_run_at, retry_attempt, created_at, utc";
 
 fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     Ok(JobRecord {
@@ -94,6 +97,7 @@ fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         next_run_at: row.get::<_, Option<i64>>(11)?.map(time),
         retry_attempt: row.get(12)?,
         created_at: time(row.get(13)?),
+        utc: row.get(14)?,
     })
 }
 
@@ -122,8 +126,8 @@ pub fn insert(
     let id = uuid::Uuid::now_v7().to_string();
     conn.execute(
         "INSERT INTO jobs (id, profile, name, schedule, agent, model, approve, max_retries,
-             retry_backoff_secs, prompt, paused, next_run_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12)",
+             retry_backoff_secs, prompt, paused, next_run_at, created_at, utc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13)",
         params![
             id,
             job.profile,
@@ -137,6 +141,7 @@ pub fn insert(
             job.prompt,
             job.next_run_at.map(ms),
             ms(now),
+            job.utc,
         ],
     )?;
     get(conn, &id)

@@ -130,6 +130,7 @@ async fn add_list_show_pause_resume_delete() {
     assert_eq!(jobs[0]["max_retries"], 2);
     assert_eq!(jobs[0]["prompt"], "summarise notes");
     assert_eq!(jobs[0]["paused"], false);
+    assert_eq!(jobs[0]["utc"], false, "cron in local time by default");
     assert!(jobs[0]["last_run"].is_null());
     let next = time_ms(&jobs[0]["next_run_at"]);
     let now = chrono::Utc::now().timestamp_millis();

@@ -37,6 +37,7 @@ fn job(schedule: &str, max_retries: u32) -> AddJob {
     AddJob {
         name: "job".into(),
         schedule: schedule.into(),
+        utc: false,
         agent: None,
         model: None,
         approve: "deny".into(),
@@ -157,4 +158,25 @@ async fn missed_slots_collapse_into_one_claim_and_a_claimed_job_is_not_claimed_a
         next <= chrono::Duration::seconds(1),
         "next slot from now, not from an hour ago"
     );
+}
+
+#[tokio::test]
+async fn a_utc_job_reads_its_cron_in_utc() {
+    use chrono::Timelike;
+    let env = env().await;
+    let store = env.core.deps().store.clone();
+    let added = api::add(
+        &store,
+        AddJob {
+            utc: true,
+            ..job("30 12 * * *", 0)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(added.utc);
+    let next = added.next_run_at.unwrap();
+    assert_eq!((next.hour(), next.minute(), next.second()), (12, 30, 0));
+    let wait = next - chrono::Utc::now();
+    assert!(wait > chrono::Duration::zero() && wait <= chrono::Duration::days(1));
 }
