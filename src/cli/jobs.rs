@@ -113,6 +113,9 @@ pub async fn run(ctx: &CliContext, cmd: JobsCommand) -> CliResult {
             if json {
                 return print_json(&runs);
             }
+            if runs.is_empty() {
+                print_out("no runs yet\n");
+            }
             for r in &runs {
                 print_out(&format!("{}\n", run_line(r)));
             }

@@ -176,25 +176,21 @@ pub fn resolve(conn: &Connection, profile: &str, prefix: &str) -> Result<JobReco
             "give a job id (see `harness jobs list`)".to_string(),
         ));
     }
-    let matches: Vec<JobRecord> = list(conn, profile)?
-        .into_iter()
-        .filter(|j| j.id.starts_with(prefix))
-        .collect();
-    let matches = if matches.is_empty() {
-        list(conn, profile)?
-            .into_iter()
-            .filter(|j| j.name == prefix)
-            .collect()
+    let all = list(conn, profile)?;
+    let by_id: Vec<&JobRecord> = all.iter().filter(|j| j.id.starts_with(prefix)).collect();
+    let matches = if by_id.is_empty() {
+        all.iter().filter(|j| j.name == prefix).collect()
     } else {
-        matches
+        by_id
     };
-    match matches.len() {
-        1 => Ok(matches.into_iter().next().ok_or(StoreError::Closed)?),
-        0 => Err(StoreError::Invalid(format!(
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(StoreError::Invalid(format!(
             "no job matches `{prefix}`: see `harness jobs list`"
         ))),
-        n => Err(StoreError::Invalid(format!(
-            "`{prefix}` matches {n} jobs: give more of the id"
+        many => Err(StoreError::Invalid(format!(
+            "`{prefix}` matches {} jobs: give more of the id",
+            many.len()
         ))),
     }
 }
