@@ -64,6 +64,9 @@ pub enum Command {
     Rewind(RewindArgs),
     /// A new conversation with the history of ID up to a message; prints its id.
     Fork(ForkArgs),
+    /// Scheduled jobs: prompts run as headless turns on a schedule, retried with backoff.
+    #[command(subcommand)]
+    Jobs(super::jobs::JobsCommand),
 }
 
 #[derive(Debug, Args)]

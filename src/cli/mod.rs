@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod history;
 pub mod init;
 pub mod interactive;
+pub mod jobs;
 pub mod models;
 pub mod route;
 pub mod run;
@@ -141,6 +142,7 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Checkpoints(cmd)) => checkpoints::run(&ctx, cmd).await,
         Some(Command::Rewind(args)) => checkpoints::rewind(&ctx, args).await,
         Some(Command::Fork(args)) => checkpoints::fork(&ctx, args).await,
+        Some(Command::Jobs(cmd)) => jobs::run(&ctx, cmd).await,
     }
 }
 

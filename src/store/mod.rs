@@ -12,6 +12,7 @@
 pub mod branches;
 pub mod conversations;
 pub mod export;
+pub mod jobs;
 pub mod messages;
 pub mod migrate;
 mod open;

@@ -4,6 +4,8 @@ mod checkpoints;
 mod config_cli;
 mod history_cli;
 mod host_sandbox;
+mod jobs;
+mod jobs_inprocess;
 mod router;
 mod store;
 mod tools;
