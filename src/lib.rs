@@ -16,6 +16,7 @@ pub mod providers;
 pub mod router;
 pub mod sandbox;
 pub mod sanitize;
+pub mod serve;
 pub mod secret;
 pub mod store;
 pub mod tools;

@@ -16,6 +16,8 @@ pub mod models;
 pub mod route;
 pub mod run;
 pub mod sandbox;
+pub mod serve;
+pub mod token;
 pub mod usage;
 
 use crate::config::{Config, ConfigError, HarnessPaths, Overrides};
@@ -141,6 +143,8 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Checkpoints(cmd)) => checkpoints::run(&ctx, cmd).await,
         Some(Command::Rewind(args)) => checkpoints::rewind(&ctx, args).await,
         Some(Command::Fork(args)) => checkpoints::fork(&ctx, args).await,
+        Some(Command::Serve(args)) => serve::run(&ctx, args).await,
+        Some(Command::Token(cmd)) => token::run(&ctx, cmd).await,
     }
 }
 

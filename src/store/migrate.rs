@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_usage.sql")),
     (3, include_str!("../../migrations/0003_branches.sql")),
+    (4, include_str!("../../migrations/0004_tokens.sql")),
 ];
 
 /// The schema version this build creates and understands.
