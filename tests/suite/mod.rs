@@ -5,6 +5,7 @@ mod config_cli;
 mod history_cli;
 mod host_sandbox;
 mod router;
+mod serve;
 mod store;
 mod tools;
 
