@@ -61,32 +61,52 @@ fn operation(method: &str, path: &str) -> Value {
     };
     let id = id_param("id");
     errors(match (method, path) {
-        ("get", "/health") => json!({"summary": "Health of the store and providers", "responses": {"200": ok_json("healthy", any)}}),
-        ("get", "/api/openapi.json") => json!({"summary": "This document", "responses": {"200": ok_json("OpenAPI 3.1", any)}}),
+        ("get", "/health") => {
+            json!({"summary": "Health of the store and providers", "responses": {"200": ok_json("healthy", any)}})
+        }
+        ("get", "/api/openapi.json") => {
+            json!({"summary": "This document", "responses": {"200": ok_json("OpenAPI 3.1", any)}})
+        }
         ("post", "/api/conversations") => json!({"summary": "Create a conversation",
             "requestBody": body(json!({"title": {"type": "string"}, "agent": {"type": "string"}, "model": {"type": "string"}}), &[]),
             "responses": {"201": ok_json("created", conversation_ref()), "400": problem("bad body")}}),
-        ("get", "/api/conversations") => json!({"summary": "List conversations, most recently updated first",
+        ("get", "/api/conversations") => {
+            json!({"summary": "List conversations, most recently updated first",
             "parameters": [query("limit", "integer"), query("offset", "integer"), query("query", "string"), query("agent", "string"), query("deleted", "boolean")],
-            "responses": {"200": ok_json("a page", json!({"type": "object", "properties": {"items": {"type": "array", "items": conversation_ref()}, "total": {"type": "integer"}}}))}}),
-        ("get", "/api/conversations/{id}") => json!({"summary": "A conversation with its messages (the `history show --json` shape)", "parameters": [id], "responses": {"200": ok_json("the conversation", any)}}),
-        ("delete", "/api/conversations/{id}") => json!({"summary": "Soft-delete (restore undoes it)", "parameters": [id], "responses": {"204": {"description": "deleted"}}}),
-        ("post", "/api/conversations/{id}/restore") => json!({"summary": "Undo a delete", "parameters": [id], "responses": {"200": ok_json("restored", conversation_ref())}}),
-        ("get", "/api/conversations/{id}/messages") => json!({"summary": "Messages, oldest first: the last `limit` before ordinal `before`",
+            "responses": {"200": ok_json("a page", json!({"type": "object", "properties": {"items": {"type": "array", "items": conversation_ref()}, "total": {"type": "integer"}}}))}})
+        }
+        ("get", "/api/conversations/{id}") => {
+            json!({"summary": "A conversation with its messages (the `history show --json` shape)", "parameters": [id], "responses": {"200": ok_json("the conversation", any)}})
+        }
+        ("delete", "/api/conversations/{id}") => {
+            json!({"summary": "Soft-delete (restore undoes it)", "parameters": [id], "responses": {"204": {"description": "deleted"}}})
+        }
+        ("post", "/api/conversations/{id}/restore") => {
+            json!({"summary": "Undo a delete", "parameters": [id], "responses": {"200": ok_json("restored", conversation_ref())}})
+        }
+        ("get", "/api/conversations/{id}/messages") => {
+            json!({"summary": "Messages, oldest first: the last `limit` before ordinal `before`",
             "parameters": [id, query("limit", "integer"), query("before", "integer")],
-            "responses": {"200": ok_json("messages", json!({"type": "array", "items": {"$ref": "#/components/schemas/Message"}}))}}),
-        ("post", "/api/conversations/{id}/messages") => json!({"summary": "Run one user turn; `Accept: text/event-stream` streams the `run --json` events as SSE (`event:` = type)",
+            "responses": {"200": ok_json("messages", json!({"type": "array", "items": {"$ref": "#/components/schemas/Message"}}))}})
+        }
+        ("post", "/api/conversations/{id}/messages") => {
+            json!({"summary": "Run one user turn; `Accept: text/event-stream` streams the `run --json` events as SSE (`event:` = type)",
             "parameters": [id],
             "requestBody": body(json!({"content": {"type": "string"}, "model": {"type": "string"}, "agent": {"type": "string"}, "approve": {"enum": ["ask", "auto", "deny"]}}), &["content"]),
             "responses": {"200": {"description": "the turn's messages when it ends, or the event stream",
                 "content": {"application/json": {"schema": any}, "text/event-stream": {"schema": {"type": "string"}}}},
-                "400": problem("bad body"), "409": problem("a turn is already running in this conversation"), "413": problem("body too large")}}),
-        ("post", "/api/conversations/{id}/approvals/{call_id}") => json!({"summary": "Answer a tool call's approval request",
+                "400": problem("bad body"), "409": problem("a turn is already running in this conversation"), "413": problem("body too large")}})
+        }
+        ("post", "/api/conversations/{id}/approvals/{call_id}") => {
+            json!({"summary": "Answer a tool call's approval request",
             "parameters": [id, id_param("call_id")],
             "requestBody": body(json!({"decision": {"enum": ["once", "always", "deny"]}, "reason": {"type": "string"}}), &["decision"]),
-            "responses": {"200": ok_json("passed to the turn", any), "400": problem("bad body")}}),
-        ("get", "/api/conversations/{id}/ws") => json!({"summary": "WebSocket channel: client sends Op JSON, server sends Event JSON (docs/channel-protocol.md)",
-            "parameters": [id], "responses": {"101": {"description": "switching protocols"}}}),
+            "responses": {"200": ok_json("passed to the turn", any), "400": problem("bad body")}})
+        }
+        ("get", "/api/conversations/{id}/ws") => {
+            json!({"summary": "WebSocket channel: client sends Op JSON, server sends Event JSON (docs/channel-protocol.md)",
+            "parameters": [id], "responses": {"101": {"description": "switching protocols"}}})
+        }
         _ => json!({"responses": {}}),
     })
 }

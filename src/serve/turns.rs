@@ -75,7 +75,7 @@ pub async fn send(
         .filter(|m| m.ordinal > before)
         .collect();
     let (status, usage) = match done.last() {
-        Some(Event::TurnComplete { status, usage, .. }) => (status.as_str(), Some(usage.clone())),
+        Some(Event::TurnComplete { status, usage, .. }) => (status.as_str(), Some(*usage)),
         _ => ("error", None),
     };
     let errors: Vec<&str> = done
@@ -246,7 +246,10 @@ async fn collect(mut seen: Vec<Event>, mut rest: mpsc::UnboundedReceiver<Event>)
     while let Some(event) = rest.recv().await {
         let done = matches!(event, Event::TurnComplete { .. });
         // Deltas are in the stored messages; keep the rest for status and errors.
-        if !matches!(event, Event::TextDelta { .. } | Event::ReasoningDelta { .. }) {
+        if !matches!(
+            event,
+            Event::TextDelta { .. } | Event::ReasoningDelta { .. }
+        ) {
             seen.push(event);
         }
         if done {

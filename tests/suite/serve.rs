@@ -104,7 +104,10 @@ impl Server {
     ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>
     {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/api/conversations/{id}/ws", self.base.replace("http", "ws"));
+        let url = format!(
+            "{}/api/conversations/{id}/ws",
+            self.base.replace("http", "ws")
+        );
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
             "authorization",
@@ -189,10 +192,18 @@ async fn health_is_open_and_every_api_route_needs_a_live_token() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["store"], "ok");
 
-    let none = s.http.get(s.url("/api/conversations")).send().await.unwrap();
+    let none = s
+        .http
+        .get(s.url("/api/conversations"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(none.headers()["www-authenticate"], "Bearer");
     let body = problem(none, 401).await;
-    assert!(body["detail"].as_str().unwrap().contains("Bearer"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("Bearer"),
+        "{body}"
+    );
     let wrong = s
         .http
         .get(s.url("/api/conversations"))
@@ -239,7 +250,14 @@ async fn conversations_are_created_listed_shown_deleted_and_restored() {
     let a = s.create("alpha plans").await;
     let b = s.create("beta notes").await;
 
-    let list: Value = s.get("/api/conversations").send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .get("/api/conversations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 2);
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     let page: Value = s
@@ -292,7 +310,14 @@ async fn conversations_are_created_listed_shown_deleted_and_restored() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let live: Value = s.get("/api/conversations").send().await.unwrap().json().await.unwrap();
+    let live: Value = s
+        .get("/api/conversations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(live["total"], 1);
     let gone: Value = s
         .get("/api/conversations?deleted=true")
@@ -309,7 +334,14 @@ async fn conversations_are_created_listed_shown_deleted_and_restored() {
         .await
         .unwrap();
     assert_eq!(restored.status(), 200);
-    let live: Value = s.get("/api/conversations").send().await.unwrap().json().await.unwrap();
+    let live: Value = s
+        .get("/api/conversations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(live["total"], 2);
 }
 
@@ -337,7 +369,10 @@ async fn bad_input_gets_the_right_problem() {
         .await
         .unwrap();
     let body = problem(unknown_field, 400).await;
-    assert!(body["detail"].as_str().unwrap().contains("tittle"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("tittle"),
+        "{body}"
+    );
     let huge = s
         .post("/api/conversations", json!({"title": "x".repeat(10_000)}))
         .send()
@@ -348,7 +383,10 @@ async fn bad_input_gets_the_right_problem() {
     problem(bad_query, 400).await;
     let id = s.create("t").await;
     let empty = s
-        .post(&format!("/api/conversations/{id}/messages"), json!({"content": " "}))
+        .post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": " "}),
+        )
         .send()
         .await
         .unwrap();
@@ -412,7 +450,10 @@ async fn a_turn_over_sse_streams_the_run_json_events() {
     s.fake.push(Reply::text_chunks(["Hel", "lo ", "there"]));
     let id = s.create("sse").await;
     let r = s
-        .post(&format!("/api/conversations/{id}/messages"), json!({"content": "hi"}))
+        .post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": "hi"}),
+        )
         .header("accept", "text/event-stream")
         .send()
         .await
@@ -433,7 +474,10 @@ async fn a_turn_over_sse_streams_the_run_json_events() {
         .map(|(n, _)| n.as_str())
         .filter(|n| ["route", "text_delta", "done"].contains(n))
         .collect();
-    assert_eq!(names, ["route", "text_delta", "text_delta", "text_delta", "done"]);
+    assert_eq!(
+        names,
+        ["route", "text_delta", "text_delta", "text_delta", "done"]
+    );
     let text: String = events
         .iter()
         .filter(|(n, _)| n == "text_delta")
@@ -470,7 +514,10 @@ async fn a_turn_without_sse_answers_with_its_messages_when_it_ends() {
     let id = s.create("plain").await;
     for (prompt, answer) in [("one", "first answer"), ("two", "second answer")] {
         let r = s
-            .post(&format!("/api/conversations/{id}/messages"), json!({"content": prompt}))
+            .post(
+                &format!("/api/conversations/{id}/messages"),
+                json!({"content": prompt}),
+            )
             .send()
             .await
             .unwrap();
@@ -484,7 +531,12 @@ async fn a_turn_without_sse_answers_with_its_messages_when_it_ends() {
     }
     // The second request carried the first turn: one session history.
     assert_eq!(s.fake.chat_requests().len(), 2);
-    assert!(s.fake.chat_requests()[1].body.to_string().contains("first answer"));
+    assert!(
+        s.fake.chat_requests()[1]
+            .body
+            .to_string()
+            .contains("first answer")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,8 +562,9 @@ async fn an_approval_answered_over_http_lets_the_tool_run() {
     let mut body = response.bytes_stream();
     let mut text = String::new();
     let mut answered = false;
-    while let Some(chunk) =
-        tokio::time::timeout(Duration::from_secs(20), body.next()).await.unwrap()
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), body.next())
+        .await
+        .unwrap()
     {
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         if !answered && text.contains("event: approval_request") {
@@ -547,7 +600,8 @@ async fn an_approval_answered_over_http_lets_the_tool_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_on_one_conversation_take_turns_and_hear_the_same_events() {
     let s = Server::start().await;
-    s.fake.push(Reply::text("slow answer").delay_first_byte(Duration::from_millis(1500)));
+    s.fake
+        .push(Reply::text("slow answer").delay_first_byte(Duration::from_millis(1500)));
     let id = s.create("shared").await;
     // A channel client on the conversation.
     let mut socket = s.ws(&id).await;
@@ -555,26 +609,37 @@ async fn two_clients_on_one_conversation_take_turns_and_hear_the_same_events() {
     assert_eq!(configured.last().unwrap()["conversation_id"], id.as_str());
 
     let first = {
-        let request = s.post(&format!("/api/conversations/{id}/messages"), json!({"content": "go"}));
+        let request = s.post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": "go"}),
+        );
         tokio::spawn(async move { request.send().await.unwrap() })
     };
     // The WebSocket client hears the HTTP client's turn start.
     until_type(&mut socket, "route").await;
     // While it runs, a second HTTP turn is a 409, and a WebSocket turn is refused.
     let second = s
-        .post(&format!("/api/conversations/{id}/messages"), json!({"content": "me too"}))
+        .post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": "me too"}),
+        )
         .send()
         .await
         .unwrap();
     problem(second, 409).await;
     socket
-        .send(Message::Text(json!({"type": "user_turn", "text": "and me"}).to_string().into()))
+        .send(Message::Text(
+            json!({"type": "user_turn", "text": "and me"})
+                .to_string()
+                .into(),
+        ))
         .await
         .unwrap();
     let seen = until_type(&mut socket, "done").await;
     assert!(
-        seen.iter().any(|e| e["type"] == "error"
-            && e["message"].as_str().unwrap().contains("already running")),
+        seen.iter()
+            .any(|e| e["type"] == "error"
+                && e["message"].as_str().unwrap().contains("already running")),
         "{seen:?}"
     );
     let text: String = seen
@@ -585,7 +650,11 @@ async fn two_clients_on_one_conversation_take_turns_and_hear_the_same_events() {
     assert_eq!(text, "slow answer");
     let first: Value = first.await.unwrap().json().await.unwrap();
     assert_eq!(first["status"], "complete");
-    assert_eq!(s.fake.chat_requests().len(), 1, "no turn ran beside the first");
+    assert_eq!(
+        s.fake.chat_requests().len(),
+        1,
+        "no turn ran beside the first"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -601,11 +670,18 @@ async fn a_channel_client_runs_a_turn_with_an_approval_over_the_websocket() {
     let mut socket = s.ws(&id).await;
     // The sequence of docs/channel-protocol.md.
     until_type(&mut socket, "session_configured").await;
-    socket.send(Message::Text("{\"type\":\"bogus\"}".into())).await.unwrap();
+    socket
+        .send(Message::Text("{\"type\":\"bogus\"}".into()))
+        .await
+        .unwrap();
     let bad = next_event(&mut socket).await;
     assert_eq!(bad["type"], "error", "{bad}");
     socket
-        .send(Message::Text(json!({"type": "user_turn", "text": "write w"}).to_string().into()))
+        .send(Message::Text(
+            json!({"type": "user_turn", "text": "write w"})
+                .to_string()
+                .into(),
+        ))
         .await
         .unwrap();
     let before = until_type(&mut socket, "approval_request").await;
@@ -625,7 +701,10 @@ async fn a_channel_client_runs_a_turn_with_an_approval_over_the_websocket() {
         .map(|e| e["type"].as_str().unwrap())
         .filter(|t| ["tool_call", "tool_result", "text_delta", "done"].contains(t))
         .collect();
-    assert!(kinds.ends_with(&["tool_result", "text_delta", "done"]), "{kinds:?}");
+    assert!(
+        kinds.ends_with(&["tool_result", "text_delta", "done"]),
+        "{kinds:?}"
+    );
     assert_eq!(after.last().unwrap()["status"], "complete");
     assert_eq!(
         std::fs::read_to_string(s.workspace.join("w.txt")).unwrap(),
@@ -637,7 +716,14 @@ async fn a_channel_client_runs_a_turn_with_an_approval_over_the_websocket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_describes_every_route_of_the_router() {
     let s = Server::start().await;
-    let doc: Value = s.get("/api/openapi.json").send().await.unwrap().json().await.unwrap();
+    let doc: Value = s
+        .get("/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     // Every route the router declares (read from its source) is in the document...
     let source = std::fs::read_to_string(
@@ -651,7 +737,9 @@ async fn the_openapi_document_describes_every_route_of_the_router() {
         let call: Vec<&str> = chunk
             .lines()
             .enumerate()
-            .take_while(|(i, l)| *i == 0 || !(l.trim_start().starts_with('.') || l.starts_with('}')))
+            .take_while(|(i, l)| {
+                *i == 0 || !(l.trim_start().starts_with('.') || l.starts_with('}'))
+            })
             .map(|(_, l)| l)
             .collect();
         let call = call.join("\n");
@@ -662,7 +750,10 @@ async fn the_openapi_document_describes_every_route_of_the_router() {
     }
     assert!(declared.len() >= 11, "{declared:?}");
     for (m, p) in &declared {
-        assert!(doc["paths"][p][m].is_object(), "{m} {p} is not in the OpenAPI document");
+        assert!(
+            doc["paths"][p][m].is_object(),
+            "{m} {p} is not in the OpenAPI document"
+        );
     }
     // ...and every documented route is served (not the 404 fallback nor a 405).
     let paths = doc["paths"].as_object().unwrap();
@@ -670,7 +761,10 @@ async fn the_openapi_document_describes_every_route_of_the_router() {
     for (path, item) in paths {
         for m in item.as_object().unwrap().keys() {
             documented += 1;
-            assert!(declared.contains(&(m.clone(), path.clone())), "{m} {path} documented, not routed");
+            assert!(
+                declared.contains(&(m.clone(), path.clone())),
+                "{m} {path} documented, not routed"
+            );
             let url = s.url(&path.replace("{id}", "nope").replace("{call_id}", "c"));
             let r = s
                 .http
@@ -683,7 +777,10 @@ async fn the_openapi_document_describes_every_route_of_the_router() {
             assert_ne!(r.status(), 405, "{m} {path}");
             if r.status() == 404 {
                 let body: Value = r.json().await.unwrap();
-                assert!(!body["detail"].as_str().unwrap().contains("no such route"), "{m} {path}");
+                assert!(
+                    !body["detail"].as_str().unwrap().contains("no such route"),
+                    "{m} {path}"
+                );
             }
         }
     }
@@ -693,13 +790,25 @@ async fn the_openapi_document_describes_every_route_of_the_router() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_a_running_turn_finish_and_store_its_reply() {
     let mut s = Server::start().await;
-    s.fake.push(Reply::text("late but stored").delay_first_byte(Duration::from_millis(1000)));
+    s.fake
+        .push(Reply::text("late but stored").delay_first_byte(Duration::from_millis(1000)));
     let id = s.create("shutdown").await;
-    let request = s.post(&format!("/api/conversations/{id}/messages"), json!({"content": "go"}));
+    let request = s.post(
+        &format!("/api/conversations/{id}/messages"),
+        json!({"content": "go"}),
+    );
     let turn = tokio::spawn(async move { request.send().await });
     // Wait until the turn is in flight, then stop the server.
     for _ in 0..100 {
-        let h: Value = s.http.get(s.url("/health")).send().await.unwrap().json().await.unwrap();
+        let h: Value = s
+            .http
+            .get(s.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if h["turns_in_flight"] == 1 {
             break;
         }
@@ -714,7 +823,10 @@ async fn shutdown_lets_a_running_turn_finish_and_store_its_reply() {
     let id = s.core.deps().store.resolve(&id).await.unwrap();
     let messages = s.core.deps().store.messages(id).await.unwrap();
     assert_eq!(messages.last().unwrap().content, "late but stored");
-    assert!(s.http.get(s.url("/health")).send().await.is_err(), "no longer listening");
+    assert!(
+        s.http.get(s.url("/health")).send().await.is_err(),
+        "no longer listening"
+    );
 }
 
 #[test]
@@ -733,7 +845,10 @@ fn tokens_are_created_listed_and_revoked_with_the_binary() {
     assert_eq!(tokens[0]["profile"], "default");
     assert_eq!(tokens[0]["label"], "ci");
     assert!(tokens[0]["revoked_at"].is_null());
-    assert!(!stdout(&list).contains(&secret), "list never shows the secret");
+    assert!(
+        !stdout(&list).contains(&secret),
+        "list never shows the secret"
+    );
     // Only the hash is on disk.
     let mut on_disk = std::fs::read(home.db()).unwrap();
     for ext in ["-wal", "-shm"] {
@@ -754,5 +869,9 @@ fn tokens_are_created_listed_and_revoked_with_the_binary() {
 
     let unknown = home.run(&["token", "revoke", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("harness token list"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("harness token list"),
+        "{}",
+        stderr(&unknown)
+    );
 }
