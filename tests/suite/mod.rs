@@ -6,6 +6,7 @@ mod history_cli;
 mod host_sandbox;
 mod router;
 mod serve;
+mod serve_load;
 mod serve_turns;
 mod store;
 mod tools;
