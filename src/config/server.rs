@@ -14,6 +14,8 @@ pub struct ServerConfig {
     pub approval_timeout_secs: u64,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Turns one token may have in flight at once (more are a 429).
+    pub max_turns_per_token: usize,
 }
 
 impl Default for ServerConfig {
@@ -22,6 +24,7 @@ impl Default for ServerConfig {
             listen: DEFAULT_LISTEN.to_string(),
             approval_timeout_secs: 300,
             max_body_bytes: 1024 * 1024,
+            max_turns_per_token: 8,
         }
     }
 }

@@ -12,6 +12,18 @@ use tokio::sync::{Notify, mpsc};
 struct Entry {
     ops: mpsc::UnboundedSender<Op>,
     waiting: HashSet<String>,
+    /// The token that started the turn (limits per token).
+    token: String,
+}
+
+/// The answer to [`TurnsInFlight::claim`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Taken,
+    /// A turn is in flight in the conversation.
+    Busy,
+    /// The token has its maximum of turns in flight.
+    TooMany,
 }
 
 #[derive(Default)]
@@ -33,20 +45,36 @@ impl TurnsInFlight {
         self.len() == 0
     }
 
-    /// Take the conversation for a turn; false when one is already in flight there.
-    pub fn claim(&self, id: ConversationId, ops: mpsc::UnboundedSender<Op>) -> bool {
+    /// Take the conversation for a turn of `token`, which may have at most `max_per_token`
+    /// turns in flight.
+    pub fn claim(
+        &self,
+        id: ConversationId,
+        token: &str,
+        max_per_token: usize,
+        ops: mpsc::UnboundedSender<Op>,
+    ) -> Claim {
         let mut map = self.lock();
         if map.contains_key(&id) {
-            return false;
+            return Claim::Busy;
+        }
+        if map.values().filter(|e| e.token == token).count() >= max_per_token {
+            return Claim::TooMany;
         }
         map.insert(
             id,
             Entry {
                 ops,
                 waiting: HashSet::new(),
+                token: token.to_string(),
             },
         );
-        true
+        Claim::Taken
+    }
+
+    /// The ops sender of the turn in flight in a conversation.
+    pub fn ops(&self, id: ConversationId) -> Option<mpsc::UnboundedSender<Op>> {
+        self.lock().get(&id).map(|e| e.ops.clone())
     }
 
     pub fn release(&self, id: ConversationId) {

@@ -71,6 +71,10 @@ pub fn api_routes() -> Router<ServeState> {
             "/api/conversations/{id}/approvals/{call_id}",
             post(turns::approve),
         )
+        .route(
+            "/api/conversations/{id}/turn",
+            axum::routing::delete(turns::interrupt),
+        )
         .route("/api/conversations/{id}/ws", get(ws::upgrade))
 }
 

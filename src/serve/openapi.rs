@@ -17,6 +17,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/conversations/{id}/messages"),
     ("post", "/api/conversations/{id}/messages"),
     ("post", "/api/conversations/{id}/approvals/{call_id}"),
+    ("delete", "/api/conversations/{id}/turn"),
     ("get", "/api/conversations/{id}/ws"),
 ];
 
@@ -95,13 +96,17 @@ fn operation(method: &str, path: &str) -> Value {
             "requestBody": body(json!({"content": {"type": "string"}, "model": {"type": "string"}, "agent": {"type": "string"}, "approve": {"enum": ["ask", "auto", "deny"]}}), &["content"]),
             "responses": {"200": {"description": "the turn's messages when it ends, or the event stream",
                 "content": {"application/json": {"schema": any}, "text/event-stream": {"schema": {"type": "string"}}}},
-                "400": problem("bad body"), "409": problem("a turn is already running in this conversation"), "413": problem("body too large")}})
+                "400": problem("bad body"), "409": problem("a turn is already running in this conversation"), "413": problem("body too large"), "429": problem("the token has [server] max_turns_per_token turns in flight")}})
         }
         ("post", "/api/conversations/{id}/approvals/{call_id}") => {
             json!({"summary": "Answer a tool call's approval request",
             "parameters": [id, id_param("call_id")],
             "requestBody": body(json!({"decision": {"enum": ["once", "always", "deny"]}, "reason": {"type": "string"}}), &["decision"]),
             "responses": {"200": ok_json("passed to the turn", any), "400": problem("bad body")}})
+        }
+        ("delete", "/api/conversations/{id}/turn") => {
+            json!({"summary": "Interrupt the turn running over HTTP (its partial reply is stored)",
+            "parameters": [id], "responses": {"202": {"description": "interrupt sent"}}})
         }
         ("get", "/api/conversations/{id}/ws") => {
             json!({"summary": "WebSocket channel: client sends Op JSON, server sends Event JSON (docs/channel-protocol.md)",

@@ -8,6 +8,7 @@
 use super::ServeState;
 use super::auth::Caller;
 use super::conversations::visible;
+use super::inflight::Claim;
 use super::problem::{Problem, body_bytes, parse_json};
 use crate::core::{SessionHandle, SessionOptions, SessionStart};
 use crate::message::ConversationId;
@@ -62,7 +63,7 @@ pub async fn send(
         .await?
         .last()
         .map_or(0, |m| m.ordinal);
-    let (first, events) = start(&state, id, body).await?;
+    let (first, events) = start(&state, &caller, id, body).await?;
     if streaming {
         return Ok(sse(first, events).into_response());
     }
@@ -99,6 +100,7 @@ pub async fn send(
 /// refused): the events so far and the receiver of the rest.
 async fn start(
     state: &ServeState,
+    caller: &Caller,
     id: ConversationId,
     body: SendBody,
 ) -> Result<(Vec<Event>, mpsc::UnboundedReceiver<Event>), Problem> {
@@ -113,9 +115,21 @@ async fn start(
         })
         .await
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    if !state.turns.claim(id, handle.ops.clone()) {
+    let max = state.core.deps().config.server.max_turns_per_token.max(1);
+    let claim = state
+        .turns
+        .claim(id, &caller.token_id, max, handle.ops.clone());
+    if claim != Claim::Taken {
         let _ = handle.ops.send(Op::Shutdown);
-        return Err(busy());
+        return Err(match claim {
+            Claim::TooMany => Problem::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "this token already has {max} turns in flight ([server] max_turns_per_token): wait for one to end"
+                ),
+            ),
+            _ => busy(),
+        });
     }
     // A joined session keeps its settings unless the request names others.
     if let Some(model) = body.model {
@@ -300,4 +314,20 @@ pub async fn approve(
     })
     .map_err(|_| Problem::conflict("the turn has ended"))?;
     Ok(Json(serde_json::json!({"call_id": call_id, "accepted": true})).into_response())
+}
+
+/// `DELETE .../turn`: interrupt the turn in flight (its partial reply is stored).
+pub async fn interrupt(
+    State(state): State<ServeState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = visible(&state, &caller, &id).await?;
+    let ops = state
+        .turns
+        .ops(id)
+        .ok_or_else(|| Problem::not_found("no turn is running in this conversation over HTTP"))?;
+    ops.send(Op::Interrupt)
+        .map_err(|_| Problem::conflict("the turn has ended"))?;
+    Ok(axum::http::StatusCode::ACCEPTED.into_response())
 }

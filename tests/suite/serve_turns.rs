@@ -323,3 +323,113 @@ async fn shutdown_lets_a_running_turn_finish_and_store_its_reply() {
         "no longer listening"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_turn_interrupts_it_and_the_partial_reply_is_stored() {
+    let s = Server::start().await;
+    s.fake.push(
+        Reply::text_chunks((0..200).map(|i| format!("w{i} ")))
+            .frame_delay(Duration::from_millis(20)),
+    );
+    let id = s.create("interrupt").await;
+    let response = s
+        .post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": "go"}),
+        )
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let mut interrupted = false;
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), body.next())
+        .await
+        .unwrap()
+    {
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        if !interrupted && text.contains("event: text_delta") {
+            let r = s
+                .http
+                .delete(s.url(&format!("/api/conversations/{id}/turn")))
+                .bearer_auth(&s.token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+            interrupted = true;
+        }
+    }
+    let done = sse_events(&text).last().unwrap().1.clone();
+    assert_eq!(done["type"], "done");
+    assert_eq!(done["status"], "cancelled", "{done}");
+    let stored: Value = s
+        .get(&format!("/api/conversations/{id}/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        stored[1]["content"].as_str().unwrap().starts_with("w0 "),
+        "{stored}"
+    );
+    // No turn now: nothing to interrupt.
+    let none = s
+        .http
+        .delete(s.url(&format!("/api/conversations/{id}/turn")))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    problem(none, 404).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_over_its_concurrent_turns_gets_a_429() {
+    let s = Server::start().await;
+    s.fake.set_default_reply(Some(
+        Reply::text("slow").delay_first_byte(Duration::from_millis(1500)),
+    ));
+    let mut running = Vec::new();
+    for i in 0..8 {
+        let id = s.create(&format!("c{i}")).await;
+        let request = s.post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": "go"}),
+        );
+        running.push(tokio::spawn(async move {
+            request.send().await.unwrap().status()
+        }));
+    }
+    for _ in 0..200 {
+        let h: Value = s
+            .http
+            .get(s.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if h["turns_in_flight"] == 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let ninth = s.create("c8").await;
+    let r = s
+        .post(
+            &format!("/api/conversations/{ninth}/messages"),
+            json!({"content": "go"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, 429).await;
+    for turn in running {
+        assert_eq!(turn.await.unwrap(), 200);
+    }
+}
