@@ -433,3 +433,31 @@ async fn a_token_over_its_concurrent_turns_gets_a_429() {
         assert_eq!(turn.await.unwrap(), 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_nobody_answers_is_denied_after_the_timeout() {
+    let s = Server::start_with_approval_timeout(1).await;
+    s.fake.push(Reply::tool_call(
+        "call_t",
+        "write",
+        json!({"path": "never.txt", "content": "no"}),
+    ));
+    s.fake.push(Reply::text("understood"));
+    let id = s.create("timeout").await;
+    let started = std::time::Instant::now();
+    let r = s
+        .post(
+            &format!("/api/conversations/{id}/messages"),
+            json!({"content": "write it", "approve": "ask"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "complete", "{body}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(!s.workspace.join("never.txt").exists());
+    let second = s.fake.chat_requests()[1].body.to_string();
+    assert!(second.contains("nobody answered"), "{second}");
+}

@@ -24,12 +24,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with_approval_timeout(20).await
+    }
+
+    /// A server whose unanswered approvals are denied after `secs`.
+    pub async fn start_with_approval_timeout(secs: u64) -> Self {
         let fake = FakeProvider::start(Flavor::OpenAi).await;
         let home = tempfile::tempdir().unwrap();
         let workspace = home.path().join("ws");
         std::fs::create_dir_all(&workspace).unwrap();
         let config = format!(
-            "default_model = \"fake/model-x\"\n{}\n[sandbox]\nbackend = \"host\"\n[server]\napproval_timeout_secs = 20\nmax_body_bytes = 4096\n",
+            "default_model = \"fake/model-x\"\n{}\n[sandbox]\nbackend = \"host\"\n[server]\napproval_timeout_secs = {secs}\nmax_body_bytes = 4096\n",
             fake.config_toml("fake")
         );
         let (deps, _) = build(home.path(), &workspace, &config);
