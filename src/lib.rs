@@ -18,6 +18,7 @@ pub mod router;
 pub mod sandbox;
 pub mod sanitize;
 pub mod secret;
+pub mod serve;
 pub mod store;
 pub mod tools;
 pub mod tui;

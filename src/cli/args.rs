@@ -67,6 +67,37 @@ pub enum Command {
     /// Scheduled jobs: prompts run as headless turns on a schedule, retried with backoff.
     #[command(subcommand)]
     Jobs(super::jobs::JobsCommand),
+    /// Serve the HTTP and WebSocket API (README "Server").
+    Serve(ServeArgs),
+    /// Create, list and revoke the API's bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; default [server] listen, else 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a profile; prints it once (only its hash is stored).
+    Create {
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// A note saying what the token is for.
+        #[arg(long, value_name = "L")]
+        label: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token (a unique prefix of its id is enough).
+    Revoke { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,8 @@ pub mod models;
 pub mod route;
 pub mod run;
 pub mod sandbox;
+pub mod serve;
+pub mod token;
 pub mod usage;
 
 use crate::config::{Config, ConfigError, HarnessPaths, Overrides};
@@ -143,6 +145,8 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Rewind(args)) => checkpoints::rewind(&ctx, args).await,
         Some(Command::Fork(args)) => checkpoints::fork(&ctx, args).await,
         Some(Command::Jobs(cmd)) => jobs::run(&ctx, cmd).await,
+        Some(Command::Serve(args)) => serve::run(&ctx, args).await,
+        Some(Command::Token(cmd)) => token::run(&ctx, cmd).await,
     }
 }
 

@@ -95,6 +95,8 @@ struct RawConfig {
     permissions: super::permissions::RawPermissions,
     #[serde(default)]
     budgets: super::budgets::BudgetsConfig,
+    #[serde(default)]
+    server: super::server::ServerConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -271,6 +273,7 @@ fn parse_with(
         checkpoints: raw.checkpoints,
         permissions,
         budgets: raw.budgets,
+        server: raw.server,
         source: Some(path.to_path_buf()),
         literal_keys,
     };

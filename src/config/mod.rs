@@ -12,6 +12,7 @@ pub mod load;
 pub mod paths;
 pub mod permissions;
 pub mod sandbox;
+pub mod server;
 pub mod types;
 
 /// Providers from the environment when config.toml names none, and where each provider came from.

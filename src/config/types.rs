@@ -259,6 +259,7 @@ pub struct Config {
     pub checkpoints: CheckpointsConfig,
     pub permissions: super::permissions::PermissionsConfig,
     pub budgets: super::budgets::BudgetsConfig,
+    pub server: super::server::ServerConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -283,6 +284,7 @@ impl Default for Config {
             checkpoints: CheckpointsConfig::default(),
             permissions: Default::default(),
             budgets: Default::default(),
+            server: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

@@ -11,7 +11,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_usage.sql")),
     (3, include_str!("../../migrations/0003_branches.sql")),
-    // 4 is another branch's (reserved); the integrator restores the contiguous list.
+    (4, include_str!("../../migrations/0004_tokens.sql")),
     (5, include_str!("../../migrations/0005_jobs.sql")),
 ];
 
@@ -86,9 +86,8 @@ mod tests {
 
     #[test]
     fn versions_are_contiguous_from_one() {
-        // Version 4 is reserved for a branch not merged here yet (see MIGRATIONS).
-        let expected = (1..=latest_version())
-            .filter(|v| *v != 4 || MIGRATIONS.len() as u32 == latest_version());
+        assert_eq!(MIGRATIONS.len() as u32, latest_version(), "no gaps");
+        let expected = 1..=latest_version();
         for ((v, sql), want) in MIGRATIONS.iter().zip(expected) {
             assert_eq!(*v, want);
             assert!(

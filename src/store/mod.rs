@@ -17,6 +17,7 @@ pub mod messages;
 pub mod migrate;
 mod open;
 pub mod search;
+pub mod tokens;
 pub mod usage;
 
 #[cfg(test)]

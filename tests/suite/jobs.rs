@@ -324,7 +324,7 @@ async fn a_run_left_running_by_a_killed_worker_is_failed_and_retried_on_restart(
     env.server.set_default_reply(Some(Reply::text("done")));
 
     let mut first = env.command(&["jobs", "worker"]).spawn().unwrap();
-    env.wait_runs(&id, Duration::from_secs(20), |runs| {
+    env.wait_runs(&id, Duration::from_secs(45), |runs| {
         runs.first().is_some_and(|r| r["status"] == "running")
     })
     .await;
@@ -334,7 +334,7 @@ async fn a_run_left_running_by_a_killed_worker_is_failed_and_retried_on_restart(
 
     let mut second = env.command(&["jobs", "worker"]).spawn().unwrap();
     let runs = env
-        .wait_runs(&id, Duration::from_secs(20), |runs| {
+        .wait_runs(&id, Duration::from_secs(45), |runs| {
             runs.len() >= 2 && runs[1]["status"] == "succeeded"
         })
         .await;

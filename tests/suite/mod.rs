@@ -7,6 +7,9 @@ mod host_sandbox;
 mod jobs;
 mod jobs_inprocess;
 mod router;
+mod serve;
+mod serve_load;
+mod serve_turns;
 mod store;
 mod tools;
 

@@ -3,6 +3,7 @@ pub mod core;
 pub mod home;
 pub mod module_graph;
 pub mod prereq;
+pub mod serve;
 
 pub mod docker_image;
 pub mod fake_provider;
