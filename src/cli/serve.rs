@@ -1,6 +1,7 @@
 //! `harness serve`: build the shared core once, bind the listen address (`--listen`, else
-//! `[server] listen`), and serve the API until SIGINT or SIGTERM, then finish the turns in
-//! flight (interrupting them after a grace period so their partial replies are stored).
+//! `[server] listen`), run the jobs worker beside the API, and serve until SIGINT or SIGTERM,
+//! then finish the turns in flight (interrupting them after a grace period so their partial
+//! replies are stored).
 
 use super::args::ServeArgs;
 use super::{CliContext, CliError, CliResult};
@@ -27,10 +28,26 @@ pub async fn run(ctx: &CliContext, args: ServeArgs) -> CliResult {
     super::eprint_line(&format!(
         "harness: serving on http://{local} (Ctrl+C to stop; tokens: harness token create --profile default)"
     ));
-    let state = ServeState::new(crate::core::Core::new(deps));
-    crate::serve::serve(listener, state, stop_signal(), GRACE)
-        .await
-        .map_err(|e| CliError::failed(format!("the server stopped: {e}")))?;
+    let core = crate::core::Core::new(deps);
+    // Due jobs run here too (as `harness jobs worker` would), until the server stops.
+    let jobs_stop = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(crate::jobs::worker::run(core.clone(), jobs_stop.clone()));
+    let state = ServeState::new(core);
+    let stop = {
+        let jobs_stop = jobs_stop.clone();
+        async move {
+            stop_signal().await;
+            jobs_stop.cancel();
+        }
+    };
+    let served = crate::serve::serve(listener, state, stop, GRACE).await;
+    jobs_stop.cancel();
+    match tokio::time::timeout(GRACE, worker).await {
+        Ok(Ok(Err(e))) => tracing::warn!("jobs worker: {e}"),
+        Ok(_) => {}
+        Err(_) => tracing::warn!("jobs worker: did not stop within the grace period"),
+    }
+    served.map_err(|e| CliError::failed(format!("the server stopped: {e}")))?;
     crate::sandbox::docker::orphans::finish_sweep(Duration::from_secs(10)).await;
     Ok(())
 }

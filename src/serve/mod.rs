@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod conversations;
 pub mod inflight;
+pub mod jobs;
 pub mod openapi;
 pub mod problem;
 pub mod turns;
@@ -71,6 +72,10 @@ pub fn api_routes() -> Router<ServeState> {
             "/api/conversations/{id}/approvals/{call_id}",
             post(turns::approve),
         )
+        .route("/api/admin/jobs", get(jobs::list))
+        .route("/api/admin/jobs/{id}", get(jobs::show))
+        .route("/api/admin/jobs/{id}/runs", get(jobs::runs))
+        .route("/api/admin/jobs/{id}/run", post(jobs::run_now))
         .route(
             "/api/conversations/{id}/turn",
             axum::routing::delete(turns::interrupt),

@@ -19,6 +19,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/conversations/{id}/approvals/{call_id}"),
     ("delete", "/api/conversations/{id}/turn"),
     ("get", "/api/conversations/{id}/ws"),
+    ("get", "/api/admin/jobs"),
+    ("get", "/api/admin/jobs/{id}"),
+    ("get", "/api/admin/jobs/{id}/runs"),
+    ("post", "/api/admin/jobs/{id}/run"),
 ];
 
 fn problem(description: &str) -> Value {
@@ -111,6 +115,22 @@ fn operation(method: &str, path: &str) -> Value {
         ("get", "/api/conversations/{id}/ws") => {
             json!({"summary": "WebSocket channel: client sends Op JSON, server sends Event JSON (docs/channel-protocol.md)",
             "parameters": [id], "responses": {"101": {"description": "switching protocols"}}})
+        }
+        ("get", "/api/admin/jobs") => {
+            json!({"summary": "Jobs of the token's profile with their last run (as `harness jobs list --json`)",
+            "responses": {"200": ok_json("jobs", json!({"type": "array", "items": {"type": "object"}}))}})
+        }
+        ("get", "/api/admin/jobs/{id}") => {
+            json!({"summary": "One job (id, unique prefix or name) with its last run",
+            "parameters": [id], "responses": {"200": ok_json("the job", json!({"type": "object"})), "404": problem("no such job")}})
+        }
+        ("get", "/api/admin/jobs/{id}/runs") => {
+            json!({"summary": "Every attempt of a job (as `harness jobs runs --json`)",
+            "parameters": [id], "responses": {"200": ok_json("runs", json!({"type": "array", "items": {"type": "object"}})), "404": problem("no such job")}})
+        }
+        ("post", "/api/admin/jobs/{id}/run") => {
+            json!({"summary": "Run a job now, once; answers with the run record when its turn ends",
+            "parameters": [id], "responses": {"200": ok_json("the run", json!({"type": "object"})), "404": problem("no such job"), "409": problem("a run of the job is going")}})
         }
         _ => json!({"responses": {}}),
     })

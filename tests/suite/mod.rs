@@ -8,6 +8,7 @@ mod jobs;
 mod jobs_inprocess;
 mod router;
 mod serve;
+mod serve_jobs;
 mod serve_load;
 mod serve_turns;
 mod store;
