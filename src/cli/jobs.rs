@@ -188,7 +188,7 @@ async fn run_now(ctx: &CliContext, id: &str) -> CliResult {
     let watcher = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            stop_signal().await;
+            super::stop_signal().await;
             cancel.cancel();
         })
     };
@@ -218,7 +218,7 @@ async fn worker_foreground(ctx: &CliContext) -> CliResult {
     let watcher = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            stop_signal().await;
+            super::stop_signal().await;
             shutdown.cancel();
         })
     };
@@ -227,22 +227,6 @@ async fn worker_foreground(ctx: &CliContext) -> CliResult {
     watcher.abort();
     result?;
     Ok(())
-}
-
-/// Ctrl+C or SIGTERM.
-async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {

@@ -171,3 +171,21 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     print_out("\n");
     Ok(())
 }
+
+/// SIGINT (Ctrl+C) or SIGTERM: how the long-running commands (`serve`, `jobs worker`) are
+/// asked to stop.
+pub(crate) async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("stop asked (SIGINT or SIGTERM)");
+}

@@ -36,7 +36,7 @@ pub async fn run(ctx: &CliContext, args: ServeArgs) -> CliResult {
     let stop = {
         let jobs_stop = jobs_stop.clone();
         async move {
-            stop_signal().await;
+            super::stop_signal().await;
             jobs_stop.cancel();
         }
     };
@@ -50,21 +50,4 @@ pub async fn run(ctx: &CliContext, args: ServeArgs) -> CliResult {
     served.map_err(|e| CliError::failed(format!("the server stopped: {e}")))?;
     crate::sandbox::docker::orphans::finish_sweep(Duration::from_secs(10)).await;
     Ok(())
-}
-
-/// SIGINT or SIGTERM.
-async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-    tracing::info!("shutting down: finishing the turns in flight");
 }
