@@ -328,6 +328,15 @@ async fn a_run_left_running_by_a_killed_worker_is_failed_and_retried_on_restart(
         runs.first().is_some_and(|r| r["status"] == "running")
     })
     .await;
+    // The slow reply is taken by the first worker's request (else the retry would get it).
+    let asked = Instant::now();
+    while env.server.chat_requests().is_empty() {
+        assert!(
+            asked.elapsed() < Duration::from_secs(45),
+            "no request from the first worker"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     first.start_kill().unwrap(); // SIGKILL: no chance to record anything
     first.wait().await.unwrap();
     assert_eq!(env.runs(&id).await[0]["status"], "running");
