@@ -13,6 +13,27 @@ use tokio::sync::mpsc;
 /// Starts `/sandbox build` when the configured image is the default one: builds it in a
 /// background task and reports each build step and the outcome as notices on `events`.
 /// It holds the channel weakly, so the App still sees the channel close when the session ends.
+/// `/jobs`: read the jobs in the background and answer with a notice (the TUI never reads the
+/// store itself).
+fn jobs_lister(
+    store: crate::store::Store,
+    events: mpsc::WeakSender<Event>,
+) -> crate::tui::app::JobsLister {
+    crate::tui::app::JobsLister::new(move || {
+        let Some(events) = events.upgrade() else {
+            return;
+        };
+        let store = store.clone();
+        tokio::spawn(async move {
+            let message = match crate::jobs::api::list(&store).await {
+                Ok(jobs) => super::jobs::jobs_text(&jobs),
+                Err(e) => format!("cannot list the jobs: {e}"),
+            };
+            let _ = events.try_send(Event::Notice { message });
+        });
+    })
+}
+
 fn image_builder(config: &Config, events: mpsc::WeakSender<Event>) -> Option<ImageBuilder> {
     use crate::sandbox::docker::default_image::{self, BuildOptions};
     use crate::sandbox::docker::{DockerEndpoint, connect::connect};
@@ -97,6 +118,7 @@ pub async fn run(
     let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
     app_config.image_builder = image_builder(&config, events_tx.downgrade());
     let deps = ctx.build_core(config)?;
+    app_config.jobs_lister = Some(jobs_lister(deps.store.clone(), events_tx.downgrade()));
     app_config.agents = deps
         .agents
         .iter()

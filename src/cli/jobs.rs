@@ -253,7 +253,27 @@ fn last_status(view: &JobView) -> String {
     }
 }
 
-fn list_line(view: &JobView) -> String {
+/// The `/jobs` notice: each job's line and its last run's conversation.
+pub(crate) fn jobs_text(jobs: &[JobView]) -> String {
+    if jobs.is_empty() {
+        return "no jobs: add one with `harness jobs add --name NAME --schedule SPEC PROMPT`"
+            .to_string();
+    }
+    let mut out = vec!["Jobs (/resume ID opens a run's conversation):".to_string()];
+    for view in jobs {
+        out.push(format!("  {}", list_line(view)));
+        if let Some(id) = view
+            .last_run
+            .as_ref()
+            .and_then(|r| r.conversation_id.as_ref())
+        {
+            out.push(format!("    last run: conversation {id}"));
+        }
+    }
+    out.join("\n")
+}
+
+pub(crate) fn list_line(view: &JobView) -> String {
     let j = &view.job;
     let next = if j.paused {
         "paused".to_string()
@@ -312,4 +332,50 @@ fn run_line(r: &JobRunRecord) -> String {
             .map(|e| format!("  error: {}", crate::sanitize::strip(e)))
             .unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::jobs::{JobRecord, JobRunRecord};
+
+    #[test]
+    fn the_jobs_notice_names_each_job_and_its_last_conversation() {
+        let now = chrono::Utc::now();
+        let job = JobRecord {
+            id: "01j".into(),
+            profile: "default".into(),
+            name: "nightly".into(),
+            schedule: "@daily".into(),
+            utc: false,
+            agent: None,
+            model: None,
+            approve: "deny".into(),
+            max_retries: 2,
+            retry_backoff_secs: 60,
+            prompt: "p".into(),
+            paused: false,
+            next_run_at: Some(now),
+            retry_attempt: None,
+            created_at: now,
+        };
+        let run = JobRunRecord {
+            id: 1,
+            job_id: "01j".into(),
+            attempt: 2,
+            status: "failed".into(),
+            started_at: now,
+            finished_at: Some(now),
+            conversation_id: Some("0c0nv".into()),
+            error: Some("boom".into()),
+        };
+        let text = jobs_text(&[JobView {
+            job,
+            last_run: Some(run),
+        }]);
+        assert!(text.contains("nightly  [@daily]"), "{text}");
+        assert!(text.contains("failed (attempt 2/2, gave up)"), "{text}");
+        assert!(text.contains("last run: conversation 0c0nv"), "{text}");
+        assert!(jobs_text(&[]).starts_with("no jobs"));
+    }
 }

@@ -27,6 +27,7 @@ mod approvals;
 mod core_events;
 mod draft;
 mod first_run;
+mod jobs;
 mod popup_state;
 mod session_info;
 mod slash_commands;
@@ -34,6 +35,7 @@ mod status_line;
 mod transcript_state;
 pub use core_events::history_cells;
 pub use first_run::ImageBuilder;
+pub use jobs::JobsLister;
 
 use approvals::Approvals;
 use draft::Draft;
@@ -78,6 +80,8 @@ pub struct AppConfig {
     /// Builds the default sandbox image in the background (`/sandbox build`), when it is the
     /// configured image.
     pub image_builder: Option<ImageBuilder>,
+    /// Lists the scheduled jobs in the background (`/jobs`).
+    pub jobs_lister: Option<JobsLister>,
     /// What each key does (the defaults until a `[keys]` table exists).
     pub keymap: Keymap,
 }
@@ -96,6 +100,7 @@ impl Default for AppConfig {
             providers: Vec::new(),
             setup_guidance: None,
             image_builder: None,
+            jobs_lister: None,
             keymap: Keymap::default(),
         }
     }

@@ -71,6 +71,7 @@ pub enum SlashCommand {
         force: bool,
     },
     Fork(Option<crate::message::MessageId>),
+    Jobs,
     Copy(Option<usize>),
     Theme(Option<String>),
     /// `/sandbox build`: build the default sandbox image.
@@ -81,7 +82,7 @@ pub enum SlashCommand {
 /// One value of every variant, in the order the popup and `/help` list them. A new variant
 /// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
 /// parse every entry from its name and compare the variants with `spec`'s).
-static ALL: [SlashCommand; 20] = [
+static ALL: [SlashCommand; 21] = [
     SlashCommand::Help,
     SlashCommand::Model(None),
     SlashCommand::Agent(None),
@@ -104,6 +105,7 @@ static ALL: [SlashCommand; 20] = [
         force: false,
     },
     SlashCommand::Fork(None),
+    SlashCommand::Jobs,
     SlashCommand::Copy(None),
     SlashCommand::Theme(None),
     SlashCommand::SandboxBuild,
@@ -207,6 +209,12 @@ impl SlashCommand {
                 &[],
                 "[MESSAGE_ID]",
                 "continue in a copy of this conversation (up to a message)",
+            ),
+            Self::Jobs => spec(
+                "jobs",
+                &[],
+                "",
+                "scheduled jobs: next run, last status and its conversation",
             ),
             Self::Copy(_) => spec(
                 "copy",
@@ -320,6 +328,7 @@ impl SlashCommand {
             | Self::Permissions
             | Self::Status
             | Self::Cost
+            | Self::Jobs
             | Self::Quit => {
                 if args.is_empty() {
                     Ok(self.clone())

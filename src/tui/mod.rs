@@ -107,6 +107,7 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .is_empty()
             .then(|| crate::config::env_providers::no_provider_lines(&paths.config_file)),
         image_builder: None,
+        jobs_lister: None,
         keymap: keymap::Keymap::default(),
     })
 }

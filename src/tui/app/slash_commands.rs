@@ -75,6 +75,7 @@ impl App {
             SlashCommand::Theme(Some(name)) => self.set_theme(&name),
             SlashCommand::Theme(None) => self.open_picker(PickerKind::Theme),
             SlashCommand::SandboxBuild => self.build_sandbox_image(),
+            SlashCommand::Jobs => self.list_jobs(),
             SlashCommand::Quit => self.request_quit(),
         }
         self.transcript.cells.scroll_to_bottom();
