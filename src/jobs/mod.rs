@@ -69,34 +69,14 @@ pub fn retry_after(
 
 /// This process as a run's `worker`: `host:pid`.
 pub fn worker_id() -> String {
-    format!("{}:{}", host_name(), std::process::id())
-}
-
-fn host_name() -> String {
-    nix::unistd::gethostname()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    crate::store::lease::this_process()
 }
 
 /// Whether the process that ran a run (`host:pid`) has stopped. A run without a worker, or
 /// whose process on this host is gone, has; one on another host cannot be checked from here
-/// and is left alone.
+/// and is left alone. (This process has not: the store's lease rules.)
 pub fn worker_stopped(worker: Option<&str>) -> bool {
-    let Some((host, pid)) = worker.and_then(|w| w.rsplit_once(':')) else {
-        return true;
-    };
-    if host != host_name() {
-        return false;
-    }
-    match pid.parse::<i32>() {
-        Ok(pid) if pid > 0 && pid as u32 != std::process::id() => matches!(
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-            Err(nix::errno::Errno::ESRCH)
-        ),
-        // This very process cannot have a run left over from before it started.
-        Ok(_) => true,
-        Err(_) => true,
-    }
+    crate::store::lease::process_gone(worker)
 }
 
 #[cfg(test)]
@@ -105,7 +85,8 @@ mod tests {
 
     #[test]
     fn which_workers_have_stopped() {
-        let here = host_name();
+        let me = crate::store::lease::this_process();
+        let here = me.rsplit_once(':').unwrap().0;
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let dead = child.id();
         child.wait().unwrap();

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/0003_branches.sql")),
     (4, include_str!("../../migrations/0004_tokens.sql")),
     (5, include_str!("../../migrations/0005_jobs.sql")),
+    (6, include_str!("../../migrations/0006_turn_lease.sql")),
 ];
 
 /// The schema version this build creates and understands.

@@ -13,6 +13,7 @@ pub mod branches;
 pub mod conversations;
 pub mod export;
 pub mod jobs;
+pub mod lease;
 pub mod messages;
 pub mod migrate;
 mod open;
@@ -313,6 +314,31 @@ impl Store {
 
     pub async fn append_message(&self, message: NewMessage) -> Result<StoredMessage, StoreError> {
         self.call(move |c| messages::append(c, &message)).await
+    }
+
+    /// Take conversation `id`'s turn lease for this process: `Ok(Some(owner))` when another
+    /// live process runs a turn in it (see `lease`). Not fsynced: a lease lost to a power cut
+    /// is only a lease.
+    pub async fn claim_turn(&self, id: ConversationId) -> Result<Option<String>, StoreError> {
+        self.call(move |c| {
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let result = lease::claim(c, id, now);
+            c.pragma_update(None, "synchronous", "FULL")?;
+            result
+        })
+        .await
+    }
+
+    /// Give conversation `id`'s turn lease back.
+    pub async fn release_turn(&self, id: ConversationId) -> Result<(), StoreError> {
+        self.call(move |c| {
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            let result = lease::release(c, id);
+            c.pragma_update(None, "synchronous", "FULL")?;
+            result
+        })
+        .await
     }
 
     /// Replace the text of a streaming message (periodic saves while it streams).

@@ -322,3 +322,92 @@ async fn esc_during_a_compaction_ends_the_turn_at_once() {
         "{seen:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_running_in_another_process_is_not_joined_by_a_second_one() {
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let (_home, core) = setup(&server, "").await;
+    let mut a = open(&core, SessionStart::New).await;
+    server.push(Reply::text("first"));
+    send(&a, "hello");
+    let id = done_id(&until_done(&mut a).await.0);
+    let owner_of = |id: ConversationId| {
+        let store = core.deps().store.clone();
+        async move {
+            store
+                .call(move |c| {
+                    Ok(c.query_row(
+                        "SELECT turn_owner FROM conversations WHERE id = ?1",
+                        [id.to_string()],
+                        |r| r.get::<_, Option<String>>(0),
+                    )?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        owner_of(id).await,
+        None,
+        "the lease is given back when the turn ends"
+    );
+
+    // Another live harness process on this machine holds the conversation's turn (pid 1 is
+    // always alive; the lease says which process, not which session).
+    let host = nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let other = format!("{host}:1");
+    let held = other.clone();
+    core.deps()
+        .store
+        .call(move |c| {
+            c.execute(
+                "UPDATE conversations SET turn_owner = ?2, turn_started_at = ?3 WHERE id = ?1",
+                rusqlite::params![id.to_string(), held, chrono::Utc::now().timestamp_millis()],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    send(&a, "second");
+    let (done, seen) = until_done(&mut a).await;
+    assert!(
+        errors(&seen)
+            .iter()
+            .any(|m| m.starts_with("a turn is already running") && m.contains(&other)),
+        "{seen:?}"
+    );
+    assert!(matches!(
+        done,
+        Event::TurnComplete {
+            status: MessageStatus::Error,
+            ..
+        }
+    ));
+    assert_eq!(server.chat_requests().len(), 1, "no request was made");
+
+    // That process ends (its lease goes stale): the next turn runs.
+    core.deps()
+        .store
+        .call(move |c| {
+            c.execute(
+                "UPDATE conversations SET turn_owner = ?2 WHERE id = ?1",
+                rusqlite::params![id.to_string(), format!("{host}:999999999")],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    server.push(Reply::text("third"));
+    send(&a, "third");
+    let (done, _) = until_done(&mut a).await;
+    assert!(matches!(
+        done,
+        Event::TurnComplete {
+            status: MessageStatus::Complete,
+            ..
+        }
+    ));
+}

@@ -54,7 +54,7 @@ impl Session {
                 self.store_append(m, "a tool result").await;
                 self.push_history(ChatMessage::tool_result(call_id, content, is_error));
             }
-            Effect::TurnDone { status, usage } => self.turn_done(status, usage),
+            Effect::TurnDone { status, usage } => self.turn_done(status, usage).await,
         }
         None
     }
@@ -149,7 +149,12 @@ impl Session {
         None
     }
 
-    fn turn_done(&mut self, status: MessageStatus, usage: crate::message::Usage) {
+    async fn turn_done(&mut self, status: MessageStatus, usage: crate::message::Usage) {
+        if let Some(id) = self.conversation {
+            if let Err(e) = self.deps.store.release_turn(id).await {
+                tracing::warn!("turn lease: {e}");
+            }
+        }
         if let Some(machine) = self.turn.machine.take() {
             self.permissions = machine.into_permissions();
         }

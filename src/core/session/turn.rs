@@ -28,8 +28,19 @@ impl Session {
             Err(e) => return self.refuse(e),
         };
         self.ensure_history().await;
-        if let Err(e) = self.ensure_conversation().await {
-            return self.refuse(e);
+        let conversation = match self.ensure_conversation().await {
+            Ok(id) => id,
+            Err(e) => return self.refuse(e),
+        };
+        // Another harness process (a TUI, `serve`) may be running a turn here: one at a time.
+        match self.deps.store.claim_turn(conversation).await {
+            Ok(None) => {}
+            Ok(Some(owner)) => {
+                return self.refuse(format!(
+                    "a turn is already running in this conversation in another harness process ({owner}): wait for it to end, then send again"
+                ));
+            }
+            Err(e) => tracing::warn!("turn lease: {e}"),
         }
         let input = self.route(text, budget.as_ref());
         self.turn.machine = Some(TurnMachine::new(
