@@ -330,3 +330,41 @@ fn status_line_names_the_providers_origin() {
         insta::assert_snapshot!(format!("provider_origin_{w}x{h}"), harness.frame());
     }
 }
+
+#[test]
+fn cost_undo_and_the_budget_in_the_status_line() {
+    use harness::protocol::CostTotals;
+    snapshot_both("cost_undo_budget", |h| {
+        h.event(Event::SessionStats {
+            context_tokens: 1200,
+            context_window: Some(200_000),
+            cost_usd: Some(0.42),
+            sandbox: "docker".into(),
+            today_usd: Some(1.2),
+            daily_budget_usd: Some(5.0),
+        });
+        let totals = |requests, cost| CostTotals {
+            requests,
+            input_tokens: requests * 1000,
+            output_tokens: requests * 200,
+            cached_input_tokens: 0,
+            cost_usd: cost,
+            unknown_cost_requests: if cost.is_none() { requests } else { 0 },
+        };
+        h.event(Event::Cost {
+            conversation: totals(3, Some(0.42)),
+            today: totals(9, Some(1.2)),
+            month: totals(40, None),
+            daily_budget_usd: Some(5.0),
+            monthly_budget_usd: None,
+        });
+        h.event(Event::WorkspaceRestored {
+            conversation_id: conversation_id(),
+            message_id: "0190a0b0-0000-7000-8000-0000000000aa".parse().unwrap(),
+            rewound_messages: 0,
+            restored: vec!["src/lib.rs".into()],
+            removed: vec!["notes.tmp".into()],
+            notes: vec![],
+        });
+    });
+}
