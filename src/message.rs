@@ -227,6 +227,33 @@ impl fmt::Display for ModelRef {
 /// permission rules and agent definitions can name a tool without depending on the tools.
 pub const BUILTIN_TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
 
+/// Tools that are offered only when their feature is on (memory) or the agent lists them
+/// (`task`); an agent file or a permission rule may name them like a built-in.
+pub const OPTIONAL_TOOL_NAMES: [&str; 3] = ["memory_save", "memory_search", "task"];
+
+/// Prefix of the tools MCP servers offer: `mcp__SERVER__TOOL`.
+pub const MCP_TOOL_PREFIX: &str = "mcp__";
+
+/// The tool names an agent file or a permission rule may use, for error messages.
+pub fn known_tool_names_hint() -> String {
+    format!(
+        "{}, or {} (when enabled), or mcp__SERVER__TOOL",
+        BUILTIN_TOOL_NAMES.join(", "),
+        OPTIONAL_TOOL_NAMES.join(", ")
+    )
+}
+
+/// Whether an agent file or a permission rule may name `name`: a built-in, an optional tool, or
+/// an MCP tool (`mcp__SERVER__TOOL`, or `mcp__SERVER__*` for all of a server's tools).
+pub fn is_known_tool_name(name: &str) -> bool {
+    BUILTIN_TOOL_NAMES.contains(&name)
+        || OPTIONAL_TOOL_NAMES.contains(&name)
+        || name.strip_prefix(MCP_TOOL_PREFIX).is_some_and(|rest| {
+            rest.split_once("__")
+                .is_some_and(|(s, t)| !s.is_empty() && !t.is_empty())
+        })
+}
+
 /// A tool offered to the model: name, one-line description, JSON Schema of its arguments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolSpec {
@@ -238,6 +265,29 @@ pub struct ToolSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_tool_names_are_builtins_optional_tools_and_mcp_tools() {
+        let cases = [
+            ("bash", true),
+            ("grep", true),
+            ("task", true),
+            ("memory_save", true),
+            ("memory_search", true),
+            ("mcp__github__create_issue", true),
+            ("mcp__fs__*", true),
+            ("mcp__", false),
+            ("mcp__github", false),
+            ("mcp____tool", false),
+            ("mcp__github__", false),
+            ("shell", false),
+            ("Bash", false),
+            ("", false),
+        ];
+        for (name, known) in cases {
+            assert_eq!(is_known_tool_name(name), known, "{name}");
+        }
+    }
 
     #[test]
     fn model_ref_splits_on_first_slash() {

@@ -10,7 +10,7 @@
 pub mod prompt;
 
 use crate::config::{AgentConfig, Config};
-use crate::message::BUILTIN_TOOL_NAMES;
+use crate::message::{BUILTIN_TOOL_NAMES, is_known_tool_name};
 use crate::protocol::ApprovalMode;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -110,7 +110,7 @@ pub enum AgentError {
     Read { path: PathBuf, message: String },
     #[error(
         "{origin}: agent `{agent}` lists unknown tool `{tool}`: use only {}",
-        BUILTIN_TOOL_NAMES.join(", ")
+        crate::message::known_tool_names_hint()
     )]
     UnknownTool {
         origin: String,
@@ -349,7 +349,7 @@ fn resolve(
         None => BUILTIN_TOOL_NAMES.iter().map(|t| t.to_string()).collect(),
         Some(listed) => {
             for tool in listed {
-                if !BUILTIN_TOOL_NAMES.contains(&tool.as_str()) {
+                if !is_known_tool_name(tool) {
                     let origin = match text.and_then(|t| line_of(t, &format!("\"{tool}\""))) {
                         Some(line) => format!("{origin}:{line}"),
                         None => origin.to_string(),
@@ -361,11 +361,18 @@ fn resolve(
                     });
                 }
             }
-            BUILTIN_TOOL_NAMES
+            // Built-ins in their fixed order, then the optional and MCP tools as listed.
+            let mut tools: Vec<String> = BUILTIN_TOOL_NAMES
                 .iter()
                 .filter(|t| listed.iter().any(|l| l == *t))
                 .map(|t| t.to_string())
-                .collect()
+                .collect();
+            for tool in listed {
+                if !BUILTIN_TOOL_NAMES.contains(&tool.as_str()) && !tools.contains(tool) {
+                    tools.push(tool.clone());
+                }
+            }
+            tools
         }
     };
     if !problems.is_empty() {

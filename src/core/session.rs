@@ -34,6 +34,7 @@ mod ledger;
 mod queries;
 mod start;
 mod switch;
+mod tools;
 mod turn;
 
 pub(in crate::core) use start::start_session;
@@ -132,10 +133,7 @@ impl Session {
             .resolve(&agent_name)
             .map_err(|e| CoreError::Start(e.to_string()))?
             .clone();
-        let tools = deps
-            .tools
-            .restricted_to(&agent.tools)
-            .map_err(|e| CoreError::Start(e.to_string()))?;
+        let tools = tools::session_tools(&deps, &agent).map_err(CoreError::Start)?;
         let pin = match &options.model {
             Some(m) => Some(check_pin(&deps, m, PinSource::Flag)?),
             None => None,
@@ -266,11 +264,8 @@ impl Session {
     }
 
     fn set_agent(&mut self, agent: Agent) {
-        self.tools = self
-            .deps
-            .tools
-            .restricted_to(&agent.tools)
-            .unwrap_or_else(|_| self.deps.tools.clone());
+        self.tools =
+            tools::session_tools(&self.deps, &agent).unwrap_or_else(|_| self.deps.tools.clone());
         let always = std::mem::take(&mut self.permissions.policy.session_rules);
         self.permissions = permissions_for(
             &self.deps,

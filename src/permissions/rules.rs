@@ -5,7 +5,7 @@
 //! directory, `**` crosses them). A bare `TOOL` covers every call of the tool.
 
 use super::shell::{SimpleCommand, pattern_words};
-use crate::message::BUILTIN_TOOL_NAMES;
+use crate::message::is_known_tool_name;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -127,10 +127,10 @@ impl Rule {
                 (text[..open].trim(), Some(inner))
             }
         };
-        if !BUILTIN_TOOL_NAMES.contains(&tool) {
+        if !is_known_tool_name(tool) {
             return Err(format!(
                 "rule `{text}` names unknown tool `{tool}`: use one of {}, as TOOL(PATTERN)",
-                BUILTIN_TOOL_NAMES.join(", ")
+                crate::message::known_tool_names_hint()
             ));
         }
         let pattern = match inner.map(str::trim) {

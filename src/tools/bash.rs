@@ -37,11 +37,11 @@ impl BashTool {
 }
 
 impl Tool for BashTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "bash"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Run a shell command (bash -c) in the workspace directory and return its combined \
          stdout and stderr and its exit code. stdin is empty, so interactive commands fail \
          instead of waiting. Long output is cut in the middle. The command and everything it \

@@ -43,11 +43,11 @@ pub struct Edited {
 }
 
 impl Tool for EditTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "edit"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Replace exact text in a file in the workspace. old_string must match the file exactly \
          (whitespace and indentation included; do not include read's line-number prefix) and \
          occur exactly once, unless replace_all is true. Include enough surrounding lines to \

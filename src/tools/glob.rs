@@ -30,11 +30,11 @@ struct GlobArgs {
 }
 
 impl Tool for GlobTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "glob"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "List files whose path matches a glob pattern, relative to `path` (a directory in the \
          workspace, default the workspace itself). `*` does not cross `/`; use `**` for any \
          depth, e.g. `**/*.rs` or `src/**/test_*.py`; `{a,b}` alternates. Files ignored by \

@@ -39,11 +39,11 @@ struct GrepArgs {
 }
 
 impl Tool for GrepTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "grep"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Search file contents with a regular expression (Rust regex syntax; `(?i)` for case \
          insensitive). Searches `path` (a file or directory in the workspace, default the whole \
          workspace), skipping binary files and files ignored by .gitignore. `glob` limits the \

@@ -45,7 +45,15 @@ pub struct ToolContext {
     pub checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
     /// Files `deny` rules keep from `read`: `glob` and `grep` leave them out too.
     pub read_denials: crate::permissions::ReadDenials,
+    /// What the tools beyond the built-ins reach (memory, child sessions, MCP servers); each
+    /// feature adds its own field, defaulting to absent.
+    pub services: ToolServices,
 }
+
+/// Handles the optional tools need, each `None`/empty when its feature is off. Built by the
+/// session for each tool call.
+#[derive(Clone, Default)]
+pub struct ToolServices {}
 
 /// The result of one tool call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,8 +87,8 @@ pub enum ApprovalPreview {
 }
 
 pub trait Tool: Send + Sync {
-    fn name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
     /// JSON Schema (an object schema) of the arguments.
     fn parameters(&self) -> serde_json::Value;
     /// Tools that change nothing (read, glob, grep) run without asking.

@@ -38,11 +38,11 @@ struct ReadArgs {
 }
 
 impl Tool for ReadTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "read"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Read a text file in the workspace. Lines are numbered from 1 (number, tab, text); the \
          numbers are not part of the file. Reads up to 2000 lines from `offset` (1-based line \
          number, default 1); `limit` sets how many lines. The end of the output says how to read \

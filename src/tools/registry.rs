@@ -49,8 +49,13 @@ impl ToolRegistry {
     /// Only the tools an agent lists (in the registry's order, each once). A name that is not
     /// a tool is an error, so a typo in an agent file is reported instead of silently offering
     /// less.
+    /// Optional and MCP tool names (`task`, `memory_save`, `mcp__...`) that this registry does
+    /// not hold are skipped: the session adds those tools itself when their feature is on.
     pub fn restricted_to(&self, names: &[String]) -> Result<Self, UnknownToolName> {
-        if let Some(unknown) = names.iter().find(|n| self.get(n).is_none()) {
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| self.get(n).is_none() && !crate::message::is_known_tool_name(n))
+        {
             return Err(UnknownToolName {
                 name: unknown.clone(),
             });
@@ -65,6 +70,13 @@ impl ToolRegistry {
         })
     }
 
+    /// This registry with `tool` added at the end (replacing a tool of the same name).
+    pub fn with(mut self, tool: Arc<dyn Tool>) -> Self {
+        self.tools.retain(|t| t.name() != tool.name());
+        self.tools.push(tool);
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<&dyn Tool> {
         self.tools
             .iter()
@@ -72,7 +84,7 @@ impl ToolRegistry {
             .map(|t| t.as_ref())
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
+    pub fn names(&self) -> Vec<&str> {
         self.tools.iter().map(|t| t.name()).collect()
     }
 

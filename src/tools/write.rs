@@ -32,11 +32,11 @@ struct WriteArgs {
 }
 
 impl Tool for WriteTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "write"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Create a file, or replace an existing file's whole content, in the workspace. Parent \
          directories are created. An existing file must have been read (with read) first, and \
          not changed since. To change part of an existing file, prefer edit."

@@ -483,6 +483,7 @@ async fn bash_in_docker_is_checkpointed_and_undone_on_the_host() {
         seen: std::sync::Arc::default(),
         checkpoint: Some(turn),
         read_denials: Default::default(),
+        services: Default::default(),
     };
     let call = harness::message::ToolCall {
         id: "b1".into(),

@@ -173,6 +173,7 @@ async fn owners_after_tools(t: &TestSandbox) -> (u32, u32, u32) {
         seen: Arc::default(),
         checkpoint: None,
         read_denials: Default::default(),
+        services: Default::default(),
     };
     let call = harness::message::ToolCall {
         id: "w1".into(),

@@ -210,6 +210,7 @@ impl Session {
             seen: self.seen.clone(),
             checkpoint: self.turn.checkpoint.clone(),
             read_denials: crate::permissions::ReadDenials::from_rules(&self.deps.permissions),
+            services: self.tool_services(),
         })
     }
 

@@ -51,6 +51,7 @@ pub fn fixture() -> Fixture {
         seen: Arc::default(),
         checkpoint: None,
         read_denials: Default::default(),
+        services: Default::default(),
     };
     Fixture {
         _dir: dir,
