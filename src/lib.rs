@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod git;
 pub mod jobs;
 pub mod logging;
 pub mod message;

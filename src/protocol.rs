@@ -7,6 +7,14 @@ use crate::message::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Which subagent an event is about: its conversation, agent and the task's description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubagentRef {
+    pub conversation_id: ConversationId,
+    pub agent: String,
+    pub description: String,
+}
+
 /// How the user answered an approval request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "decision")]
@@ -195,6 +203,39 @@ pub enum Event {
         /// The `cmd:*` pattern offered for "always allow commands like this" (bash only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prefix: Option<String>,
+        /// The subagent asking, when a child session needs the approval (answer with `Approve`
+        /// and this `call_id`, like any other).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subagent: Option<SubagentRef>,
+    },
+    /// A child session started for the `task` call `call_id` (a subagent). `depth` is 1 for a
+    /// child of this conversation, 2 for a grandchild; `branch` and `worktree` when it works in
+    /// its own git worktree.
+    SubagentStarted {
+        call_id: String,
+        conversation_id: ConversationId,
+        agent: String,
+        description: String,
+        depth: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        branch: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worktree: Option<String>,
+    },
+    /// What a running subagent is doing (display only), e.g. `running bash`.
+    SubagentProgress {
+        call_id: String,
+        conversation_id: ConversationId,
+        status: String,
+    },
+    /// A subagent ended; its tokens count toward this conversation's turn.
+    SubagentFinished {
+        call_id: String,
+        conversation_id: ConversationId,
+        status: MessageStatus,
+        usage: Usage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     Usage {
         usage: Usage,

@@ -97,6 +97,10 @@ struct RawConfig {
     budgets: super::budgets::BudgetsConfig,
     #[serde(default)]
     server: super::server::ServerConfig,
+    #[serde(default)]
+    subagents: super::subagents::SubagentsConfig,
+    #[serde(default)]
+    git: super::subagents::GitConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -274,6 +278,8 @@ fn parse_with(
         permissions,
         budgets: raw.budgets,
         server: raw.server,
+        subagents: raw.subagents,
+        git: raw.git,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -335,6 +341,9 @@ fn validate(config: &Config) -> Result<(), String> {
         check_model_ref(config, &config.default_model, "default_model")?;
     }
     config.budgets.validate()?;
+    if let Some(problem) = config.subagents.problem() {
+        return Err(problem);
+    }
     if let Some(to) = &config.budgets.downgrade_to
         && !missing_provider_tolerated(config, to)
     {

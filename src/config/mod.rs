@@ -13,6 +13,7 @@ pub mod paths;
 pub mod permissions;
 pub mod sandbox;
 pub mod server;
+pub mod subagents;
 pub mod types;
 
 /// Providers from the environment when config.toml names none, and where each provider came from.
@@ -27,4 +28,5 @@ pub use load::{
 };
 pub use paths::HarnessPaths;
 pub use sandbox::SandboxBackend;
+pub use subagents::{GitConfig, SubagentsConfig};
 pub use types::*;

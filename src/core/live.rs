@@ -38,6 +38,9 @@ pub(crate) enum Inbound {
         op: Op,
         answer: oneshot::Sender<SwitchAnswer>,
     },
+    /// An event from elsewhere for every front end (a subagent's start, progress, end and
+    /// approval questions).
+    Relay(Event),
     /// A front end is gone; `answer` says whether the session ends with it.
     Detach {
         id: SubscriberId,

@@ -23,7 +23,9 @@ use crate::providers::{ProviderError, ProviderEvent, StopReason};
 use crate::tools::approval::denied_output;
 use std::collections::VecDeque;
 
+mod batch;
 mod permissions;
+pub use batch::{CONCURRENT_TOOLS, runs_concurrently};
 pub use permissions::{Disposition, Permissions};
 
 /// A model the router offered for this turn, with the reason shown to the user.
@@ -160,6 +162,8 @@ pub struct TurnMachine {
     // the tool phase
     queue: VecDeque<ToolCall>,
     current: Option<ToolCall>,
+    /// Calls running side by side, in call order (`batch.rs`).
+    batch: Vec<batch::Slot>,
     turn_usage: Usage,
 }
 
@@ -182,6 +186,7 @@ impl TurnMachine {
             request_usage: Usage::default(),
             queue: VecDeque::new(),
             current: None,
+            batch: Vec::new(),
             turn_usage: Usage::default(),
         }
     }
@@ -251,6 +256,16 @@ impl TurnMachine {
             (Phase::AwaitingApproval, Input::ApprovalAnswered { call_id, decision }) => {
                 self.on_answer(&mut fx, call_id, decision)
             }
+            (
+                Phase::RunningTool,
+                Input::ToolFinished {
+                    call_id,
+                    content,
+                    is_error,
+                },
+            ) if self.in_batch(&call_id) => {
+                self.batch_finished(&mut fx, call_id, content, is_error)
+            }
             // While waiting for approval a result means the preview failed (e.g. an edit whose
             // old_string does not match): it goes back to the model without asking.
             (
@@ -298,6 +313,7 @@ impl TurnMachine {
         if self.phase == Phase::RunningTool {
             fx.push(Effect::CancelTool);
         }
+        self.interrupt_batch(fx);
         if let Some(call) = self.current.take() {
             let msg = if self.phase == Phase::RunningTool {
                 "Interrupted by the user while running; output discarded."
@@ -480,7 +496,11 @@ impl TurnMachine {
             fx.push(Effect::Emit(Event::tool_call(&call)));
             match self.permissions.disposition(&call) {
                 Disposition::Run => {
-                    self.run(fx, call);
+                    if runs_concurrently(&call.name) {
+                        self.start_batch(fx, call);
+                    } else {
+                        self.run(fx, call);
+                    }
                     return;
                 }
                 Disposition::Ask { prefix } => {

@@ -15,6 +15,7 @@ pub mod pending;
 pub mod service;
 pub mod session;
 pub mod setup;
+pub mod subagents;
 
 pub use service::{Core, spawn};
 pub use session::{SessionHandle, SessionOptions, SessionStart};

@@ -33,6 +33,18 @@ impl Core {
         }
     }
 
+    /// A core sharing `open_sessions` with another (a subagent's, beside its parent's).
+    pub(in crate::core) fn with_sessions(
+        deps: Arc<CoreDeps>,
+        open_sessions: Arc<LiveSessions>,
+    ) -> Self {
+        Self {
+            deps,
+            open_sessions,
+            opening: Arc::default(),
+        }
+    }
+
     pub fn deps(&self) -> &Arc<CoreDeps> {
         &self.deps
     }

@@ -64,6 +64,8 @@ struct TurnState {
     assistant: Option<MessageId>,
     saved_len: usize,
     tool: Option<RunningTool>,
+    /// Calls running beside `tool` (a reply's `task` calls, see `machine/batch.rs`).
+    beside: Vec<RunningTool>,
     live: Option<mpsc::Receiver<String>>,
     /// The turn's checkpoint of the workspace (session/checkpointing.rs).
     checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
@@ -115,6 +117,8 @@ struct Session {
     seen: Arc<crate::tools::seen::SeenFiles>,
     turn: TurnState,
     ledger: ledger::LedgerState,
+    /// This session's children (`task`): places, relayed approvals, their tokens.
+    subagents: super::subagents::Hub,
 }
 
 impl Session {
@@ -140,6 +144,7 @@ impl Session {
         };
         let permissions =
             permissions_for(&deps, &agent, &tools, options.approval, options.headless);
+        let subagents = super::subagents::Hub::new(deps.config.subagents.max_concurrent);
         Ok(Self {
             deps,
             me,
@@ -168,6 +173,7 @@ impl Session {
             seen: Arc::default(),
             turn: TurnState::default(),
             ledger: Default::default(),
+            subagents,
         })
     }
 
@@ -293,6 +299,7 @@ impl Session {
                     self.turn.live = None;
                     self.feed(done).await;
                 }
+                done = effects::beside_done(&mut self.turn.beside) => self.feed(done).await,
                 Some(chunk) = live_chunk(&mut self.turn.live) => {
                     if let Some(t) = &self.turn.tool {
                         self.emit(Event::ToolOutputDelta { id: t.call_id.clone(), chunk });
@@ -343,8 +350,11 @@ impl Session {
                 }
             }
             Op::Approve { call_id, decision } => {
-                self.feed(Input::ApprovalAnswered { call_id, decision })
-                    .await;
+                // A subagent's question goes back to the child that asked.
+                if !self.subagents.relay_answer(&call_id, &decision) {
+                    self.feed(Input::ApprovalAnswered { call_id, decision })
+                        .await;
+                }
             }
             Op::SetModel { model } => self.set_model(model).await,
             Op::SetAgent { agent } => match self.deps.agents.resolve(&agent) {

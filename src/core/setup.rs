@@ -30,7 +30,9 @@ pub enum CoreError {
 pub type SandboxFactory =
     Arc<dyn Fn(ConversationId) -> Result<Arc<dyn Sandbox>, SandboxError> + Send + Sync>;
 
-/// The process-wide parts every session shares.
+/// The process-wide parts every session shares (a child session gets a copy one level deeper,
+/// `subagents/deps.rs`).
+#[derive(Clone)]
 pub struct CoreDeps {
     pub config: Arc<Config>,
     pub store: Store,
@@ -46,6 +48,8 @@ pub struct CoreDeps {
     /// The workspace, the home directory and the harness's own files, for the places that
     /// always ask.
     pub locations: Arc<Locations>,
+    /// 0 for a session a front end opened, one more for each level of subagents.
+    pub lineage: super::subagents::Lineage,
 }
 
 impl std::fmt::Debug for CoreDeps {
@@ -124,6 +128,7 @@ impl CoreDeps {
             sandbox,
             permissions: Arc::new(permissions),
             locations: Arc::new(locations),
+            lineage: Default::default(),
         })
     }
 
@@ -151,7 +156,7 @@ impl CoreDeps {
     }
 }
 
-fn sandbox_factory(config: &Config, workspace: PathBuf) -> SandboxFactory {
+pub(super) fn sandbox_factory(config: &Config, workspace: PathBuf) -> SandboxFactory {
     let backend = config.sandbox.backend;
     let sandbox_config = config.sandbox.clone();
     Arc::new(move |conversation| match backend {

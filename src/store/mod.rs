@@ -18,6 +18,7 @@ pub mod messages;
 pub mod migrate;
 mod open;
 pub mod search;
+pub mod subagents;
 pub mod tokens;
 pub mod usage;
 

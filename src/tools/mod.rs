@@ -14,6 +14,7 @@ pub mod grep;
 pub mod read;
 pub mod registry;
 pub mod seen;
+pub mod task;
 pub mod write;
 
 pub use approval::ApprovalPolicy;
@@ -53,7 +54,10 @@ pub struct ToolContext {
 /// Handles the optional tools need, each `None`/empty when its feature is off. Built by the
 /// session for each tool call.
 #[derive(Clone, Default)]
-pub struct ToolServices {}
+pub struct ToolServices {
+    /// Runs child sessions for `task` (when the agent offers it).
+    pub subagents: Option<task::SubagentService>,
+}
 
 /// The result of one tool call.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,7 @@ mod popup_state;
 mod session_info;
 mod slash_commands;
 mod status_line;
+mod subagents;
 mod transcript_state;
 pub use core_events::history_cells;
 pub use first_run::ImageBuilder;
@@ -141,6 +142,8 @@ pub struct App {
     dirty: bool,
     actions: Vec<HostAction>,
     pub(super) clock: super::clock::Clock,
+    /// The subagents running in this turn, a line each.
+    pub(super) subagents: subagents::Subagents,
 }
 
 impl App {
@@ -161,6 +164,7 @@ impl App {
             dirty: true,
             actions: Vec::new(),
             clock: super::clock::Clock::system(),
+            subagents: Default::default(),
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app

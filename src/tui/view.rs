@@ -34,8 +34,16 @@ impl App {
             .composer
             .height()
             .min(area.height.saturating_sub(2).max(1));
-        let [transcript_area, extra_area, composer_area, status_area] = Layout::vertical([
+        let children_h = self.subagents.height();
+        let [
+            transcript_area,
+            children_area,
+            extra_area,
+            composer_area,
+            status_area,
+        ] = Layout::vertical([
             Constraint::Min(1),
+            Constraint::Length(children_h),
             Constraint::Length(extra),
             Constraint::Length(composer_h),
             Constraint::Length(1),
@@ -51,6 +59,7 @@ impl App {
                 .render(transcript_area, buf, &self.theme);
         }
 
+        self.render_subagents(children_area, buf);
         self.render_draft_line(extra_area, buf);
         let busy = self.transcript.busy();
         self.draft

@@ -26,6 +26,7 @@ fn awaiting(h: &mut Harness, command: &str, prefix: Option<&str>) {
         tool: "bash".into(),
         preview: command.into(),
         prefix: prefix.map(str::to_string),
+        subagent: None,
     });
 }
 
@@ -105,6 +106,7 @@ fn each_queued_dialog_has_its_own_guard() {
         tool: "bash".into(),
         preview: "pwd".into(),
         prefix: None,
+        subagent: None,
     });
     h.screen();
     h.wait(GUARD_MS);

@@ -190,6 +190,7 @@ fn approval_keys_answer_the_request() {
             tool: "bash".into(),
             preview: "ls".into(),
             prefix: None,
+            subagent: None,
         });
         assert!(h.screen_contains("allow bash?"));
         h.wait(GUARD_MS);
@@ -472,6 +473,7 @@ fn tiny_and_odd_sizes_never_panic() {
                     tool: "bash".into(),
                     preview: (0..50).map(|i| format!("line {i}\n")).collect(),
                     prefix: None,
+                    subagent: None,
                 },
             ],
         ),

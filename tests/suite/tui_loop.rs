@@ -235,6 +235,7 @@ async fn keys_buffered_together_never_answer_an_approval() {
                         tool: "bash".into(),
                         preview: "rm -rf build".into(),
                         prefix: None,
+                        subagent: None,
                     };
                     events_tx.send(ask).await.unwrap();
                 }

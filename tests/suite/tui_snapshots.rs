@@ -116,6 +116,7 @@ fn tool_call_awaiting_approval() {
             tool: "edit".into(),
             preview: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n fn two() -> u32 {\n-    2\n+    4\n }".into(),
             prefix: None,
+            subagent: None,
         });
         // Drawn, then left alone long enough to take keys.
         h.frame();
@@ -139,6 +140,7 @@ fn bash_approval_offers_the_prefix() {
             tool: "bash".into(),
             preview: "cargo test -q --workspace".into(),
             prefix: Some("cargo test:*".into()),
+            subagent: None,
         });
         h.frame();
         h.wait(1_000);

@@ -34,9 +34,16 @@ impl Session {
             Effect::AskApproval { call, prefix } => return self.ask_approval(call, prefix),
             Effect::RunTool { call } => return self.run_tool(call),
             Effect::CancelTool => {
-                if let Some(t) = self.turn.tool.take() {
+                for t in self
+                    .turn
+                    .tool
+                    .take()
+                    .into_iter()
+                    .chain(self.turn.beside.drain(..))
+                {
                     t.cancel.cancel();
-                    // Dropping the exec future kills the process group.
+                    // Dropping the exec future kills the process group (and a subagent's
+                    // session, which interrupts its own turn).
                     t.handle.abort();
                 }
                 self.turn.live = None;
@@ -112,6 +119,7 @@ impl Session {
                     ApprovalPreview::Diff { path, diff } => format!("{path}\n{diff}"),
                 },
                 prefix,
+                subagent: None,
             }),
             Err(e) => {
                 return Some(Input::ToolFinished {
@@ -137,19 +145,31 @@ impl Session {
                 });
             }
         };
+        let mut ctx = ctx;
+        if let Some(service) = ctx.services.subagents.as_mut() {
+            service.call_id = call.id.clone();
+        }
         let tools = self.tools.clone();
         let call_id = call.id.clone();
         let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
-        self.turn.tool = Some(RunningTool {
+        let running = RunningTool {
             call_id,
             handle,
             cancel,
-        });
-        self.turn.live = Some(live_rx);
+        };
+        if self.turn.tool.is_some() {
+            // A call of a batch that runs side by side (no live output: only `task` does this).
+            self.turn.beside.push(running);
+        } else {
+            self.turn.tool = Some(running);
+            self.turn.live = Some(live_rx);
+        }
         None
     }
 
-    async fn turn_done(&mut self, status: MessageStatus, usage: crate::message::Usage) {
+    async fn turn_done(&mut self, status: MessageStatus, mut usage: crate::message::Usage) {
+        // The children's tokens count toward this turn.
+        usage.add(&self.subagents.take_usage());
         if let Some(id) = self.conversation {
             if let Err(e) = self.deps.store.release_turn(id).await {
                 tracing::warn!("turn lease: {e}");
@@ -447,6 +467,25 @@ pub(super) async fn tool_done(tool: &mut Option<RunningTool>) -> Input {
             }
         }
         None => std::future::pending().await,
+    }
+}
+
+/// The first of the calls running beside the main one to finish.
+pub(super) async fn beside_done(beside: &mut Vec<RunningTool>) -> Input {
+    if beside.is_empty() {
+        return std::future::pending().await;
+    }
+    let (joined, index) = {
+        let (joined, index, _) =
+            futures::future::select_all(beside.iter_mut().map(|t| &mut t.handle)).await;
+        (joined, index)
+    };
+    let done = beside.remove(index);
+    let output = joined.unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")));
+    Input::ToolFinished {
+        call_id: done.call_id,
+        content: output.content,
+        is_error: output.is_error,
     }
 }
 

@@ -33,6 +33,7 @@ impl Session {
                 let _ = answer.send(self.switch(from, op).await);
                 self.asker = None;
             }
+            Inbound::Relay(event) => self.emit(event),
             Inbound::Detach { id, answer } => {
                 self.subscribers.remove(id);
                 let _ = answer.send(self.subscribers.is_empty());

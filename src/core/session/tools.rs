@@ -6,19 +6,51 @@ use super::Session;
 use crate::agents::Agent;
 use crate::core::CoreDeps;
 use crate::tools::{ToolRegistry, ToolServices};
+use std::sync::Arc;
 
 /// The tools a session with `agent` offers. An error names the agent's unknown tool.
 pub(super) fn session_tools(deps: &CoreDeps, agent: &Agent) -> Result<ToolRegistry, String> {
-    let tools = deps
+    let mut tools = deps
         .tools
         .restricted_to(&agent.tools)
         .map_err(|e| e.to_string())?;
+    if agent.tools.iter().any(|t| t == "task") {
+        tools = tools.with(Arc::new(crate::tools::task::TaskTool));
+    }
     Ok(tools)
 }
 
 impl Session {
     /// What this session's optional tools reach, handed to each tool call.
     pub(super) fn tool_services(&self) -> ToolServices {
-        ToolServices::default()
+        ToolServices {
+            subagents: self.subagent_service(),
+        }
+    }
+
+    /// The runner `task` calls reach (the call id is filled in per call by `run_tool`).
+    fn subagent_service(&self) -> Option<crate::tools::task::SubagentService> {
+        if self.tools.get("task").is_none() {
+            return None;
+        }
+        let parent = crate::core::subagents::ParentContext {
+            deps: self.deps.clone(),
+            open_sessions: self.open_sessions.clone(),
+            conversation: self.conversation?,
+            inbox: self.me.inbox.clone(),
+            hub: self.subagents.clone(),
+            agent: self.agent.name.clone(),
+            pin: self
+                .pin
+                .as_ref()
+                .filter(|p| !p.is_auto())
+                .map(|p| p.model.clone()),
+            approval: self.permissions.policy.mode,
+            headless: self.permissions.headless,
+        };
+        Some(crate::tools::task::SubagentService {
+            runner: Arc::new(parent),
+            call_id: String::new(),
+        })
     }
 }

@@ -60,10 +60,16 @@ impl App {
                 tool,
                 preview,
                 prefix,
+                subagent,
             } => {
                 if let Some(t) = self.transcript.tool_mut(&call_id) {
                     t.state = ToolState::AwaitingApproval;
                 }
+                // A subagent's question names the subagent asking.
+                let tool = match &subagent {
+                    Some(s) => format!("{tool} · subagent {} ({})", s.agent, s.description),
+                    None => tool,
+                };
                 let dialog = ApprovalDialog::new(&call_id, &tool, &preview, prefix.as_deref());
                 self.approvals.dialogs.push_back(dialog);
             }
@@ -82,6 +88,11 @@ impl App {
     /// Events outside the turn's stream that show a line in the transcript.
     fn handle_other_event(&mut self, event: Event) {
         let notice = |text: &str| HistoryCell::notice(text);
+        match self.subagent_event(&event) {
+            Some(Some(ended)) => return self.transcript.cells.push(notice(&ended)),
+            Some(None) => return,
+            None => {}
+        }
         let line = match event {
             Event::Error { message, retryable } => {
                 let text = if retryable {
@@ -224,6 +235,9 @@ impl App {
             | Event::Notice { .. }
             | Event::Cost { .. }
             | Event::WorkspaceRestored { .. }
+            | Event::SubagentStarted { .. }
+            | Event::SubagentProgress { .. }
+            | Event::SubagentFinished { .. }
             | Event::Permissions { .. } => {}
         }
     }

@@ -27,6 +27,8 @@
 //! server.chat_requests()   // only the chat calls
 //! server.set_models(&["m1", "m2"]) / set_model_list(vec![FakeModel{..}]) / fail_models(500)
 //! server.set_default_reply(Some(Reply::text("hi")))   // used when the script is empty
+//! server.push_for("CHILD-A", Reply::text("a"))  // for the request whose body has the marker
+//! server.gate("You are a worker", 2)  // hold such requests until 2 are in flight together
 //! ```
 //!
 //! With an empty script (and no default reply) a chat request gets HTTP 500 "fake provider:
@@ -38,6 +40,7 @@
 #![allow(dead_code)]
 
 mod cache;
+mod gate;
 mod server;
 pub mod wire;
 

@@ -62,6 +62,9 @@ struct State {
     models: Vec<FakeModel>,
     models_failure: Option<u16>,
     cache: Option<super::cache::CacheSim>,
+    /// Replies for requests whose body contains a marker (`push_for`), before the script.
+    routed: Vec<(String, Reply)>,
+    gate: Option<super::gate::Gate>,
 }
 
 pub struct FakeProvider {
@@ -99,6 +102,8 @@ impl FakeProvider {
             models: default_models(flavor),
             models_failure: None,
             cache: None,
+            routed: Vec::new(),
+            gate: None,
         }));
         let cancel = CancellationToken::new();
         let (st, cx) = (Arc::clone(&state), cancel.clone());
@@ -167,6 +172,19 @@ impl FakeProvider {
     /// Queue a reply for the next chat request.
     pub fn push(&self, reply: Reply) {
         self.lock().script.push_back(reply);
+    }
+
+    /// Queue a reply for the next chat request whose body contains `marker` (checked before
+    /// the script, so concurrent requests each get their own answer).
+    pub fn push_for(&self, marker: &str, reply: Reply) {
+        self.lock().routed.push((marker.to_string(), reply));
+    }
+
+    /// Hold every chat request whose body contains `marker` until `count` of them have
+    /// arrived, so a test proves they were in flight together; when they do not all come,
+    /// they are answered 500 with a message saying so (never a hang).
+    pub fn gate(&self, marker: &str, count: usize) {
+        self.lock().gate = Some(super::gate::Gate::new(marker, count));
     }
 
     /// The reply used when the script is empty (`None`: answer 500).
@@ -417,9 +435,24 @@ async fn respond(
         };
     }
     if req.method == "POST" && path_only == flavor.chat_path() {
+        let body_text = String::from_utf8_lossy(&req.body).into_owned();
+        let gate = lock().gate.clone();
+        if let Some(gate) = gate
+            && let Err(message) = gate.pass(&body_text).await
+        {
+            let body = error_body(flavor, 500, &message);
+            return write_simple(stream, 500, json_ct, &[], &body).await;
+        }
         let reply = {
             let mut s = lock();
-            let reply = s.script.pop_front().or_else(|| s.default_reply.clone());
+            let routed = s
+                .routed
+                .iter()
+                .position(|(marker, _)| body_text.contains(marker.as_str()))
+                .map(|i| s.routed.remove(i).1);
+            let reply = routed
+                .or_else(|| s.script.pop_front())
+                .or_else(|| s.default_reply.clone());
             match (reply, s.cache.as_mut()) {
                 (Some(mut r), Some(sim)) => {
                     let u = sim.usage(&body_json);
