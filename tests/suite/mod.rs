@@ -12,6 +12,7 @@ mod serve_jobs;
 mod serve_load;
 mod serve_turns;
 mod store;
+mod subagents;
 mod tools;
 
 mod core_inprocess;
