@@ -493,5 +493,6 @@ fn an_in_band_error_after_content_is_not_retryable() {
 }
 
 mod approvals;
+mod batch;
 mod interrupts;
 mod route_and_compaction;
