@@ -27,6 +27,7 @@
 
 pub mod actions;
 pub mod blobs;
+pub mod diff;
 pub mod manifest;
 pub mod prune;
 pub mod restore;

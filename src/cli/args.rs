@@ -72,6 +72,15 @@ pub enum Command {
     /// Create, list and revoke the API's bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// What a conversation changed in its workspace, as a unified diff (default: the most
+    /// recent conversation).
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Conversation id (a unique prefix is enough).
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +206,9 @@ pub struct RunArgs {
     /// Tool approval: ask (headless: deny with a message), auto, deny.
     #[arg(long, value_enum, value_name = "MODE")]
     pub approve: Option<ApproveArg>,
+    /// Work in a new git worktree on branch `harness/<id-prefix>` (kept for you to merge).
+    #[arg(long, conflicts_with_all = ["continue_last", "conversation"])]
+    pub worktree: bool,
     /// The prompt; "-" reads it from stdin.
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
     pub prompt: Vec<String>,
@@ -221,6 +233,9 @@ pub enum HistoryCommand {
         /// List deleted conversations instead.
         #[arg(long)]
         deleted: bool,
+        /// List subagent conversations (children of a `task` call) with their parent instead.
+        #[arg(long, conflicts_with_all = ["deleted", "query", "agent"])]
+        children: bool,
     },
     /// Show one conversation.
     Show {

@@ -18,7 +18,11 @@ pub async fn run(ctx: &CliContext, cmd: HistoryCommand) -> CliResult {
             query,
             agent,
             deleted,
+            children,
         } => {
+            if children {
+                return super::diff::list_children(&store, limit, offset, json).await;
+            }
             let rows = store
                 .list_conversations(ListQuery {
                     limit: limit.clamp(1, 10_000),

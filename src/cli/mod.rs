@@ -8,6 +8,7 @@ pub mod agents;
 pub mod args;
 pub mod checkpoints;
 pub mod config;
+pub mod diff;
 pub mod doctor;
 pub mod history;
 pub mod init;
@@ -20,6 +21,7 @@ pub mod sandbox;
 pub mod serve;
 pub mod token;
 pub mod usage;
+pub mod worktree;
 
 use crate::config::{Config, ConfigError, HarnessPaths, Overrides};
 use crate::core::CoreDeps;
@@ -147,6 +149,7 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Jobs(cmd)) => jobs::run(&ctx, cmd).await,
         Some(Command::Serve(args)) => serve::run(&ctx, args).await,
         Some(Command::Token(cmd)) => token::run(&ctx, cmd).await,
+        Some(Command::Diff(args)) => diff::run(&ctx, args).await,
     }
 }
 

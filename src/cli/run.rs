@@ -39,8 +39,12 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
             crate::config::env_providers::no_provider_message(&ctx.paths.config_file),
         ));
     }
-    let deps = ctx.build_core(config)?;
-    let start = SessionStart::from_flags(args.conversation.clone(), args.continue_last);
+    let (deps, start) = if args.worktree {
+        super::worktree::prepare(ctx, config, args.agent.as_deref()).await?
+    } else {
+        let start = SessionStart::from_flags(args.conversation.clone(), args.continue_last);
+        (ctx.build_core(config)?, start)
+    };
     let mut session = crate::core::spawn(
         deps,
         SessionOptions {
@@ -124,6 +128,25 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                 out.note(&format!("{mark} {}", one_line(&output, 200)));
             }
             Event::Notice { message } if !out.json => out.note(&format!("harness: {message}")),
+            Event::SubagentStarted {
+                agent,
+                description,
+                conversation_id,
+                ..
+            } if !out.json => out.note(&format!(
+                "↳ subagent {agent} ({}): {}",
+                &conversation_id.to_string()[..8],
+                one_line(&description, 120)
+            )),
+            Event::SubagentFinished {
+                status,
+                conversation_id,
+                ..
+            } if !out.json => out.note(&format!(
+                "↳ subagent {} ended {}",
+                &conversation_id.to_string()[..8],
+                status.as_str()
+            )),
             Event::Error { message, .. } => {
                 if !out.json {
                     out.note(&format!("harness: {message}"));

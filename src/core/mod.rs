@@ -16,6 +16,7 @@ pub mod service;
 pub mod session;
 pub mod setup;
 pub mod subagents;
+pub mod workspace_diff;
 
 pub use service::{Core, spawn};
 pub use session::{SessionHandle, SessionOptions, SessionStart};
