@@ -43,3 +43,4 @@ mod tui_snapshots;
 mod tui_tmux;
 mod usage;
 mod usage_cli;
+mod worktrees;
