@@ -58,7 +58,7 @@ async fn calls_go_through_the_agent_concurrently_and_its_files_are_read_only() {
     });
     for (i, out) in futures::future::join_all(calls).await {
         let expected: String = (1..=1000 * (i + 1)).map(|n| format!("{n}\n")).collect();
-        assert_eq!(out.exit_code, Some(i as i32));
+        assert_eq!(out.exit_code, Some(i));
         assert_eq!(out.total_bytes, expected.len() as u64, "call {i}");
     }
     assert_eq!(t.sandbox.current_container().await.unwrap(), id);

@@ -535,9 +535,9 @@ fn shell_duration(d: Duration) -> String {
 }
 
 mod status;
-pub(crate) use status::{LiveDecoder, StatusLines};
 #[cfg(test)]
-use status::{StatusReport, incomplete_suffix_len};
+use status::StatusReport;
+pub(crate) use status::{LiveDecoder, StatusLines};
 
 #[cfg(test)]
 mod tests;

@@ -34,7 +34,7 @@ pub fn serve() -> std::process::ExitCode {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                eprintln!("harness sandbox agent: cannot read its input: {e}");
+                say(&format!("cannot read its input: {e}"));
                 return std::process::ExitCode::FAILURE;
             }
         };
@@ -44,7 +44,7 @@ pub fn serve() -> std::process::ExitCode {
                 Ok(Some(f)) => dispatch(&sink, f),
                 Ok(None) => break,
                 Err(e) => {
-                    eprintln!("harness sandbox agent: {e}");
+                    say(&format!("{e}"));
                     return std::process::ExitCode::FAILURE;
                 }
             }
@@ -71,6 +71,12 @@ fn send(sink: &Sink, kind: u8, id: u64, payload: &[u8]) {
     let mut out = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     // A host that went away cannot be told anything; the agent keeps serving other input.
     let _ = out.write_all(&bytes).and_then(|()| out.flush());
+}
+
+/// One line on the agent's stderr (the host logs it; it explains an agent that stopped).
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "harness sandbox agent: {line}");
 }
 
 fn send_failed(sink: &Sink, id: u64, why: &str) {
@@ -115,7 +121,7 @@ fn start_call(sink: &Sink, id: u64, request: RunRequest) {
         .spawn(move || supervise(&sink, id, child, via_stdin.then_some(request.command)));
     if let Err(e) = spawned {
         // The child runs on unsupervised; its own watchdog still ends it.
-        eprintln!("harness sandbox agent: cannot start a thread for call {id}: {e}");
+        say(&format!("cannot start a thread for call {id}: {e}"));
     }
 }
 

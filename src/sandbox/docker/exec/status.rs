@@ -19,7 +19,7 @@ pub(crate) struct StatusReport {
 /// The wrapper's stderr, bounded.
 pub(crate) struct StatusLines {
     nonce: String,
-    bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl StatusLines {
