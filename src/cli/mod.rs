@@ -111,6 +111,10 @@ impl CliContext {
 
 /// Run the parsed command line and turn the outcome into an exit code.
 pub fn main(cli: Cli) -> ExitCode {
+    // This binary is the sandbox's in-container agent too.
+    if let Ok(exe) = std::env::current_exe() {
+        crate::sandbox::docker::agent::register_binary(exe);
+    }
     let result = CliContext::new(cli.config.clone()).and_then(|ctx| {
         let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
         let runtime = tokio::runtime::Builder::new_multi_thread()

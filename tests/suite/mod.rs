@@ -19,6 +19,7 @@ mod core_inprocess;
 mod core_run;
 mod core_service;
 mod docker;
+mod docker_agent;
 mod docker_lifecycle;
 mod docker_signals;
 mod docker_trust;

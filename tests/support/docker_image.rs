@@ -119,6 +119,11 @@ pub fn workspace() -> tempfile::TempDir {
     dir
 }
 
+/// The built `harness` binary, which the sandbox runs as its in-container agent.
+pub fn agent_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_harness"))
+}
+
 /// A sandbox whose container is removed when the test ends, even if it panics.
 pub struct TestSandbox {
     pub sandbox: DockerSandbox,
@@ -130,7 +135,8 @@ impl TestSandbox {
     pub fn new(config: &SandboxConfig, workspace: &Path) -> Self {
         let conversation = ConversationId::new();
         Self {
-            sandbox: DockerSandbox::new(config, workspace.to_path_buf(), conversation),
+            sandbox: DockerSandbox::new(config, workspace.to_path_buf(), conversation)
+                .with_agent_binary(Some(agent_binary())),
             conversation,
             workspace: workspace.to_path_buf(),
         }
@@ -187,12 +193,16 @@ pub async fn processes(client: &DockerClient, container: &str) -> Vec<String> {
         .collect()
 }
 
-/// Processes other than the init process and the container's keeper.
+/// Processes other than the init process and the container's keeper (`sleep`, or the agent).
 pub async fn stray_processes(client: &DockerClient, container: &str) -> Vec<String> {
     processes(client, container)
         .await
         .into_iter()
-        .filter(|p| !p.contains("docker-init") && p.trim() != "sleep 2147483647")
+        .filter(|p| {
+            !p.contains("docker-init")
+                && p.trim() != "sleep 2147483647"
+                && !p.ends_with(harness::sandbox::docker::agent::AGENT_ARG)
+        })
         .collect()
 }
 

@@ -162,6 +162,17 @@ pub async fn create_and_start(
     config: Config<String>,
     conversation: ConversationId,
 ) -> Result<String, SandboxError> {
+    let id = create(client, config, conversation).await?;
+    start(client, &id).await?;
+    Ok(id)
+}
+
+/// Create the container (not started); returns its id.
+pub async fn create(
+    client: &DockerClient,
+    config: Config<String>,
+    conversation: ConversationId,
+) -> Result<String, SandboxError> {
     let short = conversation.to_string().chars().take(8).collect::<String>();
     let name = format!(
         "harness-{short}-{}-{:04x}",
@@ -183,12 +194,17 @@ pub async fn create_and_start(
             } => SandboxError::Image(super::image::missing_image_message(&image)),
             e => request_error(client, "create the sandbox container", &e),
         })?;
+    Ok(created.id)
+}
+
+/// Start a created container; one that fails to start is removed.
+pub async fn start(client: &DockerClient, id: &str) -> Result<(), SandboxError> {
     if let Err(e) = client
         .docker
-        .start_container(&created.id, None::<StartContainerOptions<String>>)
+        .start_container(id, None::<StartContainerOptions<String>>)
         .await
     {
-        let _ = force_remove(client, &created.id).await;
+        let _ = force_remove(client, id).await;
         return Err(match e {
             bollard::errors::Error::DockerResponseServerError { message, .. } => {
                 SandboxError::Failed(format!(
@@ -199,7 +215,7 @@ pub async fn create_and_start(
             e => request_error(client, "start the sandbox container", &e),
         });
     }
-    Ok(created.id)
+    Ok(())
 }
 
 /// Why a container stopped: its exit code and the last lines it logged (the init process says

@@ -5,6 +5,8 @@
 //! Output is kept in a [`CappedBuffer`] (constant memory however much is written) and copied to
 //! the live channel with `try_send`. If the future is dropped mid-call, a guard runs a second
 //! exec that kills every process carrying the call's marker, so nothing survives a cancel.
+//! The agent (`super::agent`) reuses the wrapper, the status parsing and [`conclude`]; only the
+//! transport differs.
 
 use super::connect::DockerClient;
 use super::container::WORKSPACE_MOUNT;
@@ -24,9 +26,14 @@ static WRAPPER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join("\n")
 });
+/// The wrapper script, as every call runs it (`sh -c WRAPPER harness-exec NONCE TIMEOUT CMD`).
+pub(crate) fn wrapper_script() -> &'static str {
+    &WRAPPER
+}
+
 /// Kills every process whose environment carries `HARNESS_EXEC=$1` (a call's marker) and removes
 /// the call's command file, if it had one.
-const REAP: &str = r#"n=$1 r=0
+pub(crate) const REAP: &str = r#"n=$1 r=0
 while [ $r -lt 5 ]; do
   r=$((r + 1)) k=0
   for d in /proc/[0-9]*; do
@@ -44,7 +51,7 @@ for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; 
 done
 echo "HARNESS-OOM $o""#;
 /// Longer commands go over stdin: one argument may hold at most 128 KiB (MAX_ARG_STRLEN).
-const INLINE_COMMAND_MAX: usize = 64 * 1024;
+pub(crate) const INLINE_COMMAND_MAX: usize = 64 * 1024;
 /// Timeouts are clamped to this (a larger one would overflow the clock or `sleep`).
 const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How long after the timeout the host stops waiting for the in-container kill to be reported.
@@ -74,6 +81,50 @@ impl From<SandboxError> for ExecFailure {
     }
 }
 
+/// A new call's marker (`HARNESS_EXEC`), which every process it starts inherits.
+pub(crate) fn new_nonce() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// Refuse what no shell can run before anything starts.
+pub(crate) fn check_command(request: &ExecRequest) -> Result<(), ExecFailure> {
+    if request.command.contains('\0') {
+        return Err(SandboxError::Failed(
+            "the command contains a NUL byte, which no shell can run: remove it".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The timeout as the wrapper takes it, and the host's backstop deadline after it.
+pub(crate) fn timeouts(request: &ExecRequest) -> (String, tokio::time::Instant) {
+    let timeout = request.timeout.min(MAX_TIMEOUT);
+    let deadline = tokio::time::Instant::now() + timeout + BACKSTOP_GRACE;
+    (shell_duration(timeout), deadline)
+}
+
+/// Unix seconds just before a call starts (for the engine's OOM events).
+pub(crate) fn call_started_at() -> u64 {
+    unix_now().saturating_sub(1)
+}
+
+/// Where the wrapper's exit status comes from when its status line is missing.
+pub(crate) enum ExitHint {
+    /// Ask the engine about this exec.
+    Exec(String),
+    /// The agent saw the wrapper end with this status (`None`: the channel ended first).
+    Known(Option<i32>),
+}
+
+/// Everything a call's streams delivered, handed to [`conclude`].
+pub(crate) struct Pumped {
+    pub kept: CappedBuffer,
+    pub status: StatusLines,
+    pub backstop_fired: bool,
+    pub exit_hint: ExitHint,
+}
+
 /// Run `request` in `container`; `cap` bounds the output kept for the model.
 ///
 /// Long by design: start, output pump, timeout, cancel and clean-up share one set of handles whose
@@ -84,15 +135,10 @@ pub async fn run(
     request: &ExecRequest,
     cap: usize,
 ) -> Result<ExecOutput, ExecFailure> {
-    if request.command.contains('\0') {
-        return Err(SandboxError::Failed(
-            "the command contains a NUL byte, which no shell can run: remove it".into(),
-        )
-        .into());
-    }
-    let nonce = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-    let started_at = unix_now().saturating_sub(1);
-    let timeout = request.timeout.min(MAX_TIMEOUT);
+    check_command(request)?;
+    let nonce = new_nonce();
+    let started_at = call_started_at();
+    let (timeout, deadline) = timeouts(request);
     let via_stdin = request.command.len() > INLINE_COMMAND_MAX;
     let mut cmd = vec![
         "/bin/sh".to_string(),
@@ -100,7 +146,7 @@ pub async fn run(
         WRAPPER.clone(),
         "harness-exec".to_string(),
         nonce.clone(),
-        shell_duration(timeout),
+        timeout,
     ];
     if via_stdin {
         cmd.extend([String::new(), "stdin".to_string()]);
@@ -160,7 +206,6 @@ pub async fn run(
     }
     drop(input);
 
-    let deadline = tokio::time::Instant::now() + timeout + BACKSTOP_GRACE;
     let mut kept = CappedBuffer::new(cap);
     let mut live = LiveDecoder::default();
     let mut status = StatusLines::new(&nonce);
@@ -190,14 +235,38 @@ pub async fn run(
         }
     }
     drop(output);
+    let pumped = Pumped {
+        kept,
+        status,
+        backstop_fired,
+        exit_hint: ExitHint::Exec(created.id.clone()),
+    };
+    let concluded = conclude(client, container, &nonce, started_at, pumped).await;
+    guard.armed = false;
+    concluded
+}
 
+/// Turn what a call's streams delivered into its outcome: the wrapper's report, or, when it
+/// never came, the clean-up and the reasons (timeout backstop, OOM, a dead container).
+pub(crate) async fn conclude(
+    client: &DockerClient,
+    container: &str,
+    nonce: &str,
+    started_at: u64,
+    pumped: Pumped,
+) -> Result<ExecOutput, ExecFailure> {
+    let Pumped {
+        kept,
+        status,
+        backstop_fired,
+        exit_hint,
+    } = pumped;
     let report = status.finish();
     let mut oom_now = None;
     if backstop_fired || report.exit.is_none() {
         // The wrapper did not finish its own clean-up (killed, or the engine stalled): do it here.
-        oom_now = reap(client, container, &nonce).await;
+        oom_now = reap(client, container, nonce).await;
     }
-    guard.armed = false;
 
     if backstop_fired {
         return Ok(ExecOutput {
@@ -217,7 +286,7 @@ pub async fn run(
         return wrapper_died(
             client,
             container,
-            &created.id,
+            exit_hint,
             kept,
             &report.other,
             report.oom_before.is_some(),
@@ -247,7 +316,7 @@ pub async fn run(
 async fn wrapper_died(
     client: &DockerClient,
     container: &str,
-    exec_id: &str,
+    exit_hint: ExitHint,
     mut kept: CappedBuffer,
     stderr: &str,
     started: bool,
@@ -297,10 +366,15 @@ async fn wrapper_died(
         // The engine refused to run the exec in a container that is stopping: nothing ran.
         return Err(ExecFailure::ContainerGone);
     }
-    let inspected = client.docker.inspect_exec(exec_id).await.ok();
-    let exit = inspected
-        .and_then(|i| i.exit_code)
-        .and_then(|c| i32::try_from(c).ok());
+    let exit = match exit_hint {
+        ExitHint::Known(exit) => exit,
+        ExitHint::Exec(id) => {
+            let inspected = client.docker.inspect_exec(&id).await.ok();
+            inspected
+                .and_then(|i| i.exit_code)
+                .and_then(|c| i32::try_from(c).ok())
+        }
+    };
     let text = format!("{rendered}{stderr}");
     if text.contains("OCI runtime exec failed") || (rendered.is_empty() && exit == Some(127)) {
         return Err(SandboxError::Failed(format!(
@@ -460,116 +534,10 @@ fn shell_duration(d: Duration) -> String {
     }
 }
 
-/// What the wrapper reported.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct StatusReport {
-    /// `None` when the status line never came.
-    exit: Option<i32>,
-    timed_out: bool,
-    /// From the start line (`Some` once the command was about to start) or the status line.
-    oom_before: Option<u64>,
-    oom_after: u64,
-    /// Other text the wrapper's shell wrote (its own errors).
-    other: String,
-}
-
-/// The wrapper's stderr, bounded.
-struct StatusLines {
-    nonce: String,
-    bytes: Vec<u8>,
-}
-
-impl StatusLines {
-    fn new(nonce: &str) -> Self {
-        Self {
-            nonce: nonce.to_string(),
-            bytes: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, chunk: &[u8]) {
-        let room = STATUS_CAP.saturating_sub(self.bytes.len());
-        if room >= chunk.len() {
-            self.bytes.extend_from_slice(chunk);
-        } else {
-            // Keep the end: the status line is always written last.
-            self.bytes.extend_from_slice(chunk);
-            let excess = self.bytes.len() - STATUS_CAP;
-            self.bytes.drain(..excess);
-        }
-    }
-
-    /// Only the last status line counts: the wrapper writes it after everything else is dead,
-    /// so a line forged by the command cannot come after it.
-    fn finish(self) -> StatusReport {
-        let text = String::from_utf8_lossy(&self.bytes);
-        let mut report = StatusReport::default();
-        let mut other = Vec::new();
-        for line in text.lines() {
-            let mut words = line.split_whitespace();
-            let tag = words.next();
-            let nonce_ok = words.next() == Some(self.nonce.as_str());
-            match tag {
-                Some(TIMEOUT_TAG) if nonce_ok => report.timed_out = true,
-                Some(START_TAG) if nonce_ok => {
-                    let before = words.next().and_then(|w| w.parse().ok());
-                    report.oom_before = Some(before.unwrap_or(0));
-                }
-                Some(STATUS_TAG) if nonce_ok => {
-                    let nums: Vec<Option<i64>> = words.map(|w| w.parse().ok()).collect();
-                    if let [Some(exit), Some(before), Some(after)] = nums[..] {
-                        report.exit = i32::try_from(exit).ok();
-                        report.oom_before = Some(u64::try_from(before).unwrap_or(0));
-                        report.oom_after = u64::try_from(after).unwrap_or(0);
-                    }
-                }
-                // The wrapper's shell announcing the jobs it killed.
-                Some("Killed" | "Terminated") if line.split_whitespace().count() == 1 => {}
-                _ if !line.trim().is_empty() => other.push(line.to_string()),
-                _ => {}
-            }
-        }
-        if !other.is_empty() {
-            report.other = format!("\n{}", other.join("\n"));
-        }
-        report
-    }
-}
-
-/// Lossy UTF-8 decoding of a byte stream for display, without splitting characters that span
-/// chunk boundaries.
-#[derive(Debug, Default)]
-struct LiveDecoder {
-    carry: Vec<u8>,
-}
-
-impl LiveDecoder {
-    fn decode(&mut self, bytes: &[u8]) -> String {
-        self.carry.extend_from_slice(bytes);
-        let complete = self.carry.len() - incomplete_suffix_len(&self.carry);
-        let text = String::from_utf8_lossy(&self.carry[..complete]).into_owned();
-        self.carry.drain(..complete);
-        text
-    }
-}
-
-/// Length of a UTF-8 sequence cut short at the end of `bytes` (0 when the end is complete).
-fn incomplete_suffix_len(bytes: &[u8]) -> usize {
-    for back in 1..=bytes.len().min(3) {
-        let byte = bytes[bytes.len() - back];
-        if byte & 0xC0 == 0x80 {
-            continue;
-        }
-        let needed = match byte {
-            0xF0.. => 4,
-            0xE0.. => 3,
-            0xC0.. => 2,
-            _ => 1,
-        };
-        return if needed > back { back } else { 0 };
-    }
-    0
-}
+mod status;
+#[cfg(test)]
+use status::StatusReport;
+pub(crate) use status::{LiveDecoder, StatusLines};
 
 #[cfg(test)]
 mod tests;

@@ -5,8 +5,10 @@
 //! negotiation, error lines), `container` (the hardened configuration), `exec` (one call, with
 //! its in-container timeout and clean-up), `image` (configured image or `.harness/Dockerfile`),
 //! `default_image` (the shipped Dockerfile of the default image and `harness sandbox build`),
-//! `orphans` (owner labels, `sandbox list|prune`, start-up clean-up).
+//! `orphans` (owner labels, `sandbox list|prune`, start-up clean-up), `agent` (the persistent
+//! exec channel: the container's main process runs each command, no Docker API round trip).
 
+pub mod agent;
 pub mod connect;
 pub mod container;
 pub mod default_image;
@@ -21,6 +23,7 @@ use crate::config::SandboxConfig;
 use crate::message::ConversationId;
 use crate::sandbox::truncate::DEFAULT_MODEL_CAP;
 use crate::sandbox::{ExecOutput, ExecRequest, Sandbox, SandboxBackend, SandboxError};
+use agent::channel::AgentChannel;
 use exec::ExecFailure;
 use futures::future::BoxFuture;
 use std::path::{Path, PathBuf};
@@ -38,6 +41,8 @@ struct Inner {
     conversation: ConversationId,
     endpoint: DockerEndpoint,
     output_cap: usize,
+    /// The binary that serves as the in-container agent; `None`: every call is a `docker exec`.
+    agent_binary: Option<PathBuf>,
     /// Shared so a container being created can outlive the call that asked for it.
     state: Arc<Mutex<State>>,
 }
@@ -46,6 +51,18 @@ struct Inner {
 struct State {
     client: Option<DockerClient>,
     container: Option<String>,
+    /// The container's agent, when it runs one.
+    agent: Option<Arc<AgentChannel>>,
+    /// Said once, with the next command's output (the agent could not start).
+    notice: Option<String>,
+}
+
+/// Where a call goes: the client, the container and its agent (if any).
+#[derive(Clone)]
+struct Target {
+    client: DockerClient,
+    id: String,
+    agent: Option<Arc<AgentChannel>>,
 }
 
 impl DockerSandbox {
@@ -57,6 +74,7 @@ impl DockerSandbox {
                 conversation,
                 endpoint: DockerEndpoint::FromEnv,
                 output_cap: DEFAULT_MODEL_CAP,
+                agent_binary: agent::registered_binary(),
                 state: Arc::new(Mutex::new(State::default())),
             }),
         }
@@ -72,6 +90,18 @@ impl DockerSandbox {
         self.rebuild(|inner| inner.output_cap = cap)
     }
 
+    /// Run commands through this binary's agent (`harness __sandbox-agent`) instead of the one
+    /// registered by the `harness` binary; `None`: always `docker exec`.
+    pub fn with_agent_binary(self, binary: Option<PathBuf>) -> Self {
+        self.rebuild(|inner| inner.agent_binary = binary)
+    }
+
+    /// Whether calls go through the agent (the container is up and its agent answered).
+    pub async fn uses_agent(&self) -> bool {
+        let state = self.inner.state.lock().await;
+        state.agent.as_ref().is_some_and(|a| a.is_open())
+    }
+
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = Inner {
             config: self.inner.config.clone(),
@@ -79,6 +109,7 @@ impl DockerSandbox {
             conversation: self.inner.conversation,
             endpoint: self.inner.endpoint.clone(),
             output_cap: self.inner.output_cap,
+            agent_binary: self.inner.agent_binary.clone(),
             state: Arc::new(Mutex::new(State::default())),
         };
         change(&mut inner);
@@ -107,7 +138,7 @@ impl DockerSandbox {
 
     /// Create the container now (if not yet) and return its id.
     pub async fn container_id(&self) -> Result<String, SandboxError> {
-        Ok(self.inner.ensure().await?.1)
+        Ok(self.inner.ensure().await?.id)
     }
 
     /// The container's id if one exists, without creating one.
@@ -120,10 +151,14 @@ impl Inner {
     /// The client and container, connecting and creating as needed (one at a time: concurrent
     /// first calls and a warm start share one container). Creation runs in its own task, so a
     /// caller that gives up (a cancelled turn) cannot leave a container nobody records.
-    async fn ensure(self: &Arc<Self>) -> Result<(DockerClient, String), SandboxError> {
+    async fn ensure(self: &Arc<Self>) -> Result<Target, SandboxError> {
         let mut state = Arc::clone(&self.state).lock_owned().await;
         if let (Some(client), Some(id)) = (&state.client, &state.container) {
-            return Ok((client.clone(), id.clone()));
+            return Ok(Target {
+                client: client.clone(),
+                id: id.clone(),
+                agent: state.agent.clone(),
+            });
         }
         let inner = Arc::clone(self);
         let creation = tokio::spawn(async move { inner.create(&mut state).await });
@@ -134,7 +169,7 @@ impl Inner {
         })?
     }
 
-    async fn create(&self, state: &mut State) -> Result<(DockerClient, String), SandboxError> {
+    async fn create(&self, state: &mut State) -> Result<Target, SandboxError> {
         let client = match &state.client {
             Some(c) => c.clone(),
             None => {
@@ -144,38 +179,85 @@ impl Inner {
             }
         };
         if let Some(id) = &state.container {
-            return Ok((client, id.clone()));
+            return Ok(Target {
+                client,
+                id: id.clone(),
+                agent: state.agent.clone(),
+            });
         }
         let workspace = canonical_workspace(&self.workspace)?;
+        let spec = self.container_spec(&client, &workspace).await?;
+        let mut agent = None;
+        let id = match self.agent_files() {
+            None => container::create_and_start(&client, spec, self.conversation).await?,
+            Some(Err(why)) => {
+                self.fall_back(state, &why);
+                container::create_and_start(&client, spec, self.conversation).await?
+            }
+            Some(Ok(files)) => {
+                match agent::start_container(&client, spec.clone(), &files, self.conversation).await
+                {
+                    Ok((id, channel)) => {
+                        agent = Some(Arc::new(channel));
+                        id
+                    }
+                    Err(agent::StartFailure::Sandbox(e)) => return Err(e),
+                    Err(agent::StartFailure::Unavailable(why)) => {
+                        self.fall_back(state, &why);
+                        container::create_and_start(&client, spec, self.conversation).await?
+                    }
+                }
+            }
+        };
+        tracing::debug!(container = %id, agent = agent.is_some(), "sandbox container started");
+        state.container = Some(id.clone());
+        state.agent = agent.clone();
+        Ok(Target { client, id, agent })
+    }
+
+    /// The container configuration for this conversation (image resolved, user chosen).
+    async fn container_spec(
+        &self,
+        client: &DockerClient,
+        workspace: &Path,
+    ) -> Result<bollard::container::Config<String>, SandboxError> {
         let (image, info) = tokio::join!(
-            image::resolve_image(&client, &self.config.image, &workspace),
+            image::resolve_image(client, &self.config.image, workspace),
             client.docker.info()
         );
         let image = image?;
         let mode = match info {
             Ok(info) => container::daemon_mode(&info.security_options.unwrap_or_default()),
-            Err(e) => return Err(orphans::request_error(&client, "describe itself", &e)),
+            Err(e) => return Err(orphans::request_error(client, "describe itself", &e)),
         };
         let user = container::sandbox_user(
             nix::unistd::getuid().as_raw(),
             nix::unistd::getgid().as_raw(),
-            owner_of(&workspace),
+            owner_of(workspace),
             mode,
         );
-        let spec = container::container_config(
+        Ok(container::container_config(
             &self.config,
             &image,
-            &workspace,
+            workspace,
             self.conversation,
             user,
             &orphans::OwnerIdentity::current(),
             // Not followed: a `.git` symlink would mount whatever it points to.
             std::fs::symlink_metadata(workspace.join(container::GIT_DIR)).is_ok_and(|m| m.is_dir()),
-        );
-        let id = container::create_and_start(&client, spec, self.conversation).await?;
-        tracing::debug!(container = %id, image, "sandbox container started");
-        state.container = Some(id.clone());
-        Ok((client, id))
+        ))
+    }
+
+    /// The agent's files, when an agent binary is known.
+    fn agent_files(&self) -> Option<Result<agent::AgentFiles, String>> {
+        let binary = self.agent_binary.as_ref()?;
+        Some(agent::AgentFiles::locate(binary))
+    }
+
+    /// The agent cannot run: plain `docker exec` from now on, said once.
+    fn fall_back(&self, state: &mut State, why: &str) {
+        tracing::warn!("sandbox agent unavailable, using docker exec: {why}");
+        state.notice = Some(agent::fallback_notice(why));
     }
 
     /// Forget a container that vanished (removed behind our back, daemon restarted).
@@ -183,6 +265,7 @@ impl Inner {
         let mut state = self.state.lock().await;
         if state.container.as_deref() == Some(id) {
             state.container = None;
+            state.agent = None;
         }
     }
 
@@ -194,36 +277,66 @@ impl Inner {
             read_only_root: true,
         };
         crate::sandbox::refusals::annotate(&mut out.output, limits);
+        if let Some(notice) = self.state.lock().await.notice.take() {
+            let gap = if out.output.is_empty() || out.output.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            out.output = format!("{}{gap}{notice}\n", out.output);
+        }
         Ok(out)
+    }
+
+    /// One call on `target`, through its agent when it has one.
+    async fn call(
+        &self,
+        target: &Target,
+        request: &ExecRequest,
+    ) -> Result<ExecOutput, ExecFailure> {
+        match &target.agent {
+            Some(channel) => {
+                agent::call::run(
+                    &target.client,
+                    &target.id,
+                    channel,
+                    request,
+                    self.output_cap,
+                )
+                .await
+            }
+            None => exec::run(&target.client, &target.id, request, self.output_cap).await,
+        }
     }
 
     /// One call; a container found gone before the command started is replaced and the call
     /// tried once more (a container that dies during the command is never retried).
     async fn exec_once(self: &Arc<Self>, request: ExecRequest) -> Result<ExecOutput, SandboxError> {
-        let (client, id) = self.ensure().await?;
-        match exec::run(&client, &id, &request, self.output_cap).await {
+        let target = self.ensure().await?;
+        match self.call(&target, &request).await {
             Ok(out) => Ok(out),
             Err(ExecFailure::Sandbox(e)) => Err(e),
             Err(ExecFailure::DiedDuringCall(out)) => {
-                self.replace_dead(&client, &id).await;
+                self.replace_dead(&target.client, &target.id).await;
                 Ok(out)
             }
             Err(ExecFailure::ContainerGone) => {
-                tracing::info!(container = %id, "sandbox container is gone; starting a new one");
-                self.forget(&id).await;
-                let _ = orphans::force_remove(&client, &id).await;
-                let (client, id) = self.ensure().await?;
-                match exec::run(&client, &id, &request, self.output_cap).await {
+                tracing::info!(container = %target.id, "sandbox container is gone; starting a new one");
+                self.forget(&target.id).await;
+                let _ = orphans::force_remove(&target.client, &target.id).await;
+                let target = self.ensure().await?;
+                match self.call(&target, &request).await {
                     Ok(out) => Ok(out),
                     Err(ExecFailure::Sandbox(e)) => Err(e),
                     Err(ExecFailure::DiedDuringCall(out)) => {
-                        self.replace_dead(&client, &id).await;
+                        self.replace_dead(&target.client, &target.id).await;
                         Ok(out)
                     }
                     Err(ExecFailure::ContainerGone) => {
-                        let why = container::why_stopped(&client, &id).await;
-                        self.forget(&id).await;
-                        let _ = orphans::force_remove(&client, &id).await;
+                        let (client, id) = (&target.client, &target.id);
+                        let why = container::why_stopped(client, id).await;
+                        self.forget(id).await;
+                        let _ = orphans::force_remove(client, id).await;
                         Err(SandboxError::Failed(format!(
                             "the sandbox container would not stay up ({why}): the image needs \
                              `sleep` and `/bin/sh`; use another [sandbox] image or fix \
@@ -245,6 +358,7 @@ impl Inner {
 
     async fn shutdown(&self) {
         let mut state = self.state.lock().await;
+        state.agent = None;
         let (Some(client), Some(id)) = (state.client.clone(), state.container.take()) else {
             return;
         };
