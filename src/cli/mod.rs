@@ -13,6 +13,7 @@ pub mod history;
 pub mod init;
 pub mod interactive;
 pub mod jobs;
+pub mod memory;
 pub mod models;
 pub mod route;
 pub mod run;
@@ -109,15 +110,25 @@ impl CliContext {
 
 /// Run the parsed command line and turn the outcome into an exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    let result = CliContext::new(cli.config.clone()).and_then(|ctx| {
-        let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
-        runtime.block_on(dispatch(ctx, cli))
-    });
+    let env_profile = std::env::var(crate::profile::PROFILE_VAR).ok();
+    let result = crate::profile::choose(cli.profile.as_deref(), env_profile.as_deref())
+        .map_err(|e| {
+            CliError::usage(format!(
+                "{e} (from --profile or {})",
+                crate::profile::PROFILE_VAR
+            ))
+        })
+        .map(|name| crate::profile::set_current(&name))
+        .and_then(|()| CliContext::new(cli.config.clone()))
+        .and_then(|ctx| {
+            let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(dispatch(ctx, cli))
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -147,6 +158,8 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Jobs(cmd)) => jobs::run(&ctx, cmd).await,
         Some(Command::Serve(args)) => serve::run(&ctx, args).await,
         Some(Command::Token(cmd)) => token::run(&ctx, cmd).await,
+        Some(Command::Memory(cmd)) => memory::run(&ctx, cmd).await,
+        Some(Command::Profiles(args)) => memory::profiles(&ctx, args.json).await,
     }
 }
 

@@ -124,6 +124,12 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                 out.note(&format!("{mark} {}", one_line(&output, 200)));
             }
             Event::Notice { message } if !out.json => out.note(&format!("harness: {message}")),
+            Event::MemoryRecalled { memories, .. } if !out.json => {
+                out.note(&format!(
+                    "harness: {}",
+                    crate::memory::recall::transcript_line_of(&memories)
+                ));
+            }
             Event::Error { message, .. } => {
                 if !out.json {
                     out.note(&format!("harness: {message}"));

@@ -97,6 +97,8 @@ struct RawConfig {
     budgets: super::budgets::BudgetsConfig,
     #[serde(default)]
     server: super::server::ServerConfig,
+    #[serde(default)]
+    memory: super::memory::MemoryConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -274,6 +276,7 @@ fn parse_with(
         permissions,
         budgets: raw.budgets,
         server: raw.server,
+        memory: raw.memory,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -335,6 +338,7 @@ fn validate(config: &Config) -> Result<(), String> {
         check_model_ref(config, &config.default_model, "default_model")?;
     }
     config.budgets.validate()?;
+    config.memory.validate()?;
     if let Some(to) = &config.budgets.downgrade_to
         && !missing_provider_tolerated(config, to)
     {

@@ -260,6 +260,7 @@ pub struct Config {
     pub permissions: super::permissions::PermissionsConfig,
     pub budgets: super::budgets::BudgetsConfig,
     pub server: super::server::ServerConfig,
+    pub memory: super::memory::MemoryConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -285,6 +286,7 @@ impl Default for Config {
             permissions: Default::default(),
             budgets: Default::default(),
             server: Default::default(),
+            memory: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

@@ -46,6 +46,8 @@ pub struct CoreDeps {
     /// The workspace, the home directory and the harness's own files, for the places that
     /// always ask.
     pub locations: Arc<Locations>,
+    /// Long-term memory of the store's profile, when `[memory] enabled`.
+    pub memory: Option<Arc<crate::memory::MemoryService>>,
 }
 
 impl std::fmt::Debug for CoreDeps {
@@ -112,6 +114,13 @@ impl CoreDeps {
             ],
         };
         let sandbox = sandbox_factory(&config, workspace.clone());
+        let memory = config.memory.enabled.then(|| {
+            Arc::new(crate::memory::MemoryService::new(
+                store.clone(),
+                &providers,
+                &config.memory,
+            ))
+        });
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -124,7 +133,30 @@ impl CoreDeps {
             sandbox,
             permissions: Arc::new(permissions),
             locations: Arc::new(locations),
+            memory,
         })
+    }
+
+    /// The same parts acting for `profile`: its store handle and its memory.
+    pub fn for_profile(&self, profile: &str) -> Self {
+        let store = self.store.for_profile(profile);
+        Self {
+            config: Arc::clone(&self.config),
+            memory: self
+                .memory
+                .as_ref()
+                .map(|m| Arc::new(m.for_store(store.clone()))),
+            store,
+            providers: self.providers.clone(),
+            agents: self.agents.clone(),
+            router: self.router.clone(),
+            tools: self.tools.clone(),
+            workspace: self.workspace.clone(),
+            instructions: self.instructions.clone(),
+            sandbox: self.sandbox.clone(),
+            permissions: Arc::clone(&self.permissions),
+            locations: Arc::clone(&self.locations),
+        }
     }
 
     /// The context window of a model: `[models.*] context_window` for it, else the provider's

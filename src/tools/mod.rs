@@ -11,6 +11,7 @@ pub mod bash;
 pub mod edit;
 pub mod glob;
 pub mod grep;
+pub mod memory;
 pub mod read;
 pub mod registry;
 pub mod seen;
@@ -53,7 +54,10 @@ pub struct ToolContext {
 /// Handles the optional tools need, each `None`/empty when its feature is off. Built by the
 /// session for each tool call.
 #[derive(Clone, Default)]
-pub struct ToolServices {}
+pub struct ToolServices {
+    /// Long-term memory of the session's profile (`memory_save`, `memory_search`).
+    pub memory: Option<Arc<crate::memory::MemoryService>>,
+}
 
 /// The result of one tool call.
 #[derive(Debug, Clone, PartialEq, Eq)]

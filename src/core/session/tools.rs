@@ -9,16 +9,21 @@ use crate::tools::{ToolRegistry, ToolServices};
 
 /// The tools a session with `agent` offers. An error names the agent's unknown tool.
 pub(super) fn session_tools(deps: &CoreDeps, agent: &Agent) -> Result<ToolRegistry, String> {
-    let tools = deps
+    let mut tools = deps
         .tools
         .restricted_to(&agent.tools)
         .map_err(|e| e.to_string())?;
+    if let Some(memory) = &deps.memory {
+        tools = crate::tools::memory::add_memory_tools(tools, &agent.tools, memory.config().save);
+    }
     Ok(tools)
 }
 
 impl Session {
     /// What this session's optional tools reach, handed to each tool call.
     pub(super) fn tool_services(&self) -> ToolServices {
-        ToolServices::default()
+        ToolServices {
+            memory: self.deps.memory.clone(),
+        }
     }
 }
