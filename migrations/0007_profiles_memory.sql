@@ -16,7 +16,7 @@ CREATE INDEX prompt_history_profile ON prompt_history(profile, seq);
 CREATE TABLE memories (
     -- An explicit INTEGER PRIMARY KEY keeps rowids stable for the external-content FTS index.
     seq             INTEGER PRIMARY KEY,
-    id              TEXT NOT NULL UNIQUE,      -- uuid v7
+    id              TEXT NOT NULL UNIQUE,      -- uuid v4 (prefixes tell memories apart)
     profile         TEXT NOT NULL,
     text            TEXT NOT NULL,
     source          TEXT NOT NULL,             -- cli | tool | tui | api

@@ -57,7 +57,8 @@ pub fn insert(
             "a memory cannot be empty: give the text to remember".to_string(),
         ));
     }
-    let id = uuid::Uuid::now_v7().to_string();
+    // Random (v4), so the first characters tell memories apart (`memory delete 3f2a`).
+    let id = uuid::Uuid::new_v4().to_string();
     conn.execute(
         "INSERT INTO memories (id, profile, text, source, created_at, embedding, embedding_model, embedding_dim)
          VALUES (?1, harness_profile(), ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -45,7 +45,11 @@ pub fn respond(flavor: Flavor, body: &Value) -> Result<Value, String> {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or("`input` holds a non-string"))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or("`input` holds a non-string")
+            })
             .collect::<Result<_, _>>()?,
         _ => return Err("missing `input`".to_string()),
     };

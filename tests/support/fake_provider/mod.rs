@@ -27,6 +27,8 @@
 //! server.chat_requests()   // only the chat calls
 //! server.set_models(&["m1", "m2"]) / set_model_list(vec![FakeModel{..}]) / fail_models(500)
 //! server.set_default_reply(Some(Reply::text("hi")))   // used when the script is empty
+//! server.embed_requests()     // POST /api/embed (Ollama) or {base}/embeddings: hashed bag-of-words vectors (embed.rs)
+//! server.fail_embeddings(Some(500))   // the embedding endpoint answers this status
 //! ```
 //!
 //! With an empty script (and no default reply) a chat request gets HTTP 500 "fake provider:
@@ -38,6 +40,7 @@
 #![allow(dead_code)]
 
 mod cache;
+pub mod embed;
 mod server;
 pub mod wire;
 
