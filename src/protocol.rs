@@ -152,6 +152,16 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         at: Option<MessageId>,
     },
+    /// Save `text` to long-term memory (`/remember`); answered by `Notice` or `Error`.
+    Remember {
+        text: String,
+    },
+    /// The memories best matching `query`, or the newest without one (`/memory`); answered by
+    /// `Notice` or `Error`.
+    SearchMemory {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+    },
 }
 
 /// Everything the core tells a front end.
@@ -351,6 +361,21 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
     },
+    /// Before a turn's request: these memories joined its context (quoted as remembered notes).
+    /// `note` says when they were found by full text because embeddings were unavailable.
+    MemoryRecalled {
+        memories: Vec<RecalledMemory>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+}
+
+/// A memory recalled into a turn's context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecalledMemory {
+    pub id: String,
+    pub text: String,
+    pub score: f32,
 }
 
 /// Counts and cost of a set of model requests (ledger rows). `cost_usd` sums the known costs

@@ -10,6 +10,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Act for this profile (default: $HARNESS_PROFILE, else `default`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
     /// Open the most recent conversation.
     #[arg(short = 'c', long = "continue", conflicts_with = "resume")]
     pub continue_last: bool,
@@ -75,6 +79,11 @@ pub enum Command {
     /// What a conversation changed in its workspace, as a unified diff (default: the most
     /// recent conversation).
     Diff(DiffArgs),
+    /// Long-term memory of this profile: add, list, search, delete, reindex.
+    #[command(subcommand)]
+    Memory(super::memory::MemoryCommand),
+    /// The profiles that own something, with counts.
+    Profiles(JsonFlag),
 }
 
 #[derive(Debug, Args)]
@@ -92,10 +101,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token for a profile; prints it once (only its hash is stored).
+    /// Create a token for the profile (--profile NAME); prints it once (only its hash is stored).
     Create {
-        #[arg(long, value_name = "NAME")]
-        profile: String,
         /// A note saying what the token is for.
         #[arg(long, value_name = "L")]
         label: Option<String>,

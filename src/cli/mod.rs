@@ -14,6 +14,7 @@ pub mod history;
 pub mod init;
 pub mod interactive;
 pub mod jobs;
+pub mod memory;
 pub mod models;
 pub mod route;
 pub mod run;
@@ -115,15 +116,25 @@ pub fn main(cli: Cli) -> ExitCode {
     if let Ok(exe) = std::env::current_exe() {
         crate::sandbox::docker::agent::register_binary(exe);
     }
-    let result = CliContext::new(cli.config.clone()).and_then(|ctx| {
-        let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
-        runtime.block_on(dispatch(ctx, cli))
-    });
+    let env_profile = std::env::var(crate::profile::PROFILE_VAR).ok();
+    let result = crate::profile::choose(cli.profile.as_deref(), env_profile.as_deref())
+        .map_err(|e| {
+            CliError::usage(format!(
+                "{e} (from --profile or {})",
+                crate::profile::PROFILE_VAR
+            ))
+        })
+        .map(|name| crate::profile::set_current(&name))
+        .and_then(|()| CliContext::new(cli.config.clone()))
+        .and_then(|ctx| {
+            let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(dispatch(ctx, cli))
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -154,6 +165,8 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Serve(args)) => serve::run(&ctx, args).await,
         Some(Command::Token(cmd)) => token::run(&ctx, cmd).await,
         Some(Command::Diff(args)) => diff::run(&ctx, args).await,
+        Some(Command::Memory(cmd)) => memory::run(&ctx, cmd).await,
+        Some(Command::Profiles(args)) => memory::profiles(&ctx, args.json).await,
     }
 }
 

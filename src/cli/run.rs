@@ -147,6 +147,12 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                 &conversation_id.to_string()[..8],
                 status.as_str()
             )),
+            Event::MemoryRecalled { memories, .. } if !out.json => {
+                out.note(&format!(
+                    "harness: {}",
+                    crate::memory::recall::transcript_line_of(&memories)
+                ));
+            }
             Event::Error { message, .. } => {
                 if !out.json {
                     out.note(&format!("harness: {message}"));

@@ -1,5 +1,5 @@
 //! `harness token create|list|revoke`: the API's bearer tokens (stored hashed; the secret is
-//! printed once, by `create`).
+//! printed once, by `create`), of the current profile (`--profile`).
 
 use super::args::TokenCommand;
 use super::{CliContext, CliResult, print_json, print_out};
@@ -7,7 +7,8 @@ use super::{CliContext, CliResult, print_json, print_out};
 pub async fn run(ctx: &CliContext, cmd: TokenCommand) -> CliResult {
     let store = ctx.open_store()?;
     match cmd {
-        TokenCommand::Create { profile, label } => {
+        TokenCommand::Create { label } => {
+            let profile = store.profile().to_string();
             let (record, secret) = store.create_token(&profile, label.as_deref()).await?;
             print_out(&format!(
                 "{secret}\n(token {} for profile `{}`: shown once, keep it secret; revoke with `harness token revoke {}`)\n",
@@ -21,7 +22,11 @@ pub async fn run(ctx: &CliContext, cmd: TokenCommand) -> CliResult {
                 return print_json(&tokens);
             }
             if tokens.is_empty() {
-                print_out("no tokens: create one with `harness token create --profile default`\n");
+                print_out(&format!(
+                    "no tokens in profile `{}`: create one with `harness token create --profile {}`\n",
+                    store.profile(),
+                    store.profile()
+                ));
                 return Ok(());
             }
             let mut out = String::new();

@@ -101,6 +101,7 @@ struct RawConfig {
     subagents: super::subagents::SubagentsConfig,
     #[serde(default)]
     git: super::subagents::GitConfig,
+    memory: super::memory::MemoryConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -280,6 +281,7 @@ fn parse_with(
         server: raw.server,
         subagents: raw.subagents,
         git: raw.git,
+        memory: raw.memory,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -344,6 +346,7 @@ fn validate(config: &Config) -> Result<(), String> {
     if let Some(problem) = config.subagents.problem() {
         return Err(problem);
     }
+    config.memory.validate()?;
     if let Some(to) = &config.budgets.downgrade_to
         && !missing_provider_tolerated(config, to)
     {

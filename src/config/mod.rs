@@ -9,6 +9,7 @@
 pub mod budgets;
 pub mod exposure;
 pub mod load;
+pub mod memory;
 pub mod paths;
 pub mod permissions;
 pub mod sandbox;

@@ -262,6 +262,7 @@ pub struct Config {
     pub server: super::server::ServerConfig,
     pub subagents: super::subagents::SubagentsConfig,
     pub git: super::subagents::GitConfig,
+    pub memory: super::memory::MemoryConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -289,6 +290,7 @@ impl Default for Config {
             server: Default::default(),
             subagents: Default::default(),
             git: Default::default(),
+            memory: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

@@ -49,6 +49,20 @@ impl Core {
         &self.deps
     }
 
+    /// The core acting for `profile` (`serve`, for a token's requests): its own store handle
+    /// and memory, the same open sessions (conversation ids are unique across profiles, and a
+    /// profile only ever resolves its own).
+    pub fn for_profile(&self, profile: &str) -> Self {
+        if profile == self.deps.store.profile() {
+            return self.clone();
+        }
+        Self {
+            deps: Arc::new(self.deps.for_profile(profile)),
+            open_sessions: Arc::clone(&self.open_sessions),
+            opening: Arc::clone(&self.opening),
+        }
+    }
+
     /// Conversations open in a session right now.
     pub fn open_conversations(&self) -> usize {
         self.open_sessions.len()

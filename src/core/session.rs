@@ -31,6 +31,7 @@ mod checkpointing;
 mod compact;
 mod effects;
 mod ledger;
+mod memory;
 mod queries;
 mod start;
 mod switch;
@@ -71,6 +72,9 @@ struct TurnState {
     checkpoint: Option<crate::checkpoint::TurnCheckpoint>,
     /// A summary being written (in a turn, or for `/compact`).
     compaction: Option<JoinHandle<compact::CompactionDone>>,
+    /// Memories recalled for this turn, as the quoted block its requests' system prompt ends
+    /// with (session/memory.rs).
+    recalled_context: Option<String>,
 }
 
 struct Session {
@@ -404,6 +408,8 @@ impl Session {
             Op::ListPermissions => self.list_permissions(),
             Op::Cost => self.cost_summary().await,
             Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
+            Op::Remember { text } => self.remember(text).await,
+            Op::SearchMemory { query } => self.show_memory(query).await,
             Op::Shutdown => {}
         }
     }

@@ -50,6 +50,8 @@ pub struct CoreDeps {
     pub locations: Arc<Locations>,
     /// 0 for a session a front end opened, one more for each level of subagents.
     pub lineage: super::subagents::Lineage,
+    /// Long-term memory of the store's profile, when `[memory] enabled`.
+    pub memory: Option<Arc<crate::memory::MemoryService>>,
 }
 
 impl std::fmt::Debug for CoreDeps {
@@ -116,6 +118,13 @@ impl CoreDeps {
             ],
         };
         let sandbox = sandbox_factory(&config, workspace.clone());
+        let memory = config.memory.enabled.then(|| {
+            Arc::new(crate::memory::MemoryService::new(
+                store.clone(),
+                &providers,
+                &config.memory,
+            ))
+        });
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -129,7 +138,30 @@ impl CoreDeps {
             permissions: Arc::new(permissions),
             locations: Arc::new(locations),
             lineage: Default::default(),
+            memory,
         })
+    }
+
+    /// The same parts acting for `profile`: its store handle and its memory.
+    pub fn for_profile(&self, profile: &str) -> Self {
+        let store = self.store.for_profile(profile);
+        Self {
+            config: Arc::clone(&self.config),
+            memory: self
+                .memory
+                .as_ref()
+                .map(|m| Arc::new(m.for_store(store.clone()))),
+            store,
+            providers: self.providers.clone(),
+            agents: self.agents.clone(),
+            router: self.router.clone(),
+            tools: self.tools.clone(),
+            workspace: self.workspace.clone(),
+            instructions: self.instructions.clone(),
+            sandbox: self.sandbox.clone(),
+            permissions: Arc::clone(&self.permissions),
+            locations: Arc::clone(&self.locations),
+        }
     }
 
     /// The context window of a model: `[models.*] context_window` for it, else the provider's

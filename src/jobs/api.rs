@@ -3,7 +3,7 @@
 //! given as a unique prefix or the job's name.
 
 use super::runner::{self, TurnOutcome};
-use super::{JobError, Schedule, profile};
+use super::{JobError, Schedule};
 use crate::core::Core;
 use crate::store::Store;
 use crate::store::jobs::{JobRecord, JobRunRecord, NewJob};
@@ -49,7 +49,7 @@ pub async fn add(store: &Store, add: AddJob) -> Result<JobRecord, JobError> {
     }
     let now = chrono::Utc::now();
     let job = NewJob {
-        profile: profile().to_string(),
+        profile: store.profile().to_string(),
         name: add.name.trim().to_string(),
         schedule: add.schedule.trim().to_string(),
         utc: add.utc,
@@ -67,9 +67,10 @@ pub async fn add(store: &Store, add: AddJob) -> Result<JobRecord, JobError> {
 }
 
 pub async fn list(store: &Store) -> Result<Vec<JobView>, JobError> {
+    let profile = store.profile().to_string();
     Ok(store
-        .call(|conn| {
-            crate::store::jobs::list(conn, profile())?
+        .call(move |conn| {
+            crate::store::jobs::list(conn, &profile)?
                 .into_iter()
                 .map(|job| {
                     let last_run = crate::store::jobs::last_run(conn, &job.id)?;
@@ -81,9 +82,9 @@ pub async fn list(store: &Store) -> Result<Vec<JobView>, JobError> {
 }
 
 pub async fn resolve(store: &Store, id: &str) -> Result<JobRecord, JobError> {
-    let id = id.to_string();
+    let (id, profile) = (id.to_string(), store.profile().to_string());
     Ok(store
-        .call(move |conn| crate::store::jobs::resolve(conn, profile(), &id))
+        .call(move |conn| crate::store::jobs::resolve(conn, &profile, &id))
         .await?)
 }
 

@@ -33,11 +33,6 @@ pub enum JobError {
     Invalid(String),
 }
 
-/// The profile jobs are stored under.
-pub fn profile() -> &'static str {
-    crate::usage::current_profile()
-}
-
 /// When `job` should next run after `now`, by its schedule (cron in local time, or UTC).
 pub fn next_run(job: &JobRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let schedule = Schedule::parse(&job.schedule).ok()?;

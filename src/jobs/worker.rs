@@ -7,7 +7,7 @@
 //! shutdown running turns are interrupted, recorded as failed ("worker stopped"), and awaited.
 
 use super::runner::{self, WORKER_STOPPED};
-use super::{JobError, next_run, profile, retry_after, worker_id, worker_stopped};
+use super::{JobError, next_run, retry_after, worker_id, worker_stopped};
 use crate::core::Core;
 use crate::store::jobs::Claim;
 use std::time::Duration;
@@ -50,14 +50,15 @@ pub async fn run(core: Core, shutdown: CancellationToken) -> Result<(), JobError
 
 /// Mark runs left `running` as failed and schedule their retries. Returns how many.
 pub async fn recover(core: &Core) -> Result<usize, JobError> {
+    let profile = core.deps().store.profile().to_string();
     let runs = core
         .deps()
         .store
-        .call(|conn| {
+        .call(move |conn| {
             let now = chrono::Utc::now();
             crate::store::jobs::fail_interrupted(
                 conn,
-                profile(),
+                &profile,
                 WORKER_STOPPED,
                 now,
                 &worker_stopped,
@@ -69,12 +70,13 @@ pub async fn recover(core: &Core) -> Result<usize, JobError> {
 }
 
 async fn claim(core: &Core) -> Result<Vec<Claim>, JobError> {
+    let profile = core.deps().store.profile().to_string();
     Ok(core
         .deps()
         .store
-        .call(|conn| {
+        .call(move |conn| {
             let now = chrono::Utc::now();
-            crate::store::jobs::claim_due(conn, profile(), &worker_id(), now, &|job| {
+            crate::store::jobs::claim_due(conn, &profile, &worker_id(), now, &|job| {
                 next_run(job, now)
             })
         })

@@ -7,6 +7,7 @@
 //! in `retry.rs` and `health.rs` (which the router also reads), shared by every client.
 
 pub mod anthropic;
+pub mod embed;
 pub mod error;
 pub mod health;
 pub mod http;
@@ -155,6 +156,23 @@ pub trait Provider: Send + Sync {
     /// Start a streamed chat. Nothing is sent until the stream is first polled; dropping the
     /// stream aborts the request.
     fn stream(&self, request: ChatRequest) -> ProviderStream;
+
+    /// Embed `inputs` with `model` (the id after `provider/`): one vector per input, in order
+    /// (see `embed.rs`). Providers without an embedding endpoint answer with an error.
+    fn embed(
+        &self,
+        model: &str,
+        inputs: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<Vec<f32>>, ProviderError>> {
+        let _ = inputs;
+        let error = ProviderError::BadRequest {
+            provider: self.name().to_string(),
+            message: format!(
+                "this provider offers no embeddings (for `{model}`): set [memory] embedding_model to an ollama or openai-style provider"
+            ),
+        };
+        Box::pin(async move { Err(error) })
+    }
 }
 
 /// Build the client for one `[providers.NAME]` block, with the default retry policy.

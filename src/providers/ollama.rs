@@ -125,6 +125,26 @@ impl Provider for OllamaClient {
             Box::new(move || Box::new(OllamaDecoder::new(&name, key.clone()))),
         )
     }
+
+    fn embed(
+        &self,
+        model: &str,
+        inputs: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<Vec<f32>>, ProviderError>> {
+        let model = model.to_string();
+        async move {
+            super::embed::embed(
+                &self.core,
+                super::embed::EmbedWire::Ollama,
+                &self.base_url,
+                &self.headers,
+                &model,
+                &inputs,
+            )
+            .await
+        }
+        .boxed()
+    }
 }
 
 /// The model's context length: `num_ctx` from its Modelfile parameters if set, else the

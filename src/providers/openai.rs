@@ -104,6 +104,26 @@ impl Provider for OpenAiClient {
             Box::new(move || Box::new(OpenAiDecoder::new(&name, key.clone()))),
         )
     }
+
+    fn embed(
+        &self,
+        model: &str,
+        inputs: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<Vec<f32>>, ProviderError>> {
+        let model = model.to_string();
+        async move {
+            super::embed::embed(
+                &self.core,
+                super::embed::EmbedWire::OpenAi,
+                &self.base_url,
+                &self.headers,
+                &model,
+                &inputs,
+            )
+            .await
+        }
+        .boxed()
+    }
 }
 
 /// The JSON body of a streamed chat request.

@@ -1,7 +1,7 @@
 //! Bearer-token authentication: every route under `/api` needs `Authorization: Bearer TOKEN`
-//! for a live token; the handler gets the [`Caller`] (the token's profile). Profiles do not own
-//! conversations yet: a token of the default profile sees every conversation, a token of any
-//! other profile sees none (404), until conversations carry a profile.
+//! for a live token; the handler gets the [`Caller`] (the token's profile), and reaches the
+//! store and the core through `ServeState::store_for` / `core_for`, which act for that profile
+//! only: another profile's conversation or job is a 404 like an unknown id.
 
 use super::ServeState;
 use super::problem::Problem;
@@ -15,13 +15,6 @@ use axum::response::{IntoResponse, Response};
 pub struct Caller {
     pub token_id: String,
     pub profile: String,
-}
-
-impl Caller {
-    /// Whether this caller may see conversations (the default profile owns them all today).
-    pub fn sees_conversations(&self) -> bool {
-        self.profile == crate::usage::current_profile()
-    }
 }
 
 pub async fn require_token(

@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-/// Resolve `id` for `caller`: another profile's conversation (all of them, today) is a 404,
-/// exactly like an unknown id.
+/// Resolve `id` for `caller`: another profile's conversation is a 404, exactly like an unknown
+/// id (the caller's store does not see it).
 pub async fn visible(
     state: &ServeState,
     caller: &Caller,
@@ -27,10 +27,7 @@ pub async fn visible(
             "no conversation `{id}`: list them with GET /api/conversations"
         ))
     };
-    if !caller.sees_conversations() {
-        return Err(unknown());
-    }
-    match state.store().resolve(id).await {
+    match state.store_for(caller).resolve(id).await {
         Ok(found) => Ok(found),
         Err(crate::store::StoreError::NotFound(_)) => Err(unknown()),
         Err(e) => Err(e.into()),
@@ -51,16 +48,6 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let body: CreateBody = parse_json(&body_bytes(body)?)?;
-    if !caller.sees_conversations() {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "profile `{}` cannot own conversations yet (only `{}` can): use a token of that profile",
-                caller.profile,
-                crate::usage::current_profile()
-            ),
-        ));
-    }
     let deps = state.core.deps();
     let agent = body
         .agent
@@ -72,13 +59,16 @@ pub async fn create(
     }
     let model = body.model.filter(|m| m != "auto");
     let created = state
-        .store()
+        .store_for(&caller)
         .create_conversation(&agent, model.as_deref(), None)
         .await?;
     let created = match body.title.filter(|t| !t.trim().is_empty()) {
         Some(title) => {
-            state.store().set_title(created.id, &title).await?;
-            state.store().conversation(created.id).await?
+            state
+                .store_for(&caller)
+                .set_title(created.id, &title)
+                .await?;
+            state.store_for(&caller).conversation(created.id).await?
         }
         None => created,
     };
@@ -101,11 +91,8 @@ pub async fn list(
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(p) = params.map_err(|e| Problem::bad_request(format!("bad query string: {e}")))?;
-    if !caller.sees_conversations() {
-        return Ok(Json(serde_json::json!({"items": [], "total": 0})).into_response());
-    }
     let (items, total) = state
-        .store()
+        .store_for(&caller)
         .list_with_total(ListQuery {
             limit: p.limit.unwrap_or(50).clamp(1, 1000),
             offset: p.offset.unwrap_or(0),
@@ -124,7 +111,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = visible(&state, &caller, &id).await?;
-    Ok(Json(state.store().export(id).await?).into_response())
+    Ok(Json(state.store_for(&caller).export(id).await?).into_response())
 }
 
 pub async fn delete(
@@ -133,7 +120,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = visible(&state, &caller, &id).await?;
-    state.store().delete(id).await?;
+    state.store_for(&caller).delete(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -143,8 +130,8 @@ pub async fn restore(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = visible(&state, &caller, &id).await?;
-    state.store().restore(id).await?;
-    Ok(Json(state.store().conversation(id).await?).into_response())
+    state.store_for(&caller).restore(id).await?;
+    Ok(Json(state.store_for(&caller).conversation(id).await?).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,7 +150,7 @@ pub async fn messages(
     let Query(p) = params.map_err(|e| Problem::bad_request(format!("bad query string: {e}")))?;
     let id = visible(&state, &caller, &id).await?;
     let page = state
-        .store()
+        .store_for(&caller)
         .messages_page(id, p.before, p.limit.unwrap_or(100).clamp(1, 10_000))
         .await?;
     Ok(Json(page).into_response())

@@ -1,6 +1,6 @@
 //! `/api/admin/jobs`: the jobs of the token's profile over HTTP (list, show, runs, run now), in
-//! the shapes of `harness jobs ... --json`. Jobs belong to the default profile until profiles
-//! exist: a token of another profile sees none (404 / an empty list).
+//! the shapes of `harness jobs ... --json`. Another profile's job is a 404 like an unknown id
+//! (the caller's store does not see it).
 
 use super::ServeState;
 use super::auth::Caller;
@@ -23,24 +23,11 @@ impl From<JobError> for Problem {
     }
 }
 
-fn owns_jobs(caller: &Caller, id: &str) -> Result<(), Problem> {
-    if caller.profile == crate::jobs::profile() {
-        Ok(())
-    } else {
-        Err(Problem::not_found(format!(
-            "no job `{id}` in this token's profile"
-        )))
-    }
-}
-
 pub async fn list(
     State(state): State<ServeState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, Problem> {
-    if caller.profile != crate::jobs::profile() {
-        return Ok(Json(serde_json::json!([])).into_response());
-    }
-    Ok(Json(api::list(state.store()).await?).into_response())
+    Ok(Json(api::list(&state.store_for(&caller)).await?).into_response())
 }
 
 pub async fn show(
@@ -48,8 +35,7 @@ pub async fn show(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    owns_jobs(&caller, &id)?;
-    Ok(Json(api::show(state.store(), &id).await?).into_response())
+    Ok(Json(api::show(&state.store_for(&caller), &id).await?).into_response())
 }
 
 pub async fn runs(
@@ -57,8 +43,7 @@ pub async fn runs(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    owns_jobs(&caller, &id)?;
-    Ok(Json(api::runs(state.store(), &id).await?).into_response())
+    Ok(Json(api::runs(&state.store_for(&caller), &id).await?).into_response())
 }
 
 /// Run the job now, once, and answer with its run record when the turn ends (a run of the
@@ -68,7 +53,6 @@ pub async fn run_now(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    owns_jobs(&caller, &id)?;
-    let (run, _) = api::run_now(&state.core, &id, &CancellationToken::new()).await?;
+    let (run, _) = api::run_now(&state.core_for(&caller), &id, &CancellationToken::new()).await?;
     Ok(Json(run).into_response())
 }

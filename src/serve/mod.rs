@@ -45,6 +45,16 @@ impl ServeState {
     pub fn store(&self) -> &Store {
         &self.core.deps().store
     }
+
+    /// The store acting for the caller's profile: what every route reads and writes.
+    pub fn store_for(&self, caller: &auth::Caller) -> Store {
+        self.core.deps().store.for_profile(&caller.profile)
+    }
+
+    /// The core acting for the caller's profile (its sessions, memory and usage).
+    pub fn core_for(&self, caller: &auth::Caller) -> Core {
+        self.core.for_profile(&caller.profile)
+    }
 }
 
 /// The routes under `/api` that need a token, without state (the integrator merges more

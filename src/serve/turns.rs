@@ -58,7 +58,7 @@ pub async fn send(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     let before = state
-        .store()
+        .store_for(&caller)
         .messages_page(id, None, 1)
         .await?
         .last()
@@ -69,7 +69,7 @@ pub async fn send(
     }
     let done = collect(first, events).await;
     let messages: Vec<_> = state
-        .store()
+        .store_for(&caller)
         .messages(id)
         .await?
         .into_iter()
@@ -105,7 +105,7 @@ async fn start(
     body: SendBody,
 ) -> Result<(Vec<Event>, mpsc::UnboundedReceiver<Event>), Problem> {
     let handle = state
-        .core
+        .core_for(caller)
         .open(SessionOptions {
             start: SessionStart::Resume(id.to_string()),
             model: body.model.clone(),

@@ -23,13 +23,17 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, Problem> {
     let id = visible(&state, &caller, &id).await?;
-    let handle = open(&state, id).await?;
+    let handle = open(&state, &caller, id).await?;
     Ok(ws.on_upgrade(move |socket| channel(socket, handle)))
 }
 
-async fn open(state: &ServeState, id: ConversationId) -> Result<SessionHandle, Problem> {
+async fn open(
+    state: &ServeState,
+    caller: &super::auth::Caller,
+    id: ConversationId,
+) -> Result<SessionHandle, Problem> {
     state
-        .core
+        .core_for(caller)
         .open(SessionOptions {
             start: SessionStart::Resume(id.to_string()),
             model: None,

@@ -1,5 +1,7 @@
 //! Conversation rows: create, list (recent first, paged, filtered), resolve an id prefix,
-//! rename, soft delete and restore.
+//! rename, soft delete and restore. Every query is limited to the store handle's profile
+//! (`profile = harness_profile()`, see `profile_scope`): another profile's conversation is
+//! not found, exactly like an unknown id.
 
 use super::{StoreError, from_ms, now_ms};
 use crate::message::{ConversationId, ConversationSummary};
@@ -58,8 +60,8 @@ pub fn create_with_id(
 ) -> Result<ConversationSummary, StoreError> {
     let now = now_ms();
     conn.execute(
-        "INSERT INTO conversations (id, title, agent, model, parent_id, created_at, updated_at)
-         VALUES (?1, '', ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO conversations (id, title, agent, model, parent_id, created_at, updated_at, profile)
+         VALUES (?1, '', ?2, ?3, ?4, ?5, ?5, harness_profile())",
         params![
             id.to_string(),
             agent,
@@ -73,7 +75,9 @@ pub fn create_with_id(
 
 pub fn get(conn: &Connection, id: ConversationId) -> Result<ConversationSummary, StoreError> {
     conn.query_row(
-        &format!("SELECT {COLUMNS} FROM conversations WHERE id = ?1"),
+        &format!(
+            "SELECT {COLUMNS} FROM conversations WHERE id = ?1 AND profile = harness_profile()"
+        ),
         [id.to_string()],
         summary,
     )
@@ -118,6 +122,7 @@ type SqlArgs = Vec<Box<dyn rusqlite::ToSql>>;
 /// The WHERE clause (and its arguments) of a listing.
 fn filtered(select: &str, q: &ListQuery) -> (String, SqlArgs) {
     let mut sql = select.to_string();
+    sql.push_str("profile = harness_profile() AND ");
     sql.push_str(if q.include_deleted {
         "1"
     } else if q.deleted {
@@ -165,7 +170,8 @@ pub fn resolve(conn: &Connection, prefix: &str) -> Result<ConversationId, StoreE
         return Err(StoreError::NotFound(prefix));
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT id FROM conversations WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 6",
+        "SELECT id FROM conversations
+          WHERE id >= ?1 AND id < ?1 || 'g' AND profile = harness_profile() ORDER BY id LIMIT 6",
     )?;
     let ids: Vec<String> = stmt
         .query_map([&prefix], |r| r.get(0))?
@@ -186,7 +192,8 @@ pub fn resolve(conn: &Connection, prefix: &str) -> Result<ConversationId, StoreE
 pub fn most_recent(conn: &Connection) -> Result<Option<ConversationId>, StoreError> {
     let id: Option<String> = conn
         .query_row(
-            "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY updated_at DESC LIMIT 1",
+            "SELECT id FROM conversations WHERE deleted_at IS NULL AND profile = harness_profile()
+              ORDER BY updated_at DESC LIMIT 1",
             [],
             |r| r.get(0),
         )
@@ -205,7 +212,8 @@ pub fn set_title(conn: &Connection, id: ConversationId, title: &str) -> Result<(
     }
     changed(
         conn.execute(
-            "UPDATE conversations SET title = ?2, updated_at = ?3 WHERE id = ?1",
+            "UPDATE conversations SET title = ?2, updated_at = ?3
+              WHERE id = ?1 AND profile = harness_profile()",
             params![id.to_string(), title, now_ms()],
         )?,
         id,
@@ -220,7 +228,8 @@ pub fn set_settings(
 ) -> Result<(), StoreError> {
     changed(
         conn.execute(
-            "UPDATE conversations SET agent = ?2, model = ?3 WHERE id = ?1",
+            "UPDATE conversations SET agent = ?2, model = ?3
+              WHERE id = ?1 AND profile = harness_profile()",
             params![id.to_string(), agent, model],
         )?,
         id,
@@ -229,7 +238,8 @@ pub fn set_settings(
 
 pub fn soft_delete(conn: &Connection, id: ConversationId) -> Result<(), StoreError> {
     let rows = conn.execute(
-        "UPDATE conversations SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        "UPDATE conversations SET deleted_at = ?2
+          WHERE id = ?1 AND deleted_at IS NULL AND profile = harness_profile()",
         params![id.to_string(), now_ms()],
     )?;
     if rows == 0 && get(conn, id)?.deleted {
@@ -242,7 +252,8 @@ pub fn soft_delete(conn: &Connection, id: ConversationId) -> Result<(), StoreErr
 
 pub fn restore(conn: &Connection, id: ConversationId) -> Result<(), StoreError> {
     let rows = conn.execute(
-        "UPDATE conversations SET deleted_at = NULL WHERE id = ?1 AND deleted_at IS NOT NULL",
+        "UPDATE conversations SET deleted_at = NULL
+          WHERE id = ?1 AND deleted_at IS NOT NULL AND profile = harness_profile()",
         [id.to_string()],
     )?;
     if rows == 0 && !get(conn, id)?.deleted {

@@ -72,8 +72,8 @@ pub fn import(
         doc.id
     };
     tx.execute(
-        "INSERT INTO conversations (id, title, agent, model, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO conversations (id, title, agent, model, created_at, updated_at, profile)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, harness_profile())",
         params![
             id.to_string(),
             doc.title,

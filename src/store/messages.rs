@@ -158,7 +158,7 @@ pub(crate) fn insert(
                 input_tokens, output_tokens, cost_usd, summary_through, writer_pid, created_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
                 ?18, ?19, ?20
-             WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?2)",
+             WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?2 AND profile = harness_profile())",
         )?
         .execute(params![
             m.id.to_string(),
@@ -291,9 +291,14 @@ pub fn finish(conn: &Connection, id: MessageId, f: &Finish) -> Result<(), StoreE
     Ok(())
 }
 
+/// The conversation `?1` belongs to the store handle's profile (see `profile_scope`).
+const IN_PROFILE: &str =
+    "EXISTS (SELECT 1 FROM conversations c WHERE c.id = ?1 AND c.profile = harness_profile())";
+
 pub fn all(conn: &Connection, id: ConversationId) -> Result<Vec<StoredMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND superseded_by IS NULL
+           AND {IN_PROFILE}
          ORDER BY ordinal"
     ))?;
     let rows = stmt.query_map([id.to_string()], stored)?;
@@ -310,7 +315,7 @@ pub fn page(
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND ordinal < ?2
-           AND superseded_by IS NULL
+           AND superseded_by IS NULL AND {IN_PROFILE}
          ORDER BY ordinal DESC LIMIT ?3"
     ))?;
     let rows = stmt.query_map(
@@ -363,8 +368,10 @@ pub fn add_prompt(conn: &mut Connection, text: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     conn.execute(
-        "INSERT INTO prompt_history (text, created_at)
-         SELECT ?1, ?2 WHERE ?1 IS NOT (SELECT text FROM prompt_history ORDER BY seq DESC LIMIT 1)",
+        "INSERT INTO prompt_history (text, created_at, profile)
+         SELECT ?1, ?2, harness_profile() WHERE ?1 IS NOT (
+             SELECT text FROM prompt_history WHERE profile = harness_profile()
+              ORDER BY seq DESC LIMIT 1)",
         params![text, now_ms()],
     )?;
     Ok(())
@@ -372,8 +379,10 @@ pub fn add_prompt(conn: &mut Connection, text: &str) -> Result<(), StoreError> {
 
 /// Most recent first.
 pub fn recent_prompts(conn: &mut Connection, limit: u32) -> Result<Vec<String>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT text FROM prompt_history ORDER BY seq DESC LIMIT ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT text FROM prompt_history WHERE profile = harness_profile()
+              ORDER BY seq DESC LIMIT ?1",
+    )?;
     let rows = stmt.query_map([i64::from(limit)], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

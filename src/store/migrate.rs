@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../migrations/0004_tokens.sql")),
     (5, include_str!("../../migrations/0005_jobs.sql")),
     (6, include_str!("../../migrations/0006_turn_lease.sql")),
+    (7, include_str!("../../migrations/0007_profiles_memory.sql")),
     (8, include_str!("../../migrations/0008_subagents.sql")),
 ];
 

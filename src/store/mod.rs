@@ -14,13 +14,17 @@ pub mod conversations;
 pub mod export;
 pub mod jobs;
 pub mod lease;
+pub mod memories;
 pub mod messages;
 pub mod migrate;
 mod open;
+pub mod profile_scope;
+pub mod profiles;
 pub mod search;
 pub mod subagents;
 pub mod tokens;
 pub mod usage;
+pub mod vector;
 
 #[cfg(test)]
 mod durability_tests;
@@ -89,10 +93,13 @@ pub enum StoreError {
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// Async handle to the store thread. Clone freely; the thread ends when the last clone drops.
+/// Async handle to the store thread, acting for one profile: every query it sends sees only
+/// that profile's rows (see `profile_scope`). Clone freely; [`Store::for_profile`] gives a
+/// handle on the same thread for another profile; the thread ends when the last clone drops.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<StoreThread>,
+    profile: Arc<str>,
 }
 
 /// The store thread and the way to reach it. When the last [`Store`] handle goes, the channel
@@ -123,6 +130,7 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("path", &self.inner.path)
+            .field("profile", &self.profile)
             .finish()
     }
 }
@@ -174,11 +182,26 @@ impl Store {
                 checkpointer,
                 path,
             }),
+            profile: Arc::from(crate::profile::current()),
         }
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The profile this handle acts for.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// A handle on the same database acting for `profile` (validated by the caller: see
+    /// [`profile_scope::validate_name`]).
+    pub fn for_profile(&self, profile: &str) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            profile: Arc::from(profile),
+        }
     }
 
     /// Run `f` on the store thread and await its result.
@@ -211,12 +234,14 @@ impl Store {
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let path = self.inner.path.clone();
+        let profile = Arc::clone(&self.profile);
         self.inner
             .jobs
             .as_ref()
             .ok_or(StoreError::Closed)?
             .send(Box::new(move |conn| {
-                let result = f(conn).map_err(|e| classify(e, &path));
+                let result =
+                    profile_scope::scoped(&profile, || f(conn)).map_err(|e| classify(e, &path));
                 let _ = tx.send(result);
             }))
             .map_err(|_| StoreError::Closed)?;
@@ -398,6 +423,11 @@ impl Store {
 
     pub async fn recent_prompts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
         self.call(move |c| messages::recent_prompts(c, limit)).await
+    }
+
+    /// Every profile that owns something (`harness profiles`).
+    pub async fn profiles(&self) -> Result<Vec<profiles::ProfileSummary>, StoreError> {
+        self.call(|c| profiles::list(c)).await
     }
 
     pub async fn export(&self, id: ConversationId) -> Result<ExportedConversation, StoreError> {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 pub(super) fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    super::profile_scope::register(conn)?;
     Ok(())
 }
 

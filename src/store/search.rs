@@ -36,6 +36,31 @@ pub fn fts_query(text: &str, prefix: bool) -> Option<String> {
     Some(q)
 }
 
+/// An FTS5 query matching any of the words of `text` (memory search ranks by bm25, so more
+/// shared words rank higher). `None` when there are no words.
+pub fn fts_query_any(text: &str) -> Option<String> {
+    any_of(words(text).collect())
+}
+
+/// [`fts_query_any`] over the words of 4 characters or more only (recall by full text: the
+/// short words of a prompt match everything).
+pub fn fts_query_significant(text: &str) -> Option<String> {
+    any_of(words(text).filter(|w| w.chars().count() >= 4).collect())
+}
+
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+}
+
+fn any_of(words: Vec<&str>) -> Option<String> {
+    if words.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    Some(quoted.join(" OR "))
+}
+
 pub fn search(conn: &Connection, text: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
     let Some(query) = fts_query(text, false) else {
         return Err(StoreError::Invalid(
@@ -48,7 +73,7 @@ pub fn search(conn: &Connection, text: &str, limit: u32) -> Result<Vec<SearchHit
            FROM messages_fts
            JOIN messages m ON m.seq = messages_fts.rowid
            JOIN conversations c ON c.id = m.conversation_id
-          WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL
+          WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL AND c.profile = harness_profile()
           ORDER BY messages_fts.rowid DESC
           LIMIT ?2",
     )?;
@@ -93,6 +118,32 @@ mod tests {
         ];
         for (input, prefix, want) in cases {
             assert_eq!(fts_query(input, prefix).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn any_word_queries_quote_each_word_and_drop_short_ones_for_recall() {
+        let cases = [
+            (
+                "deploy staging",
+                Some("\"deploy\" OR \"staging\""),
+                Some("\"deploy\" OR \"staging\""),
+            ),
+            (
+                "is the db up",
+                Some("\"is\" OR \"the\" OR \"db\" OR \"up\""),
+                None,
+            ),
+            ("AND \"x\"", Some("\"AND\" OR \"x\""), None),
+            ("--", None, None),
+        ];
+        for (input, any, significant) in cases {
+            assert_eq!(fts_query_any(input).as_deref(), any, "{input}");
+            assert_eq!(
+                fts_query_significant(input).as_deref(),
+                significant,
+                "{input}"
+            );
         }
     }
 }

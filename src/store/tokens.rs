@@ -85,21 +85,23 @@ fn get(conn: &Connection, id: &str) -> Result<Option<TokenRecord>, StoreError> {
         .optional()?)
 }
 
-/// Every token, oldest first.
+/// Every token of the store handle's profile, oldest first.
 pub fn list(conn: &Connection) -> Result<Vec<TokenRecord>, StoreError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM api_tokens ORDER BY created_at, id"
+        "SELECT {COLUMNS} FROM api_tokens WHERE profile = harness_profile() ORDER BY created_at, id"
     ))?;
     let rows = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
-/// Revoke the token whose id is or starts with `id`. Returns it; an unknown or ambiguous id
+/// Revoke the token of the store handle's profile whose id is or starts with `id`. Returns it; an unknown or ambiguous id
 /// is an error saying so.
 pub fn revoke(conn: &Connection, id: &str) -> Result<TokenRecord, StoreError> {
     let pattern = format!("{}%", id.replace(['%', '_'], ""));
     let ids: Vec<String> = conn
-        .prepare("SELECT id FROM api_tokens WHERE id LIKE ?1 LIMIT 2")?
+        .prepare(
+            "SELECT id FROM api_tokens WHERE id LIKE ?1 AND profile = harness_profile() LIMIT 2",
+        )?
         .query_map([&pattern], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let full = match ids.as_slice() {

@@ -11,6 +11,7 @@ pub mod bash;
 pub mod edit;
 pub mod glob;
 pub mod grep;
+pub mod memory;
 pub mod read;
 pub mod registry;
 pub mod seen;
@@ -57,6 +58,8 @@ pub struct ToolContext {
 pub struct ToolServices {
     /// Runs child sessions for `task` (when the agent offers it).
     pub subagents: Option<task::SubagentService>,
+    /// Long-term memory of the session's profile (`memory_save`, `memory_search`).
+    pub memory: Option<Arc<crate::memory::MemoryService>>,
 }
 
 /// The result of one tool call.

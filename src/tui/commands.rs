@@ -76,13 +76,17 @@ pub enum SlashCommand {
     Theme(Option<String>),
     /// `/sandbox build`: build the default sandbox image.
     SandboxBuild,
+    /// `/memory [query]`: the best matching memories, or the newest.
+    Memory(Option<String>),
+    /// `/remember TEXT`: save TEXT to long-term memory.
+    Remember(String),
     Quit,
 }
 
 /// One value of every variant, in the order the popup and `/help` list them. A new variant
 /// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
 /// parse every entry from its name and compare the variants with `spec`'s).
-static ALL: [SlashCommand; 21] = [
+static ALL: [SlashCommand; 23] = [
     SlashCommand::Help,
     SlashCommand::Model(None),
     SlashCommand::Agent(None),
@@ -109,6 +113,8 @@ static ALL: [SlashCommand; 21] = [
     SlashCommand::Copy(None),
     SlashCommand::Theme(None),
     SlashCommand::SandboxBuild,
+    SlashCommand::Memory(None),
+    SlashCommand::Remember(String::new()),
     SlashCommand::Quit,
 ];
 
@@ -229,6 +235,13 @@ impl SlashCommand {
                 "build",
                 "build the default sandbox image (when it is missing)",
             ),
+            Self::Memory(_) => spec(
+                "memory",
+                &[],
+                "[query]",
+                "search long-term memory (newest without a query)",
+            ),
+            Self::Remember(_) => spec("remember", &[], "TEXT", "save TEXT to long-term memory"),
             Self::Quit => spec(
                 "quit",
                 &["exit", "q"],
@@ -309,6 +322,13 @@ impl SlashCommand {
             Self::Resume(_) => optional(&parse_resume),
             Self::Title(_) => parse_title(args),
             Self::Export { .. } => Ok(parse_export(args)),
+            Self::Memory(_) => Ok(Self::Memory(
+                Some(args.to_string()).filter(|a| !a.is_empty()),
+            )),
+            Self::Remember(_) if args.is_empty() => Err(CommandError(
+                "/remember needs the text to save: /remember TEXT".into(),
+            )),
+            Self::Remember(_) => Ok(Self::Remember(args.to_string())),
             Self::Copy(_) => optional(&parse_copy),
             Self::Undo { .. } | Self::Rewind { .. } | Self::Fork(_) => {
                 checkpoint_command(self.spec().name, args)

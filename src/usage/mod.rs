@@ -15,10 +15,10 @@ pub use pricing::{CostSource, Priced, price};
 use crate::message::ConversationId;
 use serde::{Deserialize, Serialize};
 
-/// The profile usage is recorded under. Profiles do not exist yet: every row is `default`, and
-/// this is the one place that says so.
+/// The process's profile (`--profile` / `HARNESS_PROFILE`); a session records usage under its
+/// store's profile instead, which `serve` narrows to the token's.
 pub fn current_profile() -> &'static str {
-    "default"
+    crate::profile::current()
 }
 
 /// What a ledger row paid for.

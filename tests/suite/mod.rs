@@ -6,6 +6,8 @@ mod history_cli;
 mod host_sandbox;
 mod jobs;
 mod jobs_inprocess;
+mod memory;
+mod profiles;
 mod router;
 mod serve;
 mod serve_jobs;

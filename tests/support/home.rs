@@ -36,6 +36,7 @@ impl TempHome {
             .env_remove("HARNESS_AGENT")
             .env_remove("HARNESS_APPROVAL")
             .env_remove("HARNESS_SANDBOX")
+            .env_remove("HARNESS_PROFILE")
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
             .current_dir(self.path());

@@ -181,6 +181,7 @@ impl Session {
         self.turn.stream = None;
         self.turn.assistant = None;
         self.turn.checkpoint = None;
+        self.turn.recalled_context = None;
         self.emit_stats();
         let unsaved = self.pending.len();
         if unsaved == 0 {
@@ -249,7 +250,10 @@ impl Session {
                 message: format!("provider `{}` is not configured", model.provider),
             }));
         };
-        let system = self.system_prompt();
+        let mut system = self.system_prompt();
+        if let Some(recalled) = &self.turn.recalled_context {
+            system.push_str(recalled);
+        }
         let tools = self.tools.specs();
         let window = self.deps.context_window(&model);
         let request = ChatRequest {

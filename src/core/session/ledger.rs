@@ -7,7 +7,7 @@
 use super::*;
 use crate::message::Usage;
 use crate::usage::aggregate::{local_midnight_ms, month_start};
-use crate::usage::{BudgetState, Spend, UsageKind, UsageRecord, current_profile, totals};
+use crate::usage::{BudgetState, Spend, UsageKind, UsageRecord, totals};
 
 /// What the session keeps for the ledger between requests.
 #[derive(Debug, Default)]
@@ -80,7 +80,7 @@ impl Session {
         let priced = usage.map(|u| crate::usage::price(&u, model, &self.deps.config));
         let u = usage.unwrap_or_default();
         let record = UsageRecord {
-            profile: current_profile().to_string(),
+            profile: self.deps.store.profile().to_string(),
             kind,
             conversation_id: self.conversation,
             agent: Some(self.agent.name.clone()),
@@ -112,7 +112,7 @@ impl Session {
         match self
             .deps
             .store
-            .spent_since(current_profile(), vec![day])
+            .spent_since(self.deps.store.profile(), vec![day])
             .await
         {
             Ok(spent) => self.ledger.today_usd = spent.first().copied(),
@@ -131,7 +131,7 @@ impl Session {
         let spent = match self
             .deps
             .store
-            .spent_since(current_profile(), vec![day, month])
+            .spent_since(self.deps.store.profile(), vec![day, month])
             .await
         {
             Ok(s) => s,
@@ -168,7 +168,7 @@ impl Session {
         let rows = match self
             .deps
             .store
-            .usage_since(current_profile(), month.min(day))
+            .usage_since(self.deps.store.profile(), month.min(day))
             .await
         {
             Ok(rows) => rows,

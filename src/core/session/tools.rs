@@ -17,6 +17,9 @@ pub(super) fn session_tools(deps: &CoreDeps, agent: &Agent) -> Result<ToolRegist
     if agent.tools.iter().any(|t| t == "task") {
         tools = tools.with(Arc::new(crate::tools::task::TaskTool));
     }
+    if let Some(memory) = &deps.memory {
+        tools = crate::tools::memory::add_memory_tools(tools, &agent.tools, memory.config().save);
+    }
     Ok(tools)
 }
 
@@ -25,6 +28,7 @@ impl Session {
     pub(super) fn tool_services(&self) -> ToolServices {
         ToolServices {
             subagents: self.subagent_service(),
+            memory: self.deps.memory.clone(),
         }
     }
 

@@ -42,6 +42,7 @@ impl Session {
             }
             Err(e) => tracing::warn!("turn lease: {e}"),
         }
+        self.recall_for_turn(&text).await;
         let input = self.route(text, budget.as_ref());
         self.turn.machine = Some(TurnMachine::new(
             self.permissions.clone(),

@@ -159,6 +159,7 @@ impl App {
                 &always_ask,
                 &warnings,
             )),
+            Event::MemoryRecalled { memories, note } => notice(&recalled_text(&memories, note)),
             event => return self.handle_data_event(event),
         };
         self.transcript.cells.push(line);
@@ -238,7 +239,8 @@ impl App {
             | Event::SubagentStarted { .. }
             | Event::SubagentProgress { .. }
             | Event::SubagentFinished { .. }
-            | Event::Permissions { .. } => {}
+            | Event::Permissions { .. }
+            | Event::MemoryRecalled { .. } => {}
         }
     }
 
@@ -357,4 +359,29 @@ pub fn history_cells(messages: &[HistoryMessage]) -> Vec<HistoryCell> {
         }
     }
     cells
+}
+
+/// The transcript line naming the memories recalled into a turn.
+fn recalled_text(memories: &[crate::protocol::RecalledMemory], note: Option<String>) -> String {
+    let names: Vec<String> = memories
+        .iter()
+        .map(|m| {
+            let one_line = m.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = one_line.chars().take(60).collect();
+            if cut.len() < one_line.len() {
+                format!("“{}…”", cut.trim_end())
+            } else {
+                format!("“{cut}”")
+            }
+        })
+        .collect();
+    let count = match memories.len() {
+        1 => "1 note".to_string(),
+        n => format!("{n} notes"),
+    };
+    let mut text = format!("recalled {count} from memory: {}", names.join(", "));
+    if let Some(note) = note {
+        text.push_str(&format!(" ({note})"));
+    }
+    text
 }

@@ -76,6 +76,8 @@ impl App {
             SlashCommand::Theme(None) => self.open_picker(PickerKind::Theme),
             SlashCommand::SandboxBuild => self.build_sandbox_image(),
             SlashCommand::Jobs => self.list_jobs(),
+            SlashCommand::Memory(query) => self.send_or_report(Op::SearchMemory { query }),
+            SlashCommand::Remember(text) => self.send_or_report(Op::Remember { text }),
             SlashCommand::Quit => self.request_quit(),
         }
         self.transcript.cells.scroll_to_bottom();

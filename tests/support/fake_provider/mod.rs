@@ -29,6 +29,8 @@
 //! server.set_default_reply(Some(Reply::text("hi")))   // used when the script is empty
 //! server.push_for("CHILD-A", Reply::text("a"))  // for the request whose body has the marker
 //! server.gate("You are a worker", 2)  // hold such requests until 2 are in flight together
+//! server.embed_requests()     // POST /api/embed (Ollama) or {base}/embeddings: hashed bag-of-words vectors (embed.rs)
+//! server.fail_embeddings(Some(500))   // the embedding endpoint answers this status
 //! ```
 //!
 //! With an empty script (and no default reply) a chat request gets HTTP 500 "fake provider:
@@ -41,6 +43,7 @@
 
 mod cache;
 mod gate;
+pub mod embed;
 mod server;
 pub mod wire;
 

@@ -65,6 +65,7 @@ struct State {
     /// Replies for requests whose body contains a marker (`push_for`), before the script.
     routed: Vec<(String, Reply)>,
     gate: Option<super::gate::Gate>,
+    embed_failure: Option<u16>,
 }
 
 pub struct FakeProvider {
@@ -104,6 +105,7 @@ impl FakeProvider {
             cache: None,
             routed: Vec::new(),
             gate: None,
+            embed_failure: None,
         }));
         let cancel = CancellationToken::new();
         let (st, cx) = (Arc::clone(&state), cancel.clone());
@@ -224,6 +226,20 @@ impl FakeProvider {
     }
 
     /// Make the model list endpoint answer this status (`None`: list normally).
+    /// The embedding endpoint answers `status` (with the flavour's error JSON) until `None`.
+    pub fn fail_embeddings(&self, status: Option<u16>) {
+        self.lock().embed_failure = status;
+    }
+
+    /// Only the embedding calls.
+    pub fn embed_requests(&self) -> Vec<RecordedRequest> {
+        let path = super::embed::path(self.flavor);
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == path)
+            .collect()
+    }
+
     pub fn fail_models(&self, status: Option<u16>) {
         self.lock().models_failure = status;
     }
@@ -431,6 +447,20 @@ async fn respond(
             None => {
                 let body = json!({"error": format!("model '{name}' not found")}).to_string();
                 write_simple(stream, 404, json_ct, &[], &body).await
+            }
+        };
+    }
+    if req.method == "POST" && path_only == super::embed::path(flavor) {
+        let failure = lock().embed_failure;
+        if let Some(status) = failure {
+            let body = error_body(flavor, status, "fake provider: embedding failure");
+            return write_simple(stream, status, json_ct, &[], &body).await;
+        }
+        return match super::embed::respond(flavor, &body_json) {
+            Ok(v) => write_simple(stream, 200, json_ct, &[], &v.to_string()).await,
+            Err(m) => {
+                let body = error_body(flavor, 400, &m);
+                write_simple(stream, 400, json_ct, &[], &body).await
             }
         };
     }
