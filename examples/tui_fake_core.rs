@@ -92,6 +92,7 @@ async fn main() {
                                 tool: "bash".into(),
                                 preview: "ls -la".into(),
                                 prefix: Some("ls:*".into()),
+                                subagent: None,
                             })
                             .await;
                         continue;

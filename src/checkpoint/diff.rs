@@ -81,7 +81,8 @@ mod tests {
 
     #[test]
     fn files_diff_like_git() {
-        let cases: [(Option<&[u8]>, Option<&[u8]>, &str); 4] = [
+        type Case<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, &'a str);
+        let cases: [Case; 4] = [
             (Some(b"same\n"), Some(b"same\n"), ""),
             (
                 None,

@@ -34,9 +34,7 @@ impl Session {
 
     /// The runner `task` calls reach (the call id is filled in per call by `run_tool`).
     fn subagent_service(&self) -> Option<crate::tools::task::SubagentService> {
-        if self.tools.get("task").is_none() {
-            return None;
-        }
+        self.tools.get("task")?;
         let parent = crate::core::subagents::ParentContext {
             deps: self.deps.clone(),
             open_sessions: self.open_sessions.clone(),
