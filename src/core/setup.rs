@@ -161,6 +161,7 @@ impl CoreDeps {
             sandbox: self.sandbox.clone(),
             permissions: Arc::clone(&self.permissions),
             locations: Arc::clone(&self.locations),
+            lineage: self.lineage.clone(),
         }
     }
 
