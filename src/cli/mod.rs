@@ -10,9 +10,11 @@ pub mod checkpoints;
 pub mod config;
 pub mod doctor;
 pub mod history;
+pub mod hooks;
 pub mod init;
 pub mod interactive;
 pub mod jobs;
+pub mod mcp;
 pub mod models;
 pub mod route;
 pub mod run;
@@ -147,6 +149,8 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Jobs(cmd)) => jobs::run(&ctx, cmd).await,
         Some(Command::Serve(args)) => serve::run(&ctx, args).await,
         Some(Command::Token(cmd)) => token::run(&ctx, cmd).await,
+        Some(Command::Mcp(cmd)) => mcp::run(&ctx, cmd).await,
+        Some(Command::Hooks(cmd)) => hooks::run(&ctx, cmd).await,
     }
 }
 

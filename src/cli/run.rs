@@ -124,6 +124,30 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                 out.note(&format!("{mark} {}", one_line(&output, 200)));
             }
             Event::Notice { message } if !out.json => out.note(&format!("harness: {message}")),
+            Event::McpStatus {
+                server,
+                state,
+                error: Some(error),
+                ..
+            } if !out.json && state == "failed" => {
+                out.note(&format!(
+                    "harness: MCP server {server} failed: {}",
+                    one_line(&error, 300)
+                ));
+            }
+            Event::HookResult {
+                event,
+                command,
+                outcome,
+                output,
+                ..
+            } if !out.json && outcome != "ok" => {
+                out.note(&format!(
+                    "harness: {event} hook `{}` {outcome}: {}",
+                    one_line(&command, 80),
+                    one_line(&output, 300)
+                ));
+            }
             Event::Error { message, .. } => {
                 if !out.json {
                     out.note(&format!("harness: {message}"));

@@ -97,6 +97,10 @@ struct RawConfig {
     budgets: super::budgets::BudgetsConfig,
     #[serde(default)]
     server: super::server::ServerConfig,
+    #[serde(default)]
+    mcp: super::mcp::McpConfig,
+    #[serde(default)]
+    hooks: super::hooks::HooksConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -274,6 +278,8 @@ fn parse_with(
         permissions,
         budgets: raw.budgets,
         server: raw.server,
+        mcp: raw.mcp,
+        hooks: raw.hooks,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -335,6 +341,8 @@ fn validate(config: &Config) -> Result<(), String> {
         check_model_ref(config, &config.default_model, "default_model")?;
     }
     config.budgets.validate()?;
+    super::mcp::validate(&config.mcp)?;
+    super::hooks::validate(&config.hooks, "hooks")?;
     if let Some(to) = &config.budgets.downgrade_to
         && !missing_provider_tolerated(config, to)
     {

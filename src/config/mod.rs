@@ -8,7 +8,11 @@
 /// `[budgets]`: spending limits and their action.
 pub mod budgets;
 pub mod exposure;
+/// `[hooks]`: commands run around prompts and tool calls.
+pub mod hooks;
 pub mod load;
+/// `[mcp]`: the MCP servers offered as tools.
+pub mod mcp;
 pub mod paths;
 pub mod permissions;
 pub mod sandbox;

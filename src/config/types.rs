@@ -260,6 +260,8 @@ pub struct Config {
     pub permissions: super::permissions::PermissionsConfig,
     pub budgets: super::budgets::BudgetsConfig,
     pub server: super::server::ServerConfig,
+    pub mcp: super::mcp::McpConfig,
+    pub hooks: super::hooks::HooksConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -285,6 +287,8 @@ impl Default for Config {
             permissions: Default::default(),
             budgets: Default::default(),
             server: Default::default(),
+            mcp: Default::default(),
+            hooks: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

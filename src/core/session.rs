@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 mod checkpointing;
 mod compact;
 mod effects;
+mod extensions;
 mod ledger;
 mod queries;
 mod start;
@@ -115,6 +116,8 @@ struct Session {
     seen: Arc<crate::tools::seen::SeenFiles>,
     turn: TurnState,
     ledger: ledger::LedgerState,
+    /// MCP status changes and hook reports on their way to the front ends.
+    ext: extensions::Extensions,
 }
 
 impl Session {
@@ -168,6 +171,7 @@ impl Session {
             seen: Arc::default(),
             turn: TurnState::default(),
             ledger: Default::default(),
+            ext: Default::default(),
         })
     }
 
@@ -299,6 +303,7 @@ impl Session {
                     }
                 }
                 done = compaction_done(&mut self.turn.compaction) => self.finish_compaction(done).await,
+                event = extensions::next_extension_event(&mut self.ext) => self.emit(event),
                 _ = save_tick.tick(), if self.turn.assistant.is_some() => self.save_partial().await,
                 _ = tokio::time::sleep_until(self.preload_at.unwrap_or_else(tokio::time::Instant::now)), if self.preload_at.is_some() => {
                     self.preload_at = None;
@@ -394,6 +399,7 @@ impl Session {
             Op::ListPermissions => self.list_permissions(),
             Op::Cost => self.cost_summary().await,
             Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
+            Op::ListMcpServers => self.list_mcp_servers(),
             Op::Shutdown => {}
         }
     }

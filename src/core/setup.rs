@@ -46,6 +46,10 @@ pub struct CoreDeps {
     /// The workspace, the home directory and the harness's own files, for the places that
     /// always ask.
     pub locations: Arc<Locations>,
+    /// The MCP servers (started with the first `Core`, in the background).
+    pub mcp: crate::mcp::McpManager,
+    /// The hooks of config.toml and the trusted project file.
+    pub hooks: Arc<crate::hooks::Hooks>,
 }
 
 impl std::fmt::Debug for CoreDeps {
@@ -112,6 +116,14 @@ impl CoreDeps {
             ],
         };
         let sandbox = sandbox_factory(&config, workspace.clone());
+        let mcp =
+            crate::mcp::McpManager::new(&config.mcp, workspace.clone(), &config.sandbox.env_allow);
+        let hooks = Arc::new(crate::hooks::Hooks::load(
+            &config.hooks,
+            &workspace,
+            &crate::hooks::trust::trust_file(&paths.db),
+            &config.sandbox.env_allow,
+        ));
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -124,6 +136,8 @@ impl CoreDeps {
             sandbox,
             permissions: Arc::new(permissions),
             locations: Arc::new(locations),
+            mcp,
+            hooks,
         })
     }
 

@@ -57,6 +57,8 @@ pub enum SlashCommand {
     Compact,
     Tools,
     Permissions,
+    /// `/mcp`: the MCP servers, their state and tools.
+    Mcp,
     Status,
     Cost,
     Export {
@@ -82,7 +84,7 @@ pub enum SlashCommand {
 /// One value of every variant, in the order the popup and `/help` list them. A new variant
 /// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
 /// parse every entry from its name and compare the variants with `spec`'s).
-static ALL: [SlashCommand; 21] = [
+static ALL: [SlashCommand; 22] = [
     SlashCommand::Help,
     SlashCommand::Model(None),
     SlashCommand::Agent(None),
@@ -93,6 +95,7 @@ static ALL: [SlashCommand; 21] = [
     SlashCommand::Compact,
     SlashCommand::Tools,
     SlashCommand::Permissions,
+    SlashCommand::Mcp,
     SlashCommand::Status,
     SlashCommand::Cost,
     SlashCommand::Export {
@@ -173,6 +176,12 @@ impl SlashCommand {
                 &[],
                 "",
                 "show the permission rules in force and where each came from",
+            ),
+            Self::Mcp => spec(
+                "mcp",
+                &[],
+                "",
+                "show the MCP servers, their state and tools",
             ),
             Self::Status => spec(
                 "status",
@@ -326,6 +335,7 @@ impl SlashCommand {
             | Self::Compact
             | Self::Tools
             | Self::Permissions
+            | Self::Mcp
             | Self::Status
             | Self::Cost
             | Self::Jobs

@@ -9,10 +9,13 @@ use crate::tools::{ToolRegistry, ToolServices};
 
 /// The tools a session with `agent` offers. An error names the agent's unknown tool.
 pub(super) fn session_tools(deps: &CoreDeps, agent: &Agent) -> Result<ToolRegistry, String> {
-    let tools = deps
+    let mut tools = deps
         .tools
         .restricted_to(&agent.tools)
         .map_err(|e| e.to_string())?;
+    for tool in deps.mcp.tools_for(&agent.tools) {
+        tools = tools.with(tool);
+    }
     Ok(tools)
 }
 
