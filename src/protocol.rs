@@ -162,6 +162,8 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         query: Option<String>,
     },
+    /// The MCP servers, their state and tools (`/mcp`); answered by a `Notice` listing them.
+    ListMcpServers,
 }
 
 /// Everything the core tells a front end.
@@ -347,6 +349,30 @@ pub enum Event {
     Forked {
         from: ConversationId,
         conversation_id: ConversationId,
+    },
+    /// An MCP server's state, when a session starts and whenever it changes: `state` is
+    /// `starting`, `ready`, `failed` or `disabled`; `tools` the names models see
+    /// (`mcp__SERVER__TOOL`); `error` why it failed and what to do.
+    McpStatus {
+        server: String,
+        state: String,
+        tools: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A hook ran: `event` is session_start, user_prompt, pre_tool, post_tool or stop;
+    /// `outcome` ok, blocked (exit 2 on pre_tool/user_prompt), failed (another code, a signal,
+    /// or it could not start) or timed_out (killed); `output` its stderr (capped).
+    HookResult {
+        event: String,
+        command: String,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        #[serde(default)]
+        output: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
     },
     /// A one-line informational message for the user (e.g. "exported to PATH").
     Notice {

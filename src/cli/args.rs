@@ -84,12 +84,35 @@ pub enum Command {
     Memory(super::memory::MemoryCommand),
     /// The profiles that own something, with counts.
     Profiles(JsonFlag),
+    /// The MCP servers offered as tools: their state and tools.
+    #[command(subcommand)]
+    Mcp(McpCommand),
+    /// The hooks in force here, and trusting the project's .harness/hooks.toml.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
 }
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Conversation id (a unique prefix is enough).
     pub id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Start every configured server and show its state, the reason of a failure and its tools.
+    List(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// The hooks in force here (config.toml, then the project's file when trusted).
+    List(JsonFlag),
+    /// Approve the current content of ./.harness/hooks.toml, so its hooks run (again after
+    /// every change).
+    Trust,
+    /// Withdraw the approval of ./.harness/hooks.toml.
+    Untrust,
 }
 
 #[derive(Debug, Args)]

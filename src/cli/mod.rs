@@ -11,10 +11,12 @@ pub mod config;
 pub mod diff;
 pub mod doctor;
 pub mod history;
+pub mod hooks;
 pub mod init;
 pub mod interactive;
 pub mod jobs;
 pub mod memory;
+pub mod mcp;
 pub mod models;
 pub mod route;
 pub mod run;
@@ -167,6 +169,8 @@ async fn dispatch(ctx: CliContext, cli: Cli) -> CliResult {
         Some(Command::Diff(args)) => diff::run(&ctx, args).await,
         Some(Command::Memory(cmd)) => memory::run(&ctx, cmd).await,
         Some(Command::Profiles(args)) => memory::profiles(&ctx, args.json).await,
+        Some(Command::Mcp(cmd)) => mcp::run(&ctx, cmd).await,
+        Some(Command::Hooks(cmd)) => hooks::run(&ctx, cmd).await,
     }
 }
 

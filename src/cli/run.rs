@@ -153,6 +153,30 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
                     crate::memory::recall::transcript_line_of(&memories)
                 ));
             }
+            Event::McpStatus {
+                server,
+                state,
+                error: Some(error),
+                ..
+            } if !out.json && state == "failed" => {
+                out.note(&format!(
+                    "harness: MCP server {server} failed: {}",
+                    one_line(&error, 300)
+                ));
+            }
+            Event::HookResult {
+                event,
+                command,
+                outcome,
+                output,
+                ..
+            } if !out.json && outcome != "ok" => {
+                out.note(&format!(
+                    "harness: {event} hook `{}` {outcome}: {}",
+                    one_line(&command, 80),
+                    one_line(&output, 300)
+                ));
+            }
             Event::Error { message, .. } => {
                 if !out.json {
                     out.note(&format!("harness: {message}"));

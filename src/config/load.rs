@@ -101,7 +101,12 @@ struct RawConfig {
     subagents: super::subagents::SubagentsConfig,
     #[serde(default)]
     git: super::subagents::GitConfig,
+    #[serde(default)]
     memory: super::memory::MemoryConfig,
+    #[serde(default)]
+    mcp: super::mcp::McpConfig,
+    #[serde(default)]
+    hooks: super::hooks::HooksConfig,
 }
 
 /// Load the config file at `path` (a missing file means defaults), then apply the environment
@@ -282,6 +287,8 @@ fn parse_with(
         subagents: raw.subagents,
         git: raw.git,
         memory: raw.memory,
+        mcp: raw.mcp,
+        hooks: raw.hooks,
         source: Some(path.to_path_buf()),
         literal_keys,
     };
@@ -347,6 +354,8 @@ fn validate(config: &Config) -> Result<(), String> {
         return Err(problem);
     }
     config.memory.validate()?;
+    super::mcp::validate(&config.mcp)?;
+    super::hooks::validate(&config.hooks, "hooks")?;
     if let Some(to) = &config.budgets.downgrade_to
         && !missing_provider_tolerated(config, to)
     {

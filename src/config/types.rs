@@ -263,6 +263,8 @@ pub struct Config {
     pub subagents: super::subagents::SubagentsConfig,
     pub git: super::subagents::GitConfig,
     pub memory: super::memory::MemoryConfig,
+    pub mcp: super::mcp::McpConfig,
+    pub hooks: super::hooks::HooksConfig,
     /// The file this came from, if one existed.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -291,6 +293,8 @@ impl Default for Config {
             subagents: Default::default(),
             git: Default::default(),
             memory: Default::default(),
+            mcp: Default::default(),
+            hooks: Default::default(),
             source: None,
             literal_keys: Vec::new(),
         }

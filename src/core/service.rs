@@ -26,6 +26,7 @@ pub struct Core {
 
 impl Core {
     pub fn new(deps: Arc<CoreDeps>) -> Self {
+        deps.mcp.start();
         Self {
             deps,
             open_sessions: Arc::default(),

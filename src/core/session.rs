@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 mod checkpointing;
 mod compact;
 mod effects;
+mod extensions;
 mod ledger;
 mod memory;
 mod queries;
@@ -123,6 +124,8 @@ struct Session {
     ledger: ledger::LedgerState,
     /// This session's children (`task`): places, relayed approvals, their tokens.
     subagents: super::subagents::Hub,
+    /// MCP status changes and hook reports on their way to the front ends.
+    ext: extensions::Extensions,
 }
 
 impl Session {
@@ -178,6 +181,7 @@ impl Session {
             turn: TurnState::default(),
             ledger: Default::default(),
             subagents,
+            ext: Default::default(),
         })
     }
 
@@ -310,6 +314,7 @@ impl Session {
                     }
                 }
                 done = compaction_done(&mut self.turn.compaction) => self.finish_compaction(done).await,
+                event = extensions::next_extension_event(&mut self.ext) => self.emit(event),
                 _ = save_tick.tick(), if self.turn.assistant.is_some() => self.save_partial().await,
                 _ = tokio::time::sleep_until(self.preload_at.unwrap_or_else(tokio::time::Instant::now)), if self.preload_at.is_some() => {
                     self.preload_at = None;
@@ -410,6 +415,7 @@ impl Session {
             Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
             Op::Remember { text } => self.remember(text).await,
             Op::SearchMemory { query } => self.show_memory(query).await,
+            Op::ListMcpServers => self.list_mcp_servers(),
             Op::Shutdown => {}
         }
     }

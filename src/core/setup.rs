@@ -52,6 +52,10 @@ pub struct CoreDeps {
     pub lineage: super::subagents::Lineage,
     /// Long-term memory of the store's profile, when `[memory] enabled`.
     pub memory: Option<Arc<crate::memory::MemoryService>>,
+    /// The MCP servers (started with the first `Core`, in the background).
+    pub mcp: crate::mcp::McpManager,
+    /// The hooks of config.toml and the trusted project file.
+    pub hooks: Arc<crate::hooks::Hooks>,
 }
 
 impl std::fmt::Debug for CoreDeps {
@@ -125,6 +129,14 @@ impl CoreDeps {
                 &config.memory,
             ))
         });
+        let mcp =
+            crate::mcp::McpManager::new(&config.mcp, workspace.clone(), &config.sandbox.env_allow);
+        let hooks = Arc::new(crate::hooks::Hooks::load(
+            &config.hooks,
+            &workspace,
+            &crate::hooks::trust::trust_file(&paths.db),
+            &config.sandbox.env_allow,
+        ));
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -139,6 +151,8 @@ impl CoreDeps {
             locations: Arc::new(locations),
             lineage: Default::default(),
             memory,
+            mcp,
+            hooks,
         })
     }
 
@@ -162,6 +176,8 @@ impl CoreDeps {
             permissions: Arc::clone(&self.permissions),
             locations: Arc::clone(&self.locations),
             lineage: self.lineage.clone(),
+            mcp: self.mcp.clone(),
+            hooks: Arc::clone(&self.hooks),
         }
     }
 

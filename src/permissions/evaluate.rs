@@ -67,7 +67,11 @@ pub fn evaluate(
     mode: ApprovalMode,
     changes: bool,
 ) -> Evaluation {
-    let mine: Vec<&Rule> = rules.iter().copied().filter(|r| r.tool == tool).collect();
+    let mine: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| rule_names(&r.tool, tool))
+        .collect();
     let of = |kind: RuleKind| mine.iter().copied().filter(move |r| r.kind == kind);
     let by_rule = |verdict, rule: &Rule| Evaluation::new(verdict, Reason::Rule(rule.to_string()));
     let default = || {
@@ -163,6 +167,15 @@ pub fn evaluate(
         return by_rule(Verdict::Allow, rule);
     }
     default()
+}
+
+/// Whether a rule's tool covers `tool`: the same name, or `mcp__SERVER__*` for every tool of
+/// that MCP server.
+fn rule_names(rule_tool: &str, tool: &str) -> bool {
+    rule_tool == tool
+        || rule_tool.strip_suffix('*').is_some_and(|prefix| {
+            prefix.starts_with(crate::message::MCP_TOOL_PREFIX) && tool.starts_with(prefix)
+        })
 }
 
 /// `git config NAME VALUE` (and `--unset`, `--add`, ...) writes `.git/config` without naming

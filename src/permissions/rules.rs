@@ -140,6 +140,11 @@ impl Rule {
                     "rule `{text}` has an empty pattern: write `{tool}` alone for every call, or {tool}(PATTERN)"
                 ));
             }
+            Some(_) if tool.starts_with(crate::message::MCP_TOOL_PREFIX) => {
+                return Err(format!(
+                    "rule `{text}`: MCP tool rules take no pattern: write `{tool}` for every call (or mcp__SERVER__* for all of a server's tools)"
+                ));
+            }
             Some(p) if tool == "bash" => {
                 command_pattern(p).map_err(|e| format!("rule `{text}`: {e}"))?
             }

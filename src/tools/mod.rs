@@ -100,6 +100,11 @@ pub trait Tool: Send + Sync {
     fn parameters(&self) -> serde_json::Value;
     /// Tools that change nothing (read, glob, grep) run without asking.
     fn needs_approval(&self) -> bool;
+    /// Whether the tool checks its own arguments (an MCP server does), so the registry only
+    /// makes sure they are a JSON object instead of checking them against `parameters()`.
+    fn checks_own_arguments(&self) -> bool {
+        false
+    }
     /// What to show when asking for approval. An error here is returned to the model as the
     /// tool's result without asking (for example: the edit's old_string does not match).
     fn preview(

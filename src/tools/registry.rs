@@ -108,8 +108,10 @@ impl ToolRegistry {
         };
         let arguments = normalise_arguments(tool.name(), &call.arguments)
             .map_err(|e| ToolOutput::error(e.to_string()))?;
-        validate_arguments(tool.name(), &tool.parameters(), &arguments)
-            .map_err(|e| ToolOutput::error(e.to_string()))?;
+        if !tool.checks_own_arguments() {
+            validate_arguments(tool.name(), &tool.parameters(), &arguments)
+                .map_err(|e| ToolOutput::error(e.to_string()))?;
+        }
         Ok(tool)
     }
 

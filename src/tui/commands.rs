@@ -57,6 +57,8 @@ pub enum SlashCommand {
     Compact,
     Tools,
     Permissions,
+    /// `/mcp`: the MCP servers, their state and tools.
+    Mcp,
     Status,
     Cost,
     Export {
@@ -86,7 +88,7 @@ pub enum SlashCommand {
 /// One value of every variant, in the order the popup and `/help` list them. A new variant
 /// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
 /// parse every entry from its name and compare the variants with `spec`'s).
-static ALL: [SlashCommand; 23] = [
+static ALL: [SlashCommand; 24] = [
     SlashCommand::Help,
     SlashCommand::Model(None),
     SlashCommand::Agent(None),
@@ -97,6 +99,7 @@ static ALL: [SlashCommand; 23] = [
     SlashCommand::Compact,
     SlashCommand::Tools,
     SlashCommand::Permissions,
+    SlashCommand::Mcp,
     SlashCommand::Status,
     SlashCommand::Cost,
     SlashCommand::Export {
@@ -179,6 +182,12 @@ impl SlashCommand {
                 &[],
                 "",
                 "show the permission rules in force and where each came from",
+            ),
+            Self::Mcp => spec(
+                "mcp",
+                &[],
+                "",
+                "show the MCP servers, their state and tools",
             ),
             Self::Status => spec(
                 "status",
@@ -346,6 +355,7 @@ impl SlashCommand {
             | Self::Compact
             | Self::Tools
             | Self::Permissions
+            | Self::Mcp
             | Self::Status
             | Self::Cost
             | Self::Jobs

@@ -91,6 +91,8 @@ async fn collect(ctx: &CliContext) -> Vec<Check> {
         Err(e) => checks.push(Check::fail("store", e.to_string())),
     }
     checks.extend(capabilities::capability_checks(config.as_ref(), &ctx.paths).await);
+    checks.extend(super::mcp::doctor_checks(config.as_ref()).await);
+    checks.extend(super::hooks::doctor_checks(config.as_ref(), ctx));
     checks
 }
 

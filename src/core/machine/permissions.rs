@@ -56,7 +56,10 @@ impl Permissions {
     /// Run, ask or refuse `call`: the permission evaluation, a pure function of the call and
     /// the rules held here.
     pub fn disposition(&self, call: &ToolCall) -> Disposition {
-        let changes = self.needs_approval.contains(&call.name);
+        // An MCP tool may change anything: it asks unless a rule allows it, even when it was
+        // listed after this conversation's rules were set up.
+        let changes = self.needs_approval.contains(&call.name)
+            || call.name.starts_with(crate::message::MCP_TOOL_PREFIX);
         let evaluation = self.policy.evaluate(call, changes);
         match evaluation.verdict {
             Verdict::Allow => Disposition::Run,

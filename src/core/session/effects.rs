@@ -23,7 +23,10 @@ impl Session {
                 }
                 self.push_history(ChatMessage::user(text));
             }
-            Effect::StartStream { model, .. } => return self.start_stream(model),
+            Effect::StartStream { model, .. } => {
+                self.sync_mcp_tools().await;
+                return self.start_stream(model);
+            }
             Effect::CancelStream => {
                 self.turn.stream = None;
             }
@@ -151,7 +154,8 @@ impl Session {
         }
         let tools = self.tools.clone();
         let call_id = call.id.clone();
-        let handle = tokio::spawn(async move { tools.execute(&call, ctx).await });
+        let hooks = self.tool_hooks();
+        let handle = tokio::spawn(hooks.around(call, tools, ctx));
         let running = RunningTool {
             call_id,
             handle,
@@ -170,6 +174,7 @@ impl Session {
     async fn turn_done(&mut self, status: MessageStatus, mut usage: crate::message::Usage) {
         // The children's tokens count toward this turn.
         usage.add(&self.subagents.take_usage());
+        self.after_turn(status).await;
         if let Some(id) = self.conversation {
             if let Err(e) = self.deps.store.release_turn(id).await {
                 tracing::warn!("turn lease: {e}");

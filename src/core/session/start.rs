@@ -86,6 +86,7 @@ pub(in crate::core) async fn start_session(
     }
     session.refresh_today().await;
     session.announce();
+    session.start_extensions();
     for message in &session.deps.permissions.warnings {
         session.emit(Event::Notice {
             message: format!("warning: {message}"),

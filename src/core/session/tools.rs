@@ -20,6 +20,9 @@ pub(super) fn session_tools(deps: &CoreDeps, agent: &Agent) -> Result<ToolRegist
     if let Some(memory) = &deps.memory {
         tools = crate::tools::memory::add_memory_tools(tools, &agent.tools, memory.config().save);
     }
+    for tool in deps.mcp.tools_for(&agent.tools) {
+        tools = tools.with(tool);
+    }
     Ok(tools)
 }
 

@@ -23,6 +23,9 @@ impl Session {
         if text.trim().is_empty() {
             return self.refuse("the message is empty: type something to send".to_string());
         }
+        if let Err(e) = self.before_turn(&text).await {
+            return self.refuse(e);
+        }
         let budget = match self.budget_check().await {
             Ok(b) => b,
             Err(e) => return self.refuse(e),

@@ -81,6 +81,33 @@ impl App {
                 usage,
                 ..
             } => self.turn_complete(conversation_id, status, usage),
+            // What went wrong with an MCP server or a hook shows as a line; the rest is quiet.
+            Event::McpStatus {
+                server,
+                state,
+                error,
+                ..
+            } => {
+                if state == "failed" {
+                    let why = error.unwrap_or_default();
+                    let cell = HistoryCell::error(&format!("MCP server {server} failed: {why}"));
+                    self.transcript.cells.push(cell);
+                }
+            }
+            Event::HookResult {
+                event,
+                command,
+                outcome,
+                output,
+                ..
+            } => {
+                if outcome != "ok" {
+                    let text = format!("{event} hook `{command}` {outcome}: {output}");
+                    self.transcript
+                        .cells
+                        .push(HistoryCell::notice(text.trim_end()));
+                }
+            }
             event => self.handle_other_event(event),
         }
     }
@@ -239,6 +266,8 @@ impl App {
             | Event::SubagentStarted { .. }
             | Event::SubagentProgress { .. }
             | Event::SubagentFinished { .. }
+            | Event::McpStatus { .. }
+            | Event::HookResult { .. }
             | Event::Permissions { .. }
             | Event::MemoryRecalled { .. } => {}
         }

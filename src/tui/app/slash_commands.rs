@@ -63,6 +63,7 @@ impl App {
                 self.transcript.cells.push(HistoryCell::notice(&text));
             }
             SlashCommand::Permissions => self.send_or_report(Op::ListPermissions),
+            SlashCommand::Mcp => self.send_or_report(Op::ListMcpServers),
             SlashCommand::Cost => self.send_or_report(Op::Cost),
             SlashCommand::Undo { force } => self.send_or_report(Op::Undo { force }),
             SlashCommand::Rewind { to, force } => self.send_or_report(Op::Rewind { to, force }),
