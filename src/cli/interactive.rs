@@ -164,6 +164,10 @@ pub async fn run(
     crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
     ops_forward.abort();
     events_forward.abort();
-    print_resume_hint(result.map_err(tui_error)?);
+    let exit = result.map_err(tui_error)?;
+    if !exit.tail.is_empty() {
+        print_out(&format!("{}\n", exit.tail.join("\n")));
+    }
+    print_resume_hint(exit.conversation);
     Ok(())
 }

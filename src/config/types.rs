@@ -181,7 +181,10 @@ pub struct ApprovalConfig {
 pub struct UiConfig {
     pub theme: String,
     /// Capture the mouse for wheel scrolling; `false` leaves it to the terminal for selection.
+    /// Inline mode never captures it (the terminal scrolls its own scrollback).
     pub mouse: bool,
+    /// `inline` (the conversation in the terminal's scrollback) or `fullscreen`.
+    pub mode: UiMode,
 }
 
 impl Default for UiConfig {
@@ -189,8 +192,21 @@ impl Default for UiConfig {
         Self {
             theme: "dark".to_string(),
             mouse: true,
+            mode: UiMode::default(),
         }
     }
+}
+
+/// `[ui] mode`: where the conversation is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiMode {
+    /// Finished messages go into the terminal's own scrollback (search, selection and copy
+    /// are the terminal's; the conversation stays after quitting); a small live area redraws.
+    #[default]
+    Inline,
+    /// The alternate screen, scrolled by the harness (PgUp/PgDn, mouse wheel).
+    Fullscreen,
 }
 
 /// `[session]`: limits of the turn loop.

@@ -27,7 +27,9 @@ mod approvals;
 mod core_events;
 mod draft;
 mod first_run;
+mod inline_view;
 mod jobs;
+mod models;
 mod popup_state;
 mod session_info;
 mod slash_commands;
@@ -84,6 +86,8 @@ pub struct AppConfig {
     pub jobs_lister: Option<JobsLister>,
     /// What each key does (the defaults until a `[keys]` table exists).
     pub keymap: Keymap,
+    /// `[ui] mode = "inline"`: finished cells go to the terminal's scrollback.
+    pub inline: bool,
 }
 
 impl Default for AppConfig {
@@ -102,6 +106,7 @@ impl Default for AppConfig {
             image_builder: None,
             jobs_lister: None,
             keymap: Keymap::default(),
+            inline: false,
         }
     }
 }
@@ -141,6 +146,13 @@ pub struct App {
     dirty: bool,
     actions: Vec<HostAction>,
     pub(super) clock: super::clock::Clock,
+    /// The terminal's size as the run loop last saw it (inline mode: the live area is
+    /// smaller).
+    screen: Option<ratatui::layout::Size>,
+    /// On quit in inline mode: every cell goes to the scrollback.
+    commit_all: bool,
+    /// The models `/model` offers (the providers' lists once asked).
+    pub(super) models: models::ModelCatalog,
 }
 
 impl App {
@@ -161,6 +173,9 @@ impl App {
             dirty: true,
             actions: Vec::new(),
             clock: super::clock::Clock::system(),
+            screen: None,
+            commit_all: false,
+            models: Default::default(),
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app
@@ -190,8 +205,9 @@ impl App {
         self.transcript.busy()
     }
 
+    /// The conversation to offer for resuming: none while it has no stored message.
     pub fn conversation_id(&self) -> Option<ConversationId> {
-        self.session.conversation
+        self.session.conversation.filter(|_| self.session.stored)
     }
 
     pub fn mouse_enabled(&self) -> bool {
@@ -254,7 +270,7 @@ impl App {
 
     pub(super) fn command_context(&self) -> CommandContext {
         CommandContext {
-            models: self.config.models.clone(),
+            models: self.model_references(),
             agents: self.config.agents.iter().map(|a| a.name.clone()).collect(),
             themes: super::theme::available_names(self.config.themes_dir.as_deref()),
         }
@@ -328,6 +344,10 @@ impl App {
             Some(Action::Suspend) => return self.actions.push(HostAction::Suspend),
             _ => {}
         }
+        if self.screen_too_small() {
+            // Nothing on screen would show what the key did: it is not taken.
+            return;
+        }
         if self.popups.confirm.is_some() {
             return self.confirm_key(key);
         }
@@ -357,6 +377,19 @@ impl App {
 
     /// A main-screen action; false when it does not apply (the key goes on).
     fn perform(&mut self, action: Action) -> bool {
+        let scrolls = matches!(
+            action,
+            Action::ScrollPageUp
+                | Action::ScrollPageDown
+                | Action::ScrollLineUp
+                | Action::ScrollLineDown
+                | Action::ScrollTop
+                | Action::ScrollBottom
+        );
+        if scrolls && self.inline() {
+            // Inline mode: the terminal scrolls its own scrollback.
+            return false;
+        }
         match action {
             Action::Interrupt => {
                 if self.transcript.busy() {
@@ -470,6 +503,8 @@ impl App {
     }
 
     fn start_turn(&mut self, text: String) {
+        // The core stores the message before anything else: there is something to resume.
+        self.session.stored = true;
         self.transcript.cells.push(HistoryCell::user(&text));
         self.transcript.cells.scroll_to_bottom();
         if self.send(Op::UserTurn { text }) {

@@ -41,7 +41,7 @@ impl App {
                 .cells
                 .push(HistoryCell::notice(&commands::help_text())),
             SlashCommand::Model(Some(choice)) => self.set_model(choice),
-            SlashCommand::Model(None) => self.open_picker(PickerKind::Model),
+            SlashCommand::Model(None) => self.open_model_picker(),
             SlashCommand::Agent(Some(agent)) => self.send_or_report(Op::SetAgent { agent }),
             SlashCommand::Agent(None) => self.open_picker(PickerKind::Agent),
             SlashCommand::History | SlashCommand::Resume(None) => {
@@ -90,21 +90,7 @@ impl App {
             current,
         };
         let items: Vec<PickerItem> = match kind {
-            PickerKind::Model => {
-                let model = self.session.model.as_deref();
-                std::iter::once(item(
-                    "auto",
-                    "let the router choose per message",
-                    model.is_none(),
-                ))
-                .chain(
-                    self.config
-                        .models
-                        .iter()
-                        .map(|m| item(m, "", model == Some(m.as_str()))),
-                )
-                .collect()
-            }
+            PickerKind::Model => self.model_picker_items(),
             PickerKind::Agent => self
                 .config
                 .agents
