@@ -34,6 +34,7 @@ mod sandbox_image;
 mod tui_approval;
 mod tui_cost;
 mod tui_harness;
+mod tui_inline;
 mod tui_input;
 mod tui_keys;
 mod tui_loop;

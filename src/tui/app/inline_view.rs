@@ -65,7 +65,21 @@ impl App {
         let fixed = self.bottom_rows(height);
         let cells = &mut self.transcript.cells;
         let live = if cells.is_empty() && cells.committed() == 0 {
-            WELCOME_ROWS
+            match &self.config.setup_guidance {
+                // The guidance wraps on a narrow screen: a row per started line of text.
+                Some(lines) => lines
+                    .iter()
+                    .map(|l| {
+                        l.chars()
+                            .count()
+                            .div_ceil(usize::from(width.max(3) - 2))
+                            .max(1)
+                    })
+                    .sum::<usize>()
+                    .try_into()
+                    .map_or(u16::MAX, |rows: u16| rows.saturating_add(2)),
+                None => WELCOME_ROWS,
+            }
         } else {
             let rows = cells.live_height(usize::from(width), &self.theme);
             u16::try_from(rows).unwrap_or(u16::MAX)
