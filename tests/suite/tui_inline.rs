@@ -56,10 +56,9 @@ async fn replies_go_to_the_scrollback_once_through_resizes_and_stay_after_quit()
     }
     let tui = Tmux::start_sized(&home, "", 80, 20);
     tui.wait_for("Ask anything").await;
-    for n in 0..5 {
+    for (n, lines) in sizes.iter().enumerate().take(5) {
         tui.type_line(&format!("question {n}"));
-        tui.wait_for(&format!("reply{n}-line{}", sizes[n] - 1))
-            .await;
+        tui.wait_for(&format!("reply{n}-line{}", lines - 1)).await;
     }
     // Resizes come between frames (the turn has ended): a resize in the very instant a frame is
     // drawn can still misplace the live area (see README, inline mode).
