@@ -75,6 +75,11 @@ pub enum Op {
     Resume {
         conversation_id: ConversationId,
     },
+    /// `Resume` by a unique prefix of the id (as `--resume` takes); an unknown or ambiguous
+    /// prefix is answered by `Error`.
+    ResumePrefix {
+        prefix: String,
+    },
     /// Summarise older messages now.
     Compact,
     SetTitle {

@@ -358,13 +358,18 @@ impl Session {
             },
             Op::NewConversation => self.new_conversation().await,
             Op::Resume { conversation_id } => self.resume(conversation_id).await,
+            Op::ResumePrefix { prefix } => match self.deps.store.resolve(&prefix).await {
+                Ok(id) => self.resume(id).await,
+                Err(e) => self.error(format!("/resume {prefix}: {e}")),
+            },
             Op::Compact => self.compact_now(),
             Op::SetTitle { title } => match self.conversation {
-                Some(id) => {
-                    if let Err(e) = self.deps.store.set_title(id, &title).await {
-                        self.error(e.to_string());
-                    }
-                }
+                Some(id) => match self.deps.store.set_title(id, &title).await {
+                    Ok(()) => self.reply(Event::Notice {
+                        message: format!("title set: {title}"),
+                    }),
+                    Err(e) => self.error(e.to_string()),
+                },
                 None => self.error("nothing to title yet: send a message first".to_string()),
             },
             Op::ListConversations {

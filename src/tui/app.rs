@@ -358,7 +358,12 @@ impl App {
             self.modal_key(key);
             return;
         }
-        let main = self.config.keymap.resolve(KeyContext::Main, &key, state);
+        // A prompt search takes every key (Esc closes it, restoring the draft).
+        let main = if self.draft.composer.is_searching() {
+            None
+        } else {
+            self.config.keymap.resolve(KeyContext::Main, &key, state)
+        };
         if main.is_some_and(|action| self.perform(action)) {
             return;
         }

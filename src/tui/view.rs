@@ -21,6 +21,10 @@ impl App {
     /// Draw one frame.
     pub fn render(&mut self, frame: &mut Frame<'_>) {
         let area = frame.area();
+        if !self.inline() {
+            // Fullscreen: the frame is the screen.
+            self.set_screen(area.as_size());
+        }
         if self.too_small(area) {
             let text = format!("terminal too small: enlarge to at least {MIN_WIDTH}x{MIN_HEIGHT}");
             let p = ratatui::widgets::Paragraph::new(text)

@@ -415,7 +415,7 @@ fn history_browser_opens_deletes_and_restores() {
             query: Some("fo".into()),
             offset: 0,
             limit: 50,
-            include_deleted: true
+            include_deleted: false
         })
     );
     h.event(Event::ConversationList {

@@ -5,7 +5,7 @@
 use super::{AgentInfo, App, HostAction, Modal};
 use crate::message::{ConversationId, Usage};
 use crate::protocol::Op;
-use crate::tui::commands::{self, ModelChoice, SlashCommand};
+use crate::tui::commands::{self, ModelChoice, ResumeTarget, SlashCommand};
 use crate::tui::history_cell::HistoryCell;
 use crate::tui::popups::history::HistoryBrowser;
 use crate::tui::popups::picker::{Picker, PickerItem, PickerKind};
@@ -49,9 +49,12 @@ impl App {
                 self.send_or_report(browser.request());
                 self.popups.modal = Some(Modal::History(browser));
             }
-            SlashCommand::Resume(Some(id)) => self.send_or_report(Op::Resume {
+            SlashCommand::Resume(Some(ResumeTarget::Id(id))) => self.send_or_report(Op::Resume {
                 conversation_id: id,
             }),
+            SlashCommand::Resume(Some(ResumeTarget::Prefix(prefix))) => {
+                self.send_or_report(Op::ResumePrefix { prefix })
+            }
             SlashCommand::New => {
                 self.send_or_report(Op::NewConversation);
                 self.reset_conversation(None);
