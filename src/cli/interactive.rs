@@ -88,7 +88,7 @@ pub fn print_resume_hint(id: Option<ConversationId>) {
 /// A TUI failure as a CLI error: a bad theme is bad config (exit 2), the rest failed (exit 1).
 fn tui_error(e: TuiError) -> CliError {
     match e {
-        TuiError::Theme(_) => CliError::usage(e.to_string()),
+        TuiError::Theme(_) | TuiError::Keys(_) => CliError::usage(e.to_string()),
         TuiError::Setup(_) | TuiError::Terminal(_) => CliError::failed(e.to_string()),
     }
 }

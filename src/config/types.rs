@@ -185,6 +185,8 @@ pub struct UiConfig {
     pub mouse: bool,
     /// `inline` (the conversation in the terminal's scrollback) or `fullscreen`.
     pub mode: UiMode,
+    /// How to say a turn ended while the terminal is not focused.
+    pub notify: NotifyMode,
 }
 
 impl Default for UiConfig {
@@ -193,6 +195,42 @@ impl Default for UiConfig {
             theme: "dark".to_string(),
             mouse: true,
             mode: UiMode::default(),
+            notify: NotifyMode::default(),
+        }
+    }
+}
+
+/// `[ui] notify`: how a turn that ends while the terminal is not focused is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyMode {
+    Off,
+    /// The terminal bell (most terminals flag the tab or window).
+    #[default]
+    Bell,
+    /// A desktop notification by OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty).
+    Osc9,
+    /// A desktop notification by OSC 777 (foot, rxvt-unicode, VTE terminals).
+    Osc777,
+}
+
+/// `[keys]`: action name -> key or keys (`submit = "ctrl+s"`, `newline = ["enter"]`); each is
+/// bound in front of the defaults (the TUI checks the names).
+pub type KeysConfig = BTreeMap<String, KeyList>;
+
+/// One key or a list of keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeyList::One(k) => vec![k.as_str()],
+            KeyList::Many(ks) => ks.iter().map(String::as_str).collect(),
         }
     }
 }
@@ -271,6 +309,8 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub approval: ApprovalConfig,
     pub ui: UiConfig,
+    /// `[keys]`: the user's key bindings.
+    pub keys: KeysConfig,
     pub session: SessionConfig,
     pub checkpoints: CheckpointsConfig,
     pub permissions: super::permissions::PermissionsConfig,
@@ -296,6 +336,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             approval: ApprovalConfig::default(),
             ui: UiConfig::default(),
+            keys: KeysConfig::default(),
             session: SessionConfig::default(),
             checkpoints: CheckpointsConfig::default(),
             permissions: Default::default(),

@@ -88,6 +88,8 @@ pub struct AppConfig {
     pub keymap: Keymap,
     /// `[ui] mode = "inline"`: finished cells go to the terminal's scrollback.
     pub inline: bool,
+    /// `[ui] notify`: how a turn ending while the terminal is unfocused is announced.
+    pub notify: crate::config::NotifyMode,
 }
 
 impl Default for AppConfig {
@@ -107,6 +109,7 @@ impl Default for AppConfig {
             jobs_lister: None,
             keymap: Keymap::default(),
             inline: false,
+            notify: crate::config::NotifyMode::Off,
         }
     }
 }
@@ -120,6 +123,8 @@ pub enum HostAction {
     OpenEditor(String),
     /// Ctrl+Z: restore the terminal and stop the process until resumed.
     Suspend,
+    /// A turn ended while the terminal was not focused: bell or desktop notification.
+    Notify(crate::config::NotifyMode),
 }
 
 /// All TUI state, grouped by concept; each group has its own file and impl block.
@@ -151,6 +156,8 @@ pub struct App {
     screen: Option<ratatui::layout::Size>,
     /// On quit in inline mode: every cell goes to the scrollback.
     commit_all: bool,
+    /// The terminal has the focus (focus events; assumed until one says otherwise).
+    focused: bool,
     /// The models `/model` offers (the providers' lists once asked).
     pub(super) models: models::ModelCatalog,
 }
@@ -175,6 +182,7 @@ impl App {
             clock: super::clock::Clock::system(),
             screen: None,
             commit_all: false,
+            focused: true,
             models: Default::default(),
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
@@ -308,6 +316,18 @@ impl App {
             self.popups.confirm = None;
             self.draft.composer.paste(text);
             self.draft.inline_error = None;
+        }
+    }
+
+    /// The terminal gained or lost the focus.
+    pub fn set_focused(&mut self, focused: bool) {
+        self.focused = focused;
+    }
+
+    /// A turn ended: announce it when nobody is looking (`[ui] notify`).
+    pub(super) fn notify_turn_end(&mut self) {
+        if !self.focused && self.config.notify != crate::config::NotifyMode::Off {
+            self.actions.push(HostAction::Notify(self.config.notify));
         }
     }
 

@@ -261,6 +261,7 @@ pub fn apply_terminal_event(app: &mut App, event: TermEvent) {
         TermEvent::Paste(text) => app.handle_paste(&text),
         TermEvent::Mouse(mouse) => app.handle_mouse(mouse),
         TermEvent::Resize(_, _) => app.mark_dirty(),
-        TermEvent::FocusGained | TermEvent::FocusLost => {}
+        TermEvent::FocusGained => app.set_focused(true),
+        TermEvent::FocusLost => app.set_focused(false),
     }
 }

@@ -5,8 +5,8 @@
 //!
 //! Defaults reproduce the keys documented in `/help` and README. Patterns and actions have
 //! names ([`KeyPattern`]'s `FromStr`, [`Action::from_name`]) and [`Keymap::bind`] puts a
-//! binding in front of the defaults, so a `[keys]` table can be loaded later without touching
-//! the handlers (see docs/architecture.md, "tui").
+//! binding in front of the defaults; `[keys]` in config.toml is loaded that way (`user.rs`)
+//! without touching the handlers (see docs/architecture.md, "tui").
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -394,6 +394,9 @@ fn default_bindings() -> Vec<Binding> {
         })
         .collect()
 }
+
+mod user;
+pub use user::KeysError;
 
 #[cfg(test)]
 mod tests;

@@ -50,6 +50,9 @@ pub enum TuiError {
     /// `[ui] theme` names a theme that cannot be loaded.
     #[error("config error: [ui] theme: {0}")]
     Theme(String),
+    /// `[keys]` names an unknown action or key.
+    #[error("config error: {0}")]
+    Keys(String),
     #[error("cannot set up the terminal: {0}")]
     Setup(std::io::Error),
     #[error("terminal error: {0}")]
@@ -112,8 +115,10 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .then(|| crate::config::env_providers::no_provider_lines(&paths.config_file)),
         image_builder: None,
         jobs_lister: None,
-        keymap: keymap::Keymap::default(),
+        keymap: keymap::Keymap::with_user_keys(&config.keys)
+            .map_err(|e| TuiError::Keys(e.to_string()))?,
         inline: config.ui.mode == crate::config::UiMode::Inline,
+        notify: config.ui.notify,
     })
 }
 

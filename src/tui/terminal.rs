@@ -46,7 +46,12 @@ fn setup(mouse: bool, inline: bool) -> io::Result<()> {
         execute!(out, EnterAlternateScreen)?;
         ALTERNATE.store(true, Ordering::SeqCst);
     }
-    execute!(out, EnableBracketedPaste, cursor::Hide)?;
+    execute!(
+        out,
+        EnableBracketedPaste,
+        crossterm::event::EnableFocusChange,
+        cursor::Hide
+    )?;
     if mouse && !inline {
         execute!(out, EnableMouseCapture)?;
         MOUSE.store(true, Ordering::SeqCst);
@@ -74,7 +79,11 @@ pub fn restore() {
     if MOUSE.swap(false, Ordering::SeqCst) {
         let _ = execute!(out, DisableMouseCapture);
     }
-    let _ = execute!(out, DisableBracketedPaste);
+    let _ = execute!(
+        out,
+        DisableBracketedPaste,
+        crossterm::event::DisableFocusChange
+    );
     if ALTERNATE.swap(false, Ordering::SeqCst) {
         let _ = execute!(out, LeaveAlternateScreen);
     }
@@ -194,6 +203,17 @@ fn install_panic_hook() {
     }));
 }
 
+/// What `[ui] notify` writes when a turn ends unfocused.
+pub fn notification(mode: crate::config::NotifyMode) -> &'static str {
+    use crate::config::NotifyMode;
+    match mode {
+        NotifyMode::Off => "",
+        NotifyMode::Bell => "\u{7}",
+        NotifyMode::Osc9 => "\u{1b}]9;harness: the reply is ready\u{7}",
+        NotifyMode::Osc777 => "\u{1b}]777;notify;harness;the reply is ready\u{7}",
+    }
+}
+
 /// The OSC 52 sequence that puts `text` on the system clipboard.
 pub fn osc52(text: &str) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
@@ -243,6 +263,11 @@ impl Host<TtyBackend> for TerminalGuard {
             HostAction::Copy(text) => {
                 let mut out = io::stdout();
                 out.write_all(osc52(&text).as_bytes())?;
+                out.flush()?;
+            }
+            HostAction::Notify(mode) => {
+                let mut out = io::stdout();
+                out.write_all(notification(mode).as_bytes())?;
                 out.flush()?;
             }
             HostAction::Suspend => {

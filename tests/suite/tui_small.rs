@@ -1,7 +1,8 @@
 //! The small things a daily user trips over, driven through the key harness: Ctrl+R closes on
 //! Esc with the draft back and keeps the draft when Enter finds nothing; Ctrl+U clears the line;
 //! `/resume PREFIX` asks for the prefix; an empty conversation offers no resume id; keys are not
-//! taken while the window is too small; `/model` completion offers the providers' models.
+//! taken while the window is too small; `/model` completion offers the providers' models; a
+//! turn ending while the terminal is unfocused is announced (`[ui] notify`).
 
 use super::tui_harness::Harness;
 use harness::message::{ConversationId, MessageStatus, Usage};
@@ -109,4 +110,34 @@ fn model_completion_offers_the_providers_models() {
     });
     h.keys("/model listed<Tab>");
     assert_eq!(h.app.draft(), "/model fake/listed-large");
+}
+
+#[test]
+fn a_turn_ending_unfocused_is_announced() {
+    use crossterm::event::Event as TermEvent;
+    use harness::config::NotifyMode;
+    use harness::tui::HostAction;
+    let mut config = super::tui_harness::test_config();
+    config.notify = NotifyMode::Osc9;
+    let mut h = Harness::with_config(80, 20, config);
+    let id: ConversationId = "0190a0b0-0000-7000-8000-00000000000a".parse().unwrap();
+    let done = |h: &mut Harness| {
+        h.keys("hi<Enter>");
+        h.event(Event::TurnComplete {
+            conversation_id: id,
+            status: MessageStatus::Complete,
+            usage: Usage::default(),
+            unsaved: 0,
+        });
+        h.app.take_actions()
+    };
+    assert!(done(&mut h).is_empty(), "focused: no notification");
+    harness::tui::event::apply_terminal_event(&mut h.app, TermEvent::FocusLost);
+    assert_eq!(done(&mut h), [HostAction::Notify(NotifyMode::Osc9)]);
+    harness::tui::event::apply_terminal_event(&mut h.app, TermEvent::FocusGained);
+    assert!(done(&mut h).is_empty());
+    assert_eq!(
+        harness::tui::terminal::notification(NotifyMode::Osc9),
+        "\u{1b}]9;harness: the reply is ready\u{7}"
+    );
 }

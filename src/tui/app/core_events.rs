@@ -284,6 +284,7 @@ impl App {
         self.transcript.turn = None;
         self.approvals.dialogs.clear();
         self.status.hint = None;
+        self.notify_turn_end();
         if let Some(next) = self.draft.queued.pop_front() {
             self.start_turn(next);
         }
