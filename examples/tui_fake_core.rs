@@ -6,6 +6,7 @@
 //! `THE-END`, one per `FAKE_DELTA_MS` ms (0 = as fast as the channel takes them), and writes the
 //! Unix time in ms at which the last delta was sent to `FAKE_FINISH_FILE`. With
 //! `FAKE_PARAGRAPH_WORDS=K` every K-th word ends a paragraph (else one huge paragraph).
+//! `FAKE_UI_MODE=inline` runs the TUI in inline mode (else fullscreen).
 #![allow(clippy::unwrap_used)]
 
 use harness::message::{ConversationId, MessageStatus, Usage};
@@ -172,10 +173,11 @@ async fn main() {
             description: "fake".into(),
             tools: None,
         }],
+        inline: std::env::var("FAKE_UI_MODE").is_ok_and(|m| m == "inline"),
         ..AppConfig::default()
     };
-    let id = harness::tui::run_with_session(config, ops_tx, ev_rx)
+    let exit = harness::tui::run_with_session(config, ops_tx, ev_rx)
         .await
         .unwrap();
-    harness::cli::interactive::print_resume_hint(id);
+    harness::cli::interactive::print_resume_hint(exit.conversation);
 }

@@ -83,6 +83,11 @@ pub enum Op {
     Resume {
         conversation_id: ConversationId,
     },
+    /// `Resume` by a unique prefix of the id (as `--resume` takes); an unknown or ambiguous
+    /// prefix is answered by `Error`.
+    ResumePrefix {
+        prefix: String,
+    },
     /// Summarise older messages now.
     Compact,
     SetTitle {
@@ -123,6 +128,9 @@ pub enum Op {
     ListPermissions,
     /// Spend of this conversation, today and this month (`/cost`); answered by `Cost`.
     Cost,
+    /// Every model a front end may offer (`/model` without an argument): each provider's own
+    /// list (cached for a while) and the `[models]` aliases. Answered by `ModelList`.
+    ListModels,
     /// Write the current conversation to a file (`/export`); answered by `Notice` or `Error`.
     Export {
         format: ExportFormat,
@@ -374,6 +382,23 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tool: Option<String>,
     },
+    /// What decides the model now, sent after `SessionConfigured` and `SettingsChanged`:
+    /// `model` is the pinned reference (`None`: auto, the router decides) and `pinned_by`
+    /// says what pinned it (`pinned by /model`, `pinned by -m`, `pinned by agent NAME`,
+    /// `pinned by default_model in config`).
+    ModelPinned {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pinned_by: Option<String>,
+    },
+    /// Answer to `ListModels`: aliases first, then every provider's models (references
+    /// `provider/model-id`); `errors` names each provider that could not list its models.
+    ModelList {
+        models: Vec<ModelEntry>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<String>,
+    },
     /// A one-line informational message for the user (e.g. "exported to PATH").
     Notice {
         message: String,
@@ -415,6 +440,16 @@ pub struct CostTotals {
     pub cached_input_tokens: u64,
     pub cost_usd: Option<f64>,
     pub unknown_cost_requests: u64,
+}
+
+/// One model a front end may offer, as `ModelList` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    /// What `SetModel` takes: an alias or `provider/model-id`.
+    pub reference: String,
+    /// `alias of provider/model-id`, or the provider's display name; may be empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }
 
 /// One permission rule as `/permissions` shows it.

@@ -88,7 +88,7 @@ pub fn print_resume_hint(id: Option<ConversationId>) {
 /// A TUI failure as a CLI error: a bad theme is bad config (exit 2), the rest failed (exit 1).
 fn tui_error(e: TuiError) -> CliError {
     match e {
-        TuiError::Theme(_) => CliError::usage(e.to_string()),
+        TuiError::Theme(_) | TuiError::Keys(_) => CliError::usage(e.to_string()),
         TuiError::Setup(_) | TuiError::Terminal(_) => CliError::failed(e.to_string()),
     }
 }
@@ -164,6 +164,10 @@ pub async fn run(
     crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
     ops_forward.abort();
     events_forward.abort();
-    print_resume_hint(result.map_err(tui_error)?);
+    let exit = result.map_err(tui_error)?;
+    if !exit.tail.is_empty() {
+        print_out(&format!("{}\n", exit.tail.join("\n")));
+    }
+    print_resume_hint(exit.conversation);
     Ok(())
 }

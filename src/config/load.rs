@@ -88,6 +88,8 @@ struct RawConfig {
     #[serde(default)]
     ui: UiConfig,
     #[serde(default)]
+    keys: super::types::KeysConfig,
+    #[serde(default)]
     session: SessionConfig,
     #[serde(default)]
     checkpoints: super::types::CheckpointsConfig,
@@ -279,6 +281,7 @@ fn parse_with(
         sandbox: raw.sandbox,
         approval: raw.approval,
         ui: raw.ui,
+        keys: raw.keys,
         session: raw.session,
         checkpoints: raw.checkpoints,
         permissions,

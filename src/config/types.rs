@@ -181,7 +181,12 @@ pub struct ApprovalConfig {
 pub struct UiConfig {
     pub theme: String,
     /// Capture the mouse for wheel scrolling; `false` leaves it to the terminal for selection.
+    /// Inline mode never captures it (the terminal scrolls its own scrollback).
     pub mouse: bool,
+    /// `inline` (the conversation in the terminal's scrollback) or `fullscreen`.
+    pub mode: UiMode,
+    /// How to say a turn ended while the terminal is not focused.
+    pub notify: NotifyMode,
 }
 
 impl Default for UiConfig {
@@ -189,8 +194,57 @@ impl Default for UiConfig {
         Self {
             theme: "dark".to_string(),
             mouse: true,
+            mode: UiMode::default(),
+            notify: NotifyMode::default(),
         }
     }
+}
+
+/// `[ui] notify`: how a turn that ends while the terminal is not focused is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyMode {
+    Off,
+    /// The terminal bell (most terminals flag the tab or window).
+    #[default]
+    Bell,
+    /// A desktop notification by OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty).
+    Osc9,
+    /// A desktop notification by OSC 777 (foot, rxvt-unicode, VTE terminals).
+    Osc777,
+}
+
+/// `[keys]`: action name -> key or keys (`submit = "ctrl+s"`, `newline = ["enter"]`); each is
+/// bound in front of the defaults (the TUI checks the names).
+pub type KeysConfig = BTreeMap<String, KeyList>;
+
+/// One key or a list of keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeyList::One(k) => vec![k.as_str()],
+            KeyList::Many(ks) => ks.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `[ui] mode`: where the conversation is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiMode {
+    /// Finished messages go into the terminal's own scrollback (search, selection and copy
+    /// are the terminal's; the conversation stays after quitting); a small live area redraws.
+    #[default]
+    Inline,
+    /// The alternate screen, scrolled by the harness (PgUp/PgDn, mouse wheel).
+    Fullscreen,
 }
 
 /// `[session]`: limits of the turn loop.
@@ -255,6 +309,8 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub approval: ApprovalConfig,
     pub ui: UiConfig,
+    /// `[keys]`: the user's key bindings.
+    pub keys: KeysConfig,
     pub session: SessionConfig,
     pub checkpoints: CheckpointsConfig,
     pub permissions: super::permissions::PermissionsConfig,
@@ -285,6 +341,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             approval: ApprovalConfig::default(),
             ui: UiConfig::default(),
+            keys: KeysConfig::default(),
             session: SessionConfig::default(),
             checkpoints: CheckpointsConfig::default(),
             permissions: Default::default(),

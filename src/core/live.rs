@@ -96,6 +96,16 @@ impl Subscribers {
         }
     }
 
+    /// The channels of `only` (or of every front end): for an answer a spawned task sends
+    /// later.
+    pub fn senders(&self, only: Option<SubscriberId>) -> Vec<mpsc::UnboundedSender<Event>> {
+        self.list
+            .iter()
+            .filter(|(s, _)| only.is_none_or(|id| *s == id))
+            .map(|(_, tx)| tx.clone())
+            .collect()
+    }
+
     /// Only `id` hears it.
     pub fn send_to(&self, id: SubscriberId, event: Event) {
         if let Some((_, tx)) = self.list.iter().find(|(s, _)| *s == id) {

@@ -5,12 +5,13 @@
 //! check`, `doctor`) runs, `live.rs` who is attached to which session, `session.rs` the actor
 //! (with its child files `start.rs`, `effects.rs`, `queries.rs`, `compact.rs`), `machine/` the
 //! turn logic, `context.rs` the request history, `pending.rs` the writes kept while the store
-//! cannot take them (disk full).
+//! cannot take them (disk full), `model_list.rs` the models `/model` offers.
 
 pub mod check;
 pub mod context;
 pub mod live;
 pub mod machine;
+pub mod model_list;
 pub mod pending;
 pub mod service;
 pub mod session;

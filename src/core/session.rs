@@ -219,6 +219,7 @@ impl Session {
             model: self.pin.as_ref().map(|p| p.model.clone()),
             message_count: self.stored_count,
         });
+        self.emit(super::model_list::pin_event(self.pin.as_ref()));
         self.emit_stats();
     }
 
@@ -376,13 +377,18 @@ impl Session {
             },
             Op::NewConversation => self.new_conversation().await,
             Op::Resume { conversation_id } => self.resume(conversation_id).await,
+            Op::ResumePrefix { prefix } => match self.deps.store.resolve(&prefix).await {
+                Ok(id) => self.resume(id).await,
+                Err(e) => self.error(format!("/resume {prefix}: {e}")),
+            },
             Op::Compact => self.compact_now(),
             Op::SetTitle { title } => match self.conversation {
-                Some(id) => {
-                    if let Err(e) = self.deps.store.set_title(id, &title).await {
-                        self.error(e.to_string());
-                    }
-                }
+                Some(id) => match self.deps.store.set_title(id, &title).await {
+                    Ok(()) => self.reply(Event::Notice {
+                        message: format!("title set: {title}"),
+                    }),
+                    Err(e) => self.error(e.to_string()),
+                },
                 None => self.error("nothing to title yet: send a message first".to_string()),
             },
             Op::ListConversations {
@@ -412,6 +418,10 @@ impl Session {
             Op::Export { format, path } => self.export(format, path).await,
             Op::ListPermissions => self.list_permissions(),
             Op::Cost => self.cost_summary().await,
+            Op::ListModels => super::model_list::answer(
+                Arc::clone(&self.deps),
+                self.subscribers.senders(self.asker),
+            ),
             Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
             Op::Remember { text } => self.remember(text).await,
             Op::SearchMemory { query } => self.show_memory(query).await,
@@ -474,6 +484,7 @@ impl Session {
             agent: self.agent.name.clone(),
             model: self.pin.as_ref().map(|p| p.model.clone()),
         });
+        self.emit(super::model_list::pin_event(self.pin.as_ref()));
     }
 
     async fn save_settings(&self) {
@@ -495,9 +506,18 @@ impl Session {
     }
 
     async fn set_model(&mut self, model: Option<String>) {
-        match model.filter(|m| !m.trim().is_empty()) {
-            None => self.pin = Some(Pin::new("auto", PinSource::Command)),
-            Some(m) => match check_pin(&self.deps, &m, PinSource::Command) {
+        let model = model.filter(|m| !m.trim().is_empty() && m.trim() != "auto");
+        match (model, super::model_list::auto_fallback(&self.deps.config)) {
+            (None, None) => self.pin = Some(Pin::new("auto", PinSource::Command)),
+            (None, Some(fallback)) => {
+                self.emit(Event::Notice {
+                    message: format!(
+                        "no routing is configured ([router] has no rules and no default): auto uses default_model {fallback}"
+                    ),
+                });
+                self.pin = Some(Pin::new(fallback, PinSource::ConfigDefault));
+            }
+            (Some(m), _) => match check_pin(&self.deps, &m, PinSource::Command) {
                 Ok(pin) => self.pin = Some(pin),
                 Err(e) => return self.error(e.to_string()),
             },

@@ -27,7 +27,9 @@ mod approvals;
 mod core_events;
 mod draft;
 mod first_run;
+mod inline_view;
 mod jobs;
+mod models;
 mod popup_state;
 mod session_info;
 mod slash_commands;
@@ -85,6 +87,10 @@ pub struct AppConfig {
     pub jobs_lister: Option<JobsLister>,
     /// What each key does (the defaults until a `[keys]` table exists).
     pub keymap: Keymap,
+    /// `[ui] mode = "inline"`: finished cells go to the terminal's scrollback.
+    pub inline: bool,
+    /// `[ui] notify`: how a turn ending while the terminal is unfocused is announced.
+    pub notify: crate::config::NotifyMode,
 }
 
 impl Default for AppConfig {
@@ -103,6 +109,8 @@ impl Default for AppConfig {
             image_builder: None,
             jobs_lister: None,
             keymap: Keymap::default(),
+            inline: false,
+            notify: crate::config::NotifyMode::Off,
         }
     }
 }
@@ -116,6 +124,8 @@ pub enum HostAction {
     OpenEditor(String),
     /// Ctrl+Z: restore the terminal and stop the process until resumed.
     Suspend,
+    /// A turn ended while the terminal was not focused: bell or desktop notification.
+    Notify(crate::config::NotifyMode),
 }
 
 /// All TUI state, grouped by concept; each group has its own file and impl block.
@@ -144,6 +154,15 @@ pub struct App {
     pub(super) clock: super::clock::Clock,
     /// The subagents running in this turn, a line each.
     pub(super) subagents: subagents::Subagents,
+    /// The terminal's size as the run loop last saw it (inline mode: the live area is
+    /// smaller).
+    screen: Option<ratatui::layout::Size>,
+    /// On quit in inline mode: every cell goes to the scrollback.
+    commit_all: bool,
+    /// The terminal has the focus (focus events; assumed until one says otherwise).
+    focused: bool,
+    /// The models `/model` offers (the providers' lists once asked).
+    pub(super) models: models::ModelCatalog,
 }
 
 impl App {
@@ -165,6 +184,10 @@ impl App {
             actions: Vec::new(),
             clock: super::clock::Clock::system(),
             subagents: Default::default(),
+            screen: None,
+            commit_all: false,
+            focused: true,
+            models: Default::default(),
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app
@@ -194,8 +217,9 @@ impl App {
         self.transcript.busy()
     }
 
+    /// The conversation to offer for resuming: none while it has no stored message.
     pub fn conversation_id(&self) -> Option<ConversationId> {
-        self.session.conversation
+        self.session.conversation.filter(|_| self.session.stored)
     }
 
     pub fn mouse_enabled(&self) -> bool {
@@ -258,7 +282,7 @@ impl App {
 
     pub(super) fn command_context(&self) -> CommandContext {
         CommandContext {
-            models: self.config.models.clone(),
+            models: self.model_references(),
             agents: self.config.agents.iter().map(|a| a.name.clone()).collect(),
             themes: super::theme::available_names(self.config.themes_dir.as_deref()),
         }
@@ -299,6 +323,18 @@ impl App {
         }
     }
 
+    /// The terminal gained or lost the focus.
+    pub fn set_focused(&mut self, focused: bool) {
+        self.focused = focused;
+    }
+
+    /// A turn ended: announce it when nobody is looking (`[ui] notify`).
+    pub(super) fn notify_turn_end(&mut self) {
+        if !self.focused && self.config.notify != crate::config::NotifyMode::Off {
+            self.actions.push(HostAction::Notify(self.config.notify));
+        }
+    }
+
     pub fn handle_mouse(&mut self, mouse: MouseEvent) {
         match mouse.kind {
             MouseEventKind::ScrollUp => self.scroll_up(WHEEL_LINES),
@@ -332,6 +368,10 @@ impl App {
             Some(Action::Suspend) => return self.actions.push(HostAction::Suspend),
             _ => {}
         }
+        if self.screen_too_small() {
+            // Nothing on screen would show what the key did: it is not taken.
+            return;
+        }
         if self.popups.confirm.is_some() {
             return self.confirm_key(key);
         }
@@ -342,7 +382,12 @@ impl App {
             self.modal_key(key);
             return;
         }
-        let main = self.config.keymap.resolve(KeyContext::Main, &key, state);
+        // A prompt search takes every key (Esc closes it, restoring the draft).
+        let main = if self.draft.composer.is_searching() {
+            None
+        } else {
+            self.config.keymap.resolve(KeyContext::Main, &key, state)
+        };
         if main.is_some_and(|action| self.perform(action)) {
             return;
         }
@@ -361,6 +406,19 @@ impl App {
 
     /// A main-screen action; false when it does not apply (the key goes on).
     fn perform(&mut self, action: Action) -> bool {
+        let scrolls = matches!(
+            action,
+            Action::ScrollPageUp
+                | Action::ScrollPageDown
+                | Action::ScrollLineUp
+                | Action::ScrollLineDown
+                | Action::ScrollTop
+                | Action::ScrollBottom
+        );
+        if scrolls && self.inline() {
+            // Inline mode: the terminal scrolls its own scrollback.
+            return false;
+        }
         match action {
             Action::Interrupt => {
                 if self.transcript.busy() {
@@ -474,6 +532,8 @@ impl App {
     }
 
     fn start_turn(&mut self, text: String) {
+        // The core stores the message before anything else: there is something to resume.
+        self.session.stored = true;
         self.transcript.cells.push(HistoryCell::user(&text));
         self.transcript.cells.scroll_to_bottom();
         if self.send(Op::UserTurn { text }) {

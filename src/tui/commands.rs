@@ -35,6 +35,13 @@ impl CommandSpec {
     }
 }
 
+/// What `/resume` names: a whole id, or a unique prefix of one (as `--resume` takes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeTarget {
+    Id(ConversationId),
+    Prefix(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelChoice {
     Auto,
@@ -52,7 +59,7 @@ pub enum SlashCommand {
     Agent(Option<String>),
     History,
     New,
-    Resume(Option<ConversationId>),
+    Resume(Option<ResumeTarget>),
     Title(String),
     Compact,
     Tools,
@@ -168,7 +175,12 @@ impl SlashCommand {
                 "browse, search, open and delete conversations",
             ),
             Self::New => spec("new", &[], "", "start a new conversation"),
-            Self::Resume(_) => spec("resume", &[], "[id]", "continue an earlier conversation"),
+            Self::Resume(_) => spec(
+                "resume",
+                &[],
+                "[id]",
+                "continue an earlier conversation (a unique id prefix is enough)",
+            ),
             Self::Title(_) => spec("title", &[], "TEXT", "rename this conversation"),
             Self::Compact => spec(
                 "compact",
@@ -422,13 +434,16 @@ fn parse_agent(args: &str, ctx: &CommandContext) -> Result<SlashCommand, Command
 }
 
 fn parse_resume(args: &str) -> Result<SlashCommand, CommandError> {
-    args.parse::<ConversationId>()
-        .map(|id| SlashCommand::Resume(Some(id)))
-        .map_err(|_| {
-            CommandError(format!(
-                "`{args}` is not a conversation id: use /resume without an argument to pick one"
-            ))
-        })
+    if let Ok(id) = args.parse::<ConversationId>() {
+        return Ok(SlashCommand::Resume(Some(ResumeTarget::Id(id))));
+    }
+    let prefix = args.to_ascii_lowercase();
+    if prefix.len() >= 4 && prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Ok(SlashCommand::Resume(Some(ResumeTarget::Prefix(prefix))));
+    }
+    Err(CommandError(format!(
+        "`{args}` is not a conversation id: give an id or a unique prefix of one (at least 4 characters), or /resume alone to pick one"
+    )))
 }
 
 fn parse_title(args: &str) -> Result<SlashCommand, CommandError> {
@@ -511,15 +526,70 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The `/help` text.
+/// Widest `/help` line: it fits an 80-column terminal with the transcript's margins.
+pub const HELP_WIDTH: usize = 76;
+
+/// The `/help` text, no line wider than [`HELP_WIDTH`].
 pub fn help_text() -> String {
     let mut out = String::from("Commands:\n");
     for c in SlashCommand::specs() {
-        out.push_str(&format!("  {:<32} {}\n", c.usage(), c.description));
+        out.push_str(&help_row(&c.usage(), c.description));
     }
-    out.push_str(
-        "Keys:\n  Enter send · Shift+Enter/Alt+Enter/Ctrl+J newline · Up/Down earlier prompts · Ctrl+R search prompts\n  Ctrl+X edit in $EDITOR · Esc interrupt · Ctrl+C interrupt/clear/quit · Ctrl+D quit on empty draft\n  PgUp/PgDn/Ctrl+Home/Ctrl+End scroll · Ctrl+Z suspend\nApproval (takes keys once shown for a moment with no typing; earlier keys go to the draft):\n  y once · a always this exact command/file · p always the offered prefix (cmd:*) · n deny, with a reason · Esc interrupt the turn",
-    );
+    out.push_str("Keys:\n");
+    let keys = [
+        ("Enter", "send"),
+        ("Shift+Enter, Alt+Enter, Ctrl+J", "new line"),
+        ("Up / Down", "earlier prompts"),
+        ("Ctrl+R", "search prompts (Esc: back to the draft)"),
+        ("Ctrl+U", "clear the line"),
+        ("Ctrl+X", "edit in $EDITOR"),
+        ("Esc", "interrupt"),
+        ("Ctrl+C", "interrupt / clear / quit"),
+        ("Ctrl+D", "quit on an empty draft"),
+        ("PgUp/PgDn, Ctrl+Home/End", "scroll (fullscreen)"),
+        ("Ctrl+Z", "suspend"),
+    ];
+    for (key, what) in keys {
+        out.push_str(&help_row(key, what));
+    }
+    out.push_str("Approval (takes keys once shown for a moment with no typing):\n");
+    let approval = [
+        ("y", "once"),
+        ("a", "always this exact command or file"),
+        ("p", "always the offered prefix (cmd:*)"),
+        ("n", "deny, with a reason"),
+        ("Esc", "interrupt the turn"),
+    ];
+    for (key, what) in approval {
+        out.push_str(&help_row(key, what));
+    }
+    out.trim_end().to_string()
+}
+
+/// `  NAME  description`, the description wrapped under itself.
+fn help_row(name: &str, description: &str) -> String {
+    const NAME: usize = 30;
+    let indent = " ".repeat(NAME + 3);
+    let mut out = format!("  {name:<NAME$} ");
+    if name.chars().count() > NAME {
+        out.push('\n');
+        out.push_str(&indent);
+    }
+    let mut col = NAME + 3;
+    for (i, word) in description.split(' ').enumerate() {
+        let w = word.chars().count();
+        if i > 0 && col + 1 + w > HELP_WIDTH {
+            out.push('\n');
+            out.push_str(&indent);
+            col = NAME + 3;
+        } else if i > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += w;
+    }
+    out.push('\n');
     out
 }
 

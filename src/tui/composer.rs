@@ -195,6 +195,10 @@ impl Composer {
             {
                 self.recall_newer();
             }
+            Action::ClearLine => {
+                self.textarea.move_cursor(CursorMove::Head);
+                self.textarea.delete_line_by_end();
+            }
             Action::SearchHistory => {
                 self.search = Some(PromptSearch {
                     query: String::new(),
@@ -315,7 +319,13 @@ impl Composer {
                 search.hit = find_before(&self.history, &search.query, self.history.len());
             }
             KeyCode::Enter | KeyCode::Tab | KeyCode::Right | KeyCode::Left => {
+                // A match is taken into the draft; with none, the draft is as it was.
+                let original = std::mem::take(&mut search.original);
+                let matched = search.hit.is_some();
                 self.search = None;
+                if !matched {
+                    self.set_text(&original);
+                }
                 return ComposerOutcome::Handled;
             }
             _ => {}

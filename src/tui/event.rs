@@ -42,6 +42,43 @@ pub trait Host<B: Backend> {
         action: HostAction,
         app: &mut App,
     ) -> io::Result<()>;
+    /// Inline mode: make the live area `height` rows from row `top` (the rows from `top` down
+    /// cleared first). Hosts that cannot rebuild the viewport keep its height.
+    fn place_live_area(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        top: u16,
+        height: u16,
+    ) -> io::Result<()> {
+        let _ = (terminal, top, height);
+        Ok(())
+    }
+    /// Inline mode, after the terminal was resized: find the live area again and make it
+    /// `height` rows. By default it stays where it was (clamped to the screen).
+    fn relocate_live_area(&mut self, terminal: &mut Terminal<B>, height: u16) -> io::Result<()> {
+        let screen = terminal.size()?;
+        let top = terminal
+            .get_frame()
+            .area()
+            .y
+            .min(screen.height.saturating_sub(1));
+        self.place_live_area(terminal, top, height)
+    }
+    /// Inline mode: write `lines` into the scrollback, above the live area (by default with
+    /// ratatui's `insert_before`).
+    fn write_scrollback(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        lines: &[ratatui::text::Line<'static>],
+    ) -> io::Result<()> {
+        super::inline::insert_before(terminal, lines)
+    }
+    /// Hold (true) or show (false) the terminal's drawing: the steps of one inline frame
+    /// (scrollback written, live area moved and drawn) show at once.
+    fn synchronize(&mut self, hold: bool) -> io::Result<()> {
+        let _ = hold;
+        Ok(())
+    }
 }
 
 /// Run until the App quits, terminal input ends, or SIGTERM/SIGHUP arrives.
@@ -71,6 +108,7 @@ pub async fn run_app<B: Backend>(
         .unwrap_or_else(Instant::now);
     let mut input_since_frame = true;
     let mut highlighter_pending = super::highlight::is_loading();
+    let mut inline = app.inline().then(super::inline::InlineState::default);
 
     loop {
         if app.should_quit() {
@@ -88,7 +126,13 @@ pub async fn run_app<B: Backend>(
             if events_open {
                 drain(&mut events, app);
             }
-            terminal.draw(|f| app.render(f))?;
+            match inline.as_mut() {
+                Some(state) => state.frame(terminal, app, host)?,
+                None => {
+                    app.set_screen(terminal.size()?);
+                    terminal.draw(|f| app.render(f))?;
+                }
+            }
             dirty = false;
             input_since_frame = false;
             last_frame = Instant::now();
@@ -143,6 +187,9 @@ pub async fn run_app<B: Backend>(
             dirty = true;
             input_since_frame = true;
         }
+    }
+    if inline.is_some() {
+        super::inline::InlineState::finish(terminal, app, host)?;
     }
     Ok(())
 }
@@ -214,6 +261,7 @@ pub fn apply_terminal_event(app: &mut App, event: TermEvent) {
         TermEvent::Paste(text) => app.handle_paste(&text),
         TermEvent::Mouse(mouse) => app.handle_mouse(mouse),
         TermEvent::Resize(_, _) => app.mark_dirty(),
-        TermEvent::FocusGained | TermEvent::FocusLost => {}
+        TermEvent::FocusGained => app.set_focused(true),
+        TermEvent::FocusLost => app.set_focused(false),
     }
 }

@@ -5,8 +5,8 @@
 //!
 //! Defaults reproduce the keys documented in `/help` and README. Patterns and actions have
 //! names ([`KeyPattern`]'s `FromStr`, [`Action::from_name`]) and [`Keymap::bind`] puts a
-//! binding in front of the defaults, so a `[keys]` table can be loaded later without touching
-//! the handlers (see docs/architecture.md, "tui").
+//! binding in front of the defaults; `[keys]` in config.toml is loaded that way (`user.rs`)
+//! without touching the handlers (see docs/architecture.md, "tui").
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -65,6 +65,8 @@ pub enum Action {
     HistoryDown,
     /// Composer: search earlier prompts (Ctrl+R).
     SearchHistory,
+    /// Composer: empty the line the cursor is on (Ctrl+U).
+    ClearLine,
     /// Approval: run this call once.
     ApproveOnce,
     /// Approval: always allow this exact command / file.
@@ -80,7 +82,7 @@ pub enum Action {
 }
 
 /// Every action, for listing and name lookup.
-const ACTIONS: [Action; 26] = [
+const ACTIONS: [Action; 27] = [
     Action::Cancel,
     Action::Suspend,
     Action::Interrupt,
@@ -101,6 +103,7 @@ const ACTIONS: [Action; 26] = [
     Action::HistoryUp,
     Action::HistoryDown,
     Action::SearchHistory,
+    Action::ClearLine,
     Action::ApproveOnce,
     Action::ApproveAlways,
     Action::ApprovePrefix,
@@ -379,6 +382,7 @@ fn default_bindings() -> Vec<Binding> {
         (C::Composer, p(K::Up), A::HistoryUp, When::Always),
         (C::Composer, p(K::Down), A::HistoryDown, When::Always),
         (C::Composer, ctrl(K::Char('r')), A::SearchHistory, When::Always),
+        (C::Composer, ctrl(K::Char('u')), A::ClearLine, When::Always),
     ];
     table
         .into_iter()
@@ -390,6 +394,9 @@ fn default_bindings() -> Vec<Binding> {
         })
         .collect()
 }
+
+mod user;
+pub use user::KeysError;
 
 #[cfg(test)]
 mod tests;

@@ -21,14 +21,18 @@ pub mod commands;
 pub mod composer;
 pub mod cost;
 pub mod event;
+pub mod fuzzy;
 pub mod highlight;
 pub mod history_cell;
+pub mod inline;
 pub mod keymap;
 pub mod markdown;
 pub mod popups;
+pub mod scrollback;
 pub mod terminal;
 pub mod theme;
 pub mod transcript;
+pub mod tty_backend;
 mod view;
 pub mod wrap;
 
@@ -46,6 +50,9 @@ pub enum TuiError {
     /// `[ui] theme` names a theme that cannot be loaded.
     #[error("config error: [ui] theme: {0}")]
     Theme(String),
+    /// `[keys]` names an unknown action or key.
+    #[error("config error: {0}")]
+    Keys(String),
     #[error("cannot set up the terminal: {0}")]
     Setup(std::io::Error),
     #[error("terminal error: {0}")]
@@ -108,28 +115,47 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .then(|| crate::config::env_providers::no_provider_lines(&paths.config_file)),
         image_builder: None,
         jobs_lister: None,
-        keymap: keymap::Keymap::default(),
+        keymap: keymap::Keymap::with_user_keys(&config.keys)
+            .map_err(|e| TuiError::Keys(e.to_string()))?,
+        inline: config.ui.mode == crate::config::UiMode::Inline,
+        notify: config.ui.notify,
     })
 }
 
-/// Run the TUI in this terminal over a session's channels until the user quits. Returns the
-/// conversation to resume, if one was started.
+/// How the TUI ended: what to print after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TuiExit {
+    /// The conversation to offer for resuming (none when nothing was stored).
+    pub conversation: Option<ConversationId>,
+    /// Fullscreen: the conversation's last lines, printed so they stay in the scrollback.
+    pub tail: Vec<String>,
+}
+
+/// Run the TUI in this terminal over a session's channels until the user quits.
 pub async fn run_with_session(
     config: AppConfig,
     ops: mpsc::Sender<Op>,
     events: mpsc::Receiver<Event>,
-) -> Result<Option<ConversationId>, TuiError> {
+) -> Result<TuiExit, TuiError> {
     let mouse = config.mouse;
+    let inline = config.inline;
     highlight::load_in_background();
     let mut app = App::new(ops, events, config);
     let (mut guard, mut terminal) =
-        terminal::TerminalGuard::enter(mouse).map_err(TuiError::Setup)?;
+        terminal::TerminalGuard::enter(mouse, inline).map_err(TuiError::Setup)?;
     let result = run_app(&mut terminal, &mut app, &mut guard).await;
+    let tail = match terminal.size() {
+        Ok(size) => app.transcript_tail(size.width, size.height.saturating_sub(3)),
+        Err(_) => Vec::new(),
+    };
     drop(guard);
     // ratatui's `Drop` reports a cursor it cannot show with `eprintln!`, which panics when the
     // terminal is gone (SIGHUP): the process would die before the session stores the partial
     // reply and removes its container. The guard has shown the cursor already.
     std::mem::forget(terminal);
     result.map_err(TuiError::Terminal)?;
-    Ok(app.conversation_id())
+    Ok(TuiExit {
+        conversation: app.conversation_id(),
+        tail,
+    })
 }

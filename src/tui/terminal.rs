@@ -1,11 +1,16 @@
-//! Terminal setup and restoration. Raw mode, the alternate screen, bracketed paste, mouse
-//! capture and keyboard enhancement are undone on every way out: normal quit and errors (the
-//! guard's `Drop`), panics (a hook that restores before printing), SIGTERM/SIGHUP (the run
-//! loop ends and the guard drops). Ctrl+Z restores, stops the process, and sets up again on
-//! resume; the external editor gets a normal terminal the same way.
+//! Terminal setup and restoration. Raw mode, the alternate screen (fullscreen mode only),
+//! bracketed paste, mouse capture and keyboard enhancement are undone on every way out: normal
+//! quit and errors (the guard's `Drop`), panics (a hook that restores before printing),
+//! SIGTERM/SIGHUP (the run loop ends and the guard drops). Ctrl+Z restores, stops the process,
+//! and sets up again on resume; the external editor gets a normal terminal the same way.
+//!
+//! Inline mode (`tui/inline.rs`) draws in the normal screen in a viewport that this host
+//! places: it asks the terminal where the cursor is only while crossterm's input reader is
+//! stopped (see `tty_backend.rs`).
 
 use super::app::{App, HostAction};
 use super::event::{Host, InputStream};
+use super::tty_backend::TtyBackend;
 use base64::Engine;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -16,29 +21,38 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
-use std::io::{self, Stdout, Write};
+use ratatui::backend::{Backend, ClearType};
+use ratatui::layout::Position;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static KEYBOARD_ENHANCED: AtomicBool = AtomicBool::new(false);
 static MOUSE: AtomicBool = AtomicBool::new(false);
+static ALTERNATE: AtomicBool = AtomicBool::new(false);
 
-pub type Tty = Terminal<CrosstermBackend<Stdout>>;
+pub type Tty = Terminal<TtyBackend>;
 
-/// Put the terminal into TUI mode.
-fn setup(mouse: bool) -> io::Result<()> {
+/// Rows of the inline live area before the first frame sizes it.
+const FIRST_LIVE_ROWS: u16 = 4;
+
+/// Put the terminal into TUI mode (the alternate screen unless `inline`).
+fn setup(mouse: bool, inline: bool) -> io::Result<()> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let mut out = io::stdout();
+    if !inline {
+        execute!(out, EnterAlternateScreen)?;
+        ALTERNATE.store(true, Ordering::SeqCst);
+    }
     execute!(
         out,
-        EnterAlternateScreen,
         EnableBracketedPaste,
+        crossterm::event::EnableFocusChange,
         cursor::Hide
     )?;
-    if mouse {
+    if mouse && !inline {
         execute!(out, EnableMouseCapture)?;
         MOUSE.store(true, Ordering::SeqCst);
     }
@@ -68,24 +82,34 @@ pub fn restore() {
     let _ = execute!(
         out,
         DisableBracketedPaste,
-        LeaveAlternateScreen,
-        cursor::Show
+        crossterm::event::DisableFocusChange
     );
+    if ALTERNATE.swap(false, Ordering::SeqCst) {
+        let _ = execute!(out, LeaveAlternateScreen);
+    }
+    let _ = execute!(out, cursor::Show);
     let _ = disable_raw_mode();
 }
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
     mouse: bool,
+    inline: bool,
     input: InputStream,
 }
 
 impl TerminalGuard {
-    /// Enter TUI mode and install the panic hook.
-    pub fn enter(mouse: bool) -> io::Result<(Self, Tty)> {
+    /// Enter TUI mode (inline: a live area at the cursor) and install the panic hook.
+    pub fn enter(mouse: bool, inline: bool) -> io::Result<(Self, Tty)> {
         install_panic_hook();
-        setup(mouse)?;
-        let terminal = match Terminal::new(CrosstermBackend::new(io::stdout())) {
+        setup(mouse, inline)?;
+        let terminal = if inline {
+            // No input reader runs yet: the terminal can be asked where the cursor is.
+            cursor::position().and_then(|(_, row)| inline_terminal(row, FIRST_LIVE_ROWS))
+        } else {
+            Terminal::new(TtyBackend::new(Position::ORIGIN))
+        };
+        let terminal = match terminal {
             Ok(t) => t,
             Err(e) => {
                 restore();
@@ -95,10 +119,20 @@ impl TerminalGuard {
         Ok((
             Self {
                 mouse,
+                inline,
                 input: Box::pin(EventStream::new()),
             },
             terminal,
         ))
+    }
+
+    /// Where the cursor is, asked of the terminal with crossterm's reader stopped (it would
+    /// hold the answer back until a key came).
+    fn ask_cursor_row(&mut self) -> io::Result<u16> {
+        self.input = Box::pin(futures::stream::pending());
+        let row = cursor::position().map(|(_, row)| row);
+        self.input = Box::pin(EventStream::new());
+        row
     }
 
     /// Give the terminal back, run `f`, take it again.
@@ -112,10 +146,42 @@ impl TerminalGuard {
         self.input = Box::pin(futures::stream::pending());
         restore();
         let out = f();
-        setup(self.mouse)?;
+        setup(self.mouse, self.inline)?;
+        if self.inline {
+            // The shell or the editor may have written below: the live area starts afresh
+            // where the cursor is now.
+            let height = terminal.get_frame().area().height;
+            let row = cursor::position().map(|(_, row)| row)?;
+            replace_terminal(terminal, inline_terminal(row, height)?);
+        }
         self.input = Box::pin(EventStream::new());
         terminal.clear()?;
         Ok(out)
+    }
+}
+
+/// An inline terminal whose live area is `height` rows from row `top` (or higher, when the
+/// screen has too few rows below: the screen scrolls up), the rows from `top` down cleared.
+fn inline_terminal(top: u16, height: u16) -> io::Result<Tty> {
+    let mut backend = TtyBackend::new(Position::new(0, top));
+    backend.set_cursor_position(Position::new(0, top))?;
+    backend.clear_region(ClearType::AfterCursor)?;
+    Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Inline(height.max(1)),
+        },
+    )
+}
+
+/// Swap in a new terminal. The old one's `Drop` reports a cursor it cannot show with
+/// `eprintln!` (which panics when the terminal is gone): it is shown here first, and the old
+/// terminal is only forgotten when that failed. The new one hides it again in the same
+/// synchronized update.
+fn replace_terminal(terminal: &mut Tty, new: Tty) {
+    let mut old = std::mem::replace(terminal, new);
+    if old.show_cursor().is_err() {
+        std::mem::forget(old);
     }
 }
 
@@ -135,6 +201,17 @@ fn install_panic_hook() {
         restore();
         previous(info);
     }));
+}
+
+/// What `[ui] notify` writes when a turn ends unfocused.
+pub fn notification(mode: crate::config::NotifyMode) -> &'static str {
+    use crate::config::NotifyMode;
+    match mode {
+        NotifyMode::Off => "",
+        NotifyMode::Bell => "\u{7}",
+        NotifyMode::Osc9 => "\u{1b}]9;harness: the reply is ready\u{7}",
+        NotifyMode::Osc777 => "\u{1b}]777;notify;harness;the reply is ready\u{7}",
+    }
 }
 
 /// The OSC 52 sequence that puts `text` on the system clipboard.
@@ -176,7 +253,7 @@ fn edit_in_editor(draft: &str) -> Result<String, String> {
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
 }
 
-impl Host<CrosstermBackend<Stdout>> for TerminalGuard {
+impl Host<TtyBackend> for TerminalGuard {
     fn input(&mut self) -> &mut InputStream {
         &mut self.input
     }
@@ -186,6 +263,11 @@ impl Host<CrosstermBackend<Stdout>> for TerminalGuard {
             HostAction::Copy(text) => {
                 let mut out = io::stdout();
                 out.write_all(osc52(&text).as_bytes())?;
+                out.flush()?;
+            }
+            HostAction::Notify(mode) => {
+                let mut out = io::stdout();
+                out.write_all(notification(mode).as_bytes())?;
                 out.flush()?;
             }
             HostAction::Suspend => {
@@ -202,6 +284,49 @@ impl Host<CrosstermBackend<Stdout>> for TerminalGuard {
         }
         app.mark_dirty();
         Ok(())
+    }
+
+    fn place_live_area(&mut self, terminal: &mut Tty, top: u16, height: u16) -> io::Result<()> {
+        replace_terminal(terminal, inline_terminal(top, height)?);
+        Ok(())
+    }
+
+    fn relocate_live_area(&mut self, terminal: &mut Tty, height: u16) -> io::Result<()> {
+        let top = self.ask_cursor_row()?;
+        self.place_live_area(terminal, top, height)
+    }
+
+    /// Print the lines where the live area was (the terminal scrolls them into its
+    /// scrollback at the bottom), then put the live area under them.
+    fn write_scrollback(
+        &mut self,
+        terminal: &mut Tty,
+        lines: &[ratatui::text::Line<'static>],
+    ) -> io::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let area = terminal.get_frame().area();
+        let screen = terminal.size()?;
+        let backend = terminal.backend_mut();
+        backend.set_cursor_position(Position::new(0, area.y))?;
+        backend.clear_region(ClearType::AfterCursor)?;
+        Backend::flush(backend)?;
+        let mut out = io::stdout();
+        super::scrollback::write_lines(&mut out, lines)?;
+        out.flush()?;
+        let below = usize::from(area.y) + lines.len();
+        let top = below.min(usize::from(screen.height.saturating_sub(1)));
+        self.place_live_area(terminal, u16::try_from(top).unwrap_or(0), area.height)
+    }
+
+    fn synchronize(&mut self, hold: bool) -> io::Result<()> {
+        let mut out = io::stdout();
+        if hold {
+            execute!(out, crossterm::terminal::BeginSynchronizedUpdate)
+        } else {
+            execute!(out, crossterm::terminal::EndSynchronizedUpdate)
+        }
     }
 }
 

@@ -3,6 +3,9 @@
 //! so a frame costs O(visible) whatever the conversation's length. The scroll position is an
 //! anchor (cell, line) rather than a global line number, so no total height is ever needed,
 //! appends while scrolled up do not move the view, and older pages can be prepended.
+//!
+//! In inline mode the cells before [`Transcript::committed`] have been written to the
+//! terminal's scrollback: they are never drawn again, and the view starts after them.
 
 use super::history_cell::HistoryCell;
 use super::theme::Theme;
@@ -39,6 +42,8 @@ pub struct Transcript {
     scroll: Scroll,
     /// Width and height of the last draw (used by keyboard scrolling).
     viewport: (usize, usize),
+    /// Inline mode: how many leading cells are in the terminal's scrollback.
+    committed: usize,
 }
 
 impl Default for Transcript {
@@ -53,6 +58,7 @@ impl Transcript {
             cells: Vec::new(),
             scroll: Scroll::Bottom,
             viewport: (80, 20),
+            committed: 0,
         }
     }
 
@@ -67,6 +73,55 @@ impl Transcript {
     pub fn clear(&mut self) {
         self.cells.clear();
         self.scroll = Scroll::Bottom;
+        self.committed = 0;
+    }
+
+    /// Inline mode: how many leading cells are in the scrollback (never drawn again).
+    pub fn committed(&self) -> usize {
+        self.committed
+    }
+
+    /// Inline mode: the lines of cells `committed..upto` at `width`, which are now in the
+    /// scrollback (the caller writes them there).
+    pub fn commit(&mut self, upto: usize, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+        let upto = upto.min(self.cells.len());
+        let mut out = Vec::new();
+        for i in self.committed..upto {
+            out.extend_from_slice(self.lines(i, width, theme));
+            // Committed cells are never drawn again: their layout is not kept.
+            self.cells[i].cache = None;
+        }
+        self.committed = self.committed.max(upto);
+        out
+    }
+
+    /// The last `rows` lines of the conversation at `width`, as plain text (printed after
+    /// quitting fullscreen, so the end of the conversation stays in the scrollback).
+    pub fn tail_text(&mut self, width: usize, rows: usize, theme: &Theme) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut i = self.cells.len();
+        while i > self.committed && out.len() < rows {
+            i -= 1;
+            for line in self.lines(i, width, theme).iter().rev() {
+                let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                out.push(text.trim_end().to_string());
+                if out.len() == rows {
+                    break;
+                }
+            }
+        }
+        out.reverse();
+        while out.last().is_some_and(String::is_empty) {
+            out.pop();
+        }
+        out
+    }
+
+    /// Inline mode: rows the cells not yet committed take at `width`.
+    pub fn live_height(&mut self, width: usize, theme: &Theme) -> usize {
+        (self.committed..self.cells.len())
+            .map(|i| self.height(i, width, theme))
+            .sum()
     }
 
     pub fn scroll(&self) -> Scroll {
@@ -96,8 +151,12 @@ impl Transcript {
                 layout_cost: Duration::ZERO,
             })
             .collect();
-        new.append(&mut self.cells);
-        self.cells = new;
+        // Committed cells are in the scrollback already: older ones come after them (they are
+        // written next), never before.
+        let at = self.committed;
+        let tail = self.cells.split_off(at);
+        self.cells.append(&mut new);
+        self.cells.extend(tail);
         if let Scroll::Anchored { cell, line } = self.scroll {
             self.scroll = Scroll::Anchored {
                 cell: cell + n,
@@ -164,7 +223,7 @@ impl Transcript {
     fn bottom_anchor(&mut self, width: usize, height: usize, theme: &Theme) -> (usize, usize) {
         let mut remaining = height;
         let mut i = self.cells.len();
-        while i > 0 {
+        while i > self.committed {
             i -= 1;
             let h = self.height(i, width, theme);
             if h >= remaining {
@@ -172,7 +231,7 @@ impl Transcript {
             }
             remaining -= h;
         }
-        (0, 0)
+        (self.committed, 0)
     }
 
     fn top_anchor(&mut self, width: usize, height: usize, theme: &Theme) -> (usize, usize) {
@@ -279,6 +338,25 @@ impl Transcript {
         // Everything from the anchor down fits: follow the end, unless the content is shorter
         // than the screen and the anchor is the very top (then both views are the same).
         self.scroll = Scroll::Bottom;
+    }
+
+    /// When scrolled up: the lines below the view, counted over at most `cap_cells` cells
+    /// (`(lines, false)` when the count stopped there: at least that many).
+    pub fn lines_below(&mut self, theme: &Theme, cap_cells: usize) -> Option<(usize, bool)> {
+        let Scroll::Anchored { cell, line } = self.scroll else {
+            return None;
+        };
+        let (width, height) = self.viewport;
+        let mut skip = height + line;
+        let mut below = 0usize;
+        let end = self.cells.len().min(cell.saturating_add(cap_cells));
+        for i in cell..end {
+            let h = self.height(i, width, theme);
+            let shown = h.min(skip);
+            skip -= shown;
+            below += h - shown;
+        }
+        Some((below, end == self.cells.len()))
     }
 
     /// Index of the first cell in view (for paging in older history).

@@ -10,9 +10,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
-/// Smallest terminal the full UI is drawn in.
-const MIN_WIDTH: u16 = 20;
-const MIN_HEIGHT: u16 = 8;
+/// Smallest terminal the full UI is drawn in (below it, keys other than Ctrl+C and Ctrl+Z are
+/// not taken: nothing would show what they did).
+pub(super) const MIN_WIDTH: u16 = 20;
+pub(super) const MIN_HEIGHT: u16 = 8;
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -20,7 +21,11 @@ impl App {
     /// Draw one frame.
     pub fn render(&mut self, frame: &mut Frame<'_>) {
         let area = frame.area();
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        if !self.inline() {
+            // Fullscreen: the frame is the screen.
+            self.set_screen(area.as_size());
+        }
+        if self.too_small(area) {
             let text = format!("terminal too small: enlarge to at least {MIN_WIDTH}x{MIN_HEIGHT}");
             let p = ratatui::widgets::Paragraph::new(text)
                 .style(self.theme.styles.error)
@@ -30,10 +35,12 @@ impl App {
         }
         let draft = &self.draft;
         let extra = u16::from(draft.inline_error.is_some() || !draft.queued.is_empty());
+        // Fullscreen keeps a row for the transcript; inline's live area is sized to fit.
+        let reserved = if self.inline() { 1 + extra } else { 2 };
         let composer_h = draft
             .composer
             .height()
-            .min(area.height.saturating_sub(2).max(1));
+            .min(area.height.saturating_sub(reserved).max(1));
         let children_h = self.subagents.height();
         let [
             transcript_area,
@@ -42,7 +49,7 @@ impl App {
             composer_area,
             status_area,
         ] = Layout::vertical([
-            Constraint::Min(1),
+            Constraint::Min(u16::from(!self.inline())),
             Constraint::Length(children_h),
             Constraint::Length(extra),
             Constraint::Length(composer_h),
@@ -57,6 +64,7 @@ impl App {
             self.transcript
                 .cells
                 .render(transcript_area, buf, &self.theme);
+            self.render_lines_below(transcript_area, buf);
         }
 
         self.render_subagents(children_area, buf);
@@ -67,6 +75,35 @@ impl App {
             .render(composer_area, buf, &self.theme, busy);
         self.render_status(status_area, buf);
         self.render_overlays(area, transcript_area, buf);
+    }
+
+    /// Whether the terminal is too small for the UI (inline mode: the whole screen counts,
+    /// not the live area).
+    pub(super) fn too_small(&self, area: Rect) -> bool {
+        let (w, h) = match (self.inline(), self.screen()) {
+            (true, Some(screen)) => (screen.width, screen.height),
+            _ => (area.width, area.height),
+        };
+        w < MIN_WIDTH || h < MIN_HEIGHT
+    }
+
+    /// When scrolled up: how much is below, on the transcript's last row.
+    fn render_lines_below(&mut self, area: Rect, buf: &mut Buffer) {
+        let Some((lines, exact)) = self.transcript.cells.lines_below(&self.theme, 500) else {
+            return;
+        };
+        if lines == 0 || area.height == 0 {
+            return;
+        }
+        let text = format!(
+            " ↓ {}{} new line{} below · End follows ",
+            lines,
+            if exact { "" } else { "+" },
+            if lines == 1 { "" } else { "s" }
+        );
+        let w = (text.chars().count() as u16).min(area.width);
+        let line = Line::from(Span::styled(text, self.theme.styles.key_hint));
+        buf.set_line(area.right() - w, area.bottom() - 1, &line, w);
     }
 
     /// The line above the composer: the error about the draft, or the next queued message.

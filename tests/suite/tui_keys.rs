@@ -112,7 +112,25 @@ fn model_picker_chooses_with_arrows() {
     let mut h = Harness::new(100, 30);
     h.keys("/model<Enter>");
     assert!(h.screen_contains("choose a model"));
-    assert!(h.take_ops().is_empty());
+    assert!(h.screen_contains("asking the providers"));
+    assert_eq!(
+        h.take_ops(),
+        [Op::ListModels],
+        "the providers' lists are asked for"
+    );
+    h.event(Event::ModelList {
+        models: vec![harness::protocol::ModelEntry {
+            reference: "fake/listed-large".into(),
+            detail: String::new(),
+        }],
+        errors: vec!["ollama: connection refused".into()],
+    });
+    assert!(
+        h.screen_contains("fake/listed-large"),
+        "{}",
+        h.screen().join("\n")
+    );
+    assert!(h.screen_contains("not listed: ollama: connection refused"));
     h.keys("<Down><Down><Enter>");
     assert_eq!(
         h.take_ops(),
@@ -398,7 +416,7 @@ fn history_browser_opens_deletes_and_restores() {
             query: Some("fo".into()),
             offset: 0,
             limit: 50,
-            include_deleted: true
+            include_deleted: false
         })
     );
     h.event(Event::ConversationList {

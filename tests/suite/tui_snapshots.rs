@@ -242,7 +242,7 @@ fn history_browser() {
                 query: None,
                 offset: 0,
                 limit: 50,
-                include_deleted: true
+                include_deleted: false
             }]
         );
         h.event(Event::ConversationList {

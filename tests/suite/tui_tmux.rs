@@ -7,12 +7,16 @@ use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
 use crate::support::home::TempHome;
 use std::time::{Duration, Instant};
 
-struct Tmux {
+pub(super) struct Tmux {
     session: String,
 }
 
 impl Tmux {
-    fn start(home: &TempHome, args: &str) -> Self {
+    pub(super) fn start(home: &TempHome, args: &str) -> Self {
+        Self::start_sized(home, args, 110, 32)
+    }
+
+    pub(super) fn start_sized(home: &TempHome, args: &str, width: u16, height: u16) -> Self {
         let session = format!("harness-e2e-{}", uuid::Uuid::now_v7().simple());
         let bin = env!("CARGO_BIN_EXE_harness");
         let ws = home.path().join("ws");
@@ -34,9 +38,9 @@ impl Tmux {
                     "-s",
                     &session,
                     "-x",
-                    "110",
+                    &width.to_string(),
                     "-y",
-                    "32",
+                    &height.to_string(),
                     &command,
                 ])
                 .output()
@@ -50,19 +54,34 @@ impl Tmux {
         panic!("tmux new-session failed: {last}");
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(super) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.session];
         args.extend_from_slice(keys);
         assert!(tmux(&self.session).args(&args).status().unwrap().success());
     }
 
-    fn type_line(&self, text: &str) {
+    pub(super) fn type_line(&self, text: &str) {
         self.keys(&["-l", text]);
         std::thread::sleep(Duration::from_millis(100));
         self.keys(&["Enter"]);
     }
 
-    fn screen(&self) -> String {
+    /// The whole pane: its scrollback (history) and the screen.
+    pub(super) fn history(&self) -> String {
+        let out = tmux(&self.session)
+            .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub(super) fn resize(&self, width: u16, height: u16) {
+        let (w, h) = (width.to_string(), height.to_string());
+        let args = ["resize-window", "-t", &self.session, "-x", &w, "-y", &h];
+        assert!(tmux(&self.session).args(args).status().unwrap().success());
+    }
+
+    pub(super) fn screen(&self) -> String {
         let out = tmux(&self.session)
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
@@ -70,7 +89,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    async fn wait_for(&self, needle: &str) -> String {
+    pub(super) async fn wait_for(&self, needle: &str) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
@@ -99,7 +118,7 @@ fn tmux(session: &str) -> std::process::Command {
     cmd
 }
 
-fn tmux_available() -> bool {
+pub(super) fn tmux_available() -> bool {
     std::process::Command::new("tmux")
         .arg("-V")
         .output()

@@ -225,6 +225,11 @@ impl App {
                 }
             }
             Event::PromptHistory { prompts } => self.draft.composer.set_history(prompts),
+            Event::ModelList { models, errors } => self.models_listed(models, errors),
+            Event::ModelPinned { model, pinned_by } => {
+                self.session.model = model;
+                self.session.pinned_by = pinned_by;
+            }
             Event::SessionStats {
                 context_tokens,
                 context_window,
@@ -282,6 +287,7 @@ impl App {
     ) {
         if self.session.conversation != Some(id) {
             self.reset_conversation(Some(id));
+            self.session.stored = message_count > 0;
             if let Some(op) = self.transcript.reset(message_count) {
                 self.send(op);
             }
@@ -297,6 +303,7 @@ impl App {
         usage: Usage,
     ) {
         self.session.conversation = Some(id);
+        self.session.stored = true;
         let turn = self.transcript.turn.as_ref();
         let elapsed = turn.map(|t| t.started.elapsed());
         let route = turn.and_then(|t| t.route.clone());
@@ -322,6 +329,7 @@ impl App {
         self.transcript.turn = None;
         self.approvals.dialogs.clear();
         self.status.hint = None;
+        self.notify_turn_end();
         if let Some(next) = self.draft.queued.pop_front() {
             self.start_turn(next);
         }

@@ -105,6 +105,10 @@ impl App {
                         self.popups.modal = None;
                         self.picked(kind, value);
                     }
+                    PickerOutcome::Unmatched(text) => {
+                        self.popups.modal = None;
+                        self.unmatched(kind, text);
+                    }
                 }
             }
             Modal::History(browser) => match browser.handle_key(key) {
@@ -121,13 +125,26 @@ impl App {
         }
     }
 
+    /// Enter on a filter nothing matched: a full `provider/model` is used as typed (the core
+    /// checks it); anything else goes back to the draft as the command, to correct.
+    fn unmatched(&mut self, kind: PickerKind, text: String) {
+        if kind == PickerKind::Model && crate::message::ModelRef::parse(&text).is_some() {
+            return self.set_model(ModelChoice::Ref(text));
+        }
+        let command = match kind {
+            PickerKind::Model => "model",
+            PickerKind::Agent => "agent",
+            PickerKind::Theme => "theme",
+        };
+        self.draft.composer.set_text(&format!("/{command} {text}"));
+        self.draft.inline_error = Some(format!(
+            "no {command} matches `{text}`: edit and press Enter, or Esc"
+        ));
+    }
+
     fn picked(&mut self, kind: PickerKind, value: String) {
         match kind {
-            PickerKind::Model => self.set_model(if value == "auto" {
-                ModelChoice::Auto
-            } else {
-                ModelChoice::Ref(value)
-            }),
+            PickerKind::Model => self.pick_model(value),
             PickerKind::Agent => self.send_or_report(Op::SetAgent { agent: value }),
             PickerKind::Theme => self.set_theme(&value),
         }

@@ -20,9 +20,14 @@ pub(in crate::tui) struct Stats {
 #[derive(Debug, Clone, Default)]
 pub(in crate::tui) struct SessionInfo {
     pub conversation: Option<ConversationId>,
+    /// The conversation has stored messages (a new one has none until the first is sent:
+    /// there is nothing to resume).
+    pub stored: bool,
     pub agent: String,
     /// Pinned model; `None` = auto.
     pub model: Option<String>,
+    /// What pinned it (`pinned by /model`), as the core says.
+    pub pinned_by: Option<String>,
     /// (model, reason) of the last routing decision.
     pub last_route: Option<(String, String)>,
     pub usage: Usage,
@@ -38,12 +43,24 @@ impl SessionInfo {
         }
     }
 
-    /// The model for the status line: pinned, or `auto → routed`.
+    /// The model for the status line: `model (pin: what pinned it)`, or `auto → routed`.
     pub fn model_label(&self) -> String {
         match (&self.model, &self.last_route) {
-            (Some(m), _) => m.clone(),
+            (Some(m), _) => match &self.pinned_by {
+                Some(by) => format!("{m} (pin: {})", by.strip_prefix("pinned by ").unwrap_or(by)),
+                None => m.clone(),
+            },
             (None, Some((routed, _))) => format!("auto → {routed}"),
             (None, None) => "auto".to_string(),
+        }
+    }
+
+    /// What decides the model, for /status: the pin and what pinned it, or auto.
+    pub fn model_in_force(&self) -> String {
+        match (&self.model, &self.pinned_by) {
+            (Some(m), Some(by)) => format!("{m} ({by})"),
+            (Some(m), None) => format!("{m} (pinned)"),
+            (None, _) => "auto (the router chooses per message)".into(),
         }
     }
 
@@ -84,10 +101,7 @@ impl SessionInfo {
                     .unwrap_or_else(|| "(new, not saved yet)".into()),
             ),
             ("agent".into(), self.agent.clone()),
-            (
-                "model".into(),
-                self.model.clone().unwrap_or_else(|| "auto".into()),
-            ),
+            ("model".into(), self.model_in_force()),
         ];
         if let Some((m, r)) = &self.last_route {
             rows.push(("last route".into(), format!("{m} ({r})")));

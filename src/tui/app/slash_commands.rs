@@ -5,7 +5,7 @@
 use super::{AgentInfo, App, HostAction, Modal};
 use crate::message::{ConversationId, Usage};
 use crate::protocol::Op;
-use crate::tui::commands::{self, ModelChoice, SlashCommand};
+use crate::tui::commands::{self, ModelChoice, ResumeTarget, SlashCommand};
 use crate::tui::history_cell::HistoryCell;
 use crate::tui::popups::history::HistoryBrowser;
 use crate::tui::popups::picker::{Picker, PickerItem, PickerKind};
@@ -41,7 +41,7 @@ impl App {
                 .cells
                 .push(HistoryCell::notice(&commands::help_text())),
             SlashCommand::Model(Some(choice)) => self.set_model(choice),
-            SlashCommand::Model(None) => self.open_picker(PickerKind::Model),
+            SlashCommand::Model(None) => self.open_model_picker(),
             SlashCommand::Agent(Some(agent)) => self.send_or_report(Op::SetAgent { agent }),
             SlashCommand::Agent(None) => self.open_picker(PickerKind::Agent),
             SlashCommand::History | SlashCommand::Resume(None) => {
@@ -49,9 +49,12 @@ impl App {
                 self.send_or_report(browser.request());
                 self.popups.modal = Some(Modal::History(browser));
             }
-            SlashCommand::Resume(Some(id)) => self.send_or_report(Op::Resume {
+            SlashCommand::Resume(Some(ResumeTarget::Id(id))) => self.send_or_report(Op::Resume {
                 conversation_id: id,
             }),
+            SlashCommand::Resume(Some(ResumeTarget::Prefix(prefix))) => {
+                self.send_or_report(Op::ResumePrefix { prefix })
+            }
             SlashCommand::New => {
                 self.send_or_report(Op::NewConversation);
                 self.reset_conversation(None);
@@ -93,21 +96,7 @@ impl App {
             current,
         };
         let items: Vec<PickerItem> = match kind {
-            PickerKind::Model => {
-                let model = self.session.model.as_deref();
-                std::iter::once(item(
-                    "auto",
-                    "let the router choose per message",
-                    model.is_none(),
-                ))
-                .chain(
-                    self.config
-                        .models
-                        .iter()
-                        .map(|m| item(m, "", model == Some(m.as_str()))),
-                )
-                .collect()
-            }
+            PickerKind::Model => self.model_picker_items(),
             PickerKind::Agent => self
                 .config
                 .agents

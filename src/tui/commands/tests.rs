@@ -35,7 +35,11 @@ fn parses_every_command() {
         ("/resume", SlashCommand::Resume(None)),
         (
             resume.as_str(),
-            SlashCommand::Resume(Some(id.parse().unwrap())),
+            SlashCommand::Resume(Some(ResumeTarget::Id(id.parse().unwrap()))),
+        ),
+        (
+            "/resume 0190A0B0",
+            SlashCommand::Resume(Some(ResumeTarget::Prefix("0190a0b0".into()))),
         ),
         (
             "/title  My  title ",
@@ -178,9 +182,9 @@ fn every_command_parses_from_its_own_name_and_is_in_help() {
             let by_alias = parse(&format!("/{alias}"), &ctx()).unwrap();
             assert_eq!(discriminant(&by_alias), discriminant(command), "/{alias}");
         }
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            help.lines().any(|l| l.trim_start().starts_with(&spec.usage())
-                && l.ends_with(spec.description)),
+            flat.contains(&format!("{} {}", spec.usage(), spec.description)),
             "{bare} in /help:\n{help}"
         );
         assert!(
@@ -212,5 +216,16 @@ fn aliases_name_their_command_and_nothing_else() {
         .collect();
     for (i, n) in names.iter().enumerate() {
         assert!(!names[i + 1..].contains(n), "`{n}` names two commands");
+    }
+}
+
+#[test]
+fn help_fits_80_columns() {
+    for line in help_text().lines() {
+        assert!(
+            line.chars().count() <= super::HELP_WIDTH,
+            "wider than {}: {line:?}",
+            super::HELP_WIDTH
+        );
     }
 }

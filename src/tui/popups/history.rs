@@ -1,7 +1,8 @@
 //! The /history browser: conversations (title, agent, model, updated, messages), newest first,
 //! fetched a page at a time from the core (`ListConversations`), so it stays instant with
 //! thousands of conversations. `/` edits an incremental full-text search; `d` soft-deletes,
-//! `u` restores, Enter opens, PgUp/PgDn page, Esc closes.
+//! `u` restores, `x` shows or hides deleted conversations (hidden at first), Enter opens,
+//! PgUp/PgDn page, Esc closes.
 
 use super::list::{HintStyle, ListView, render_hints};
 use crate::message::{ConversationId, ConversationSummary};
@@ -32,6 +33,8 @@ pub struct HistoryBrowser {
     total: usize,
     selected: usize,
     loading: bool,
+    /// Deleted conversations are listed too (`x`).
+    show_deleted: bool,
 }
 
 impl Default for HistoryBrowser {
@@ -50,6 +53,7 @@ impl HistoryBrowser {
             total: 0,
             selected: 0,
             loading: true,
+            show_deleted: false,
         }
     }
 
@@ -59,7 +63,7 @@ impl HistoryBrowser {
             query: (!self.query.is_empty()).then(|| self.query.clone()),
             offset: self.offset,
             limit: PAGE_SIZE,
-            include_deleted: true,
+            include_deleted: self.show_deleted,
         }
     }
 
@@ -133,6 +137,12 @@ impl HistoryBrowser {
             KeyCode::Esc | KeyCode::Char('q') => return HistoryOutcome::Close,
             KeyCode::Char('c') if ctrl => return HistoryOutcome::Close,
             KeyCode::Char('/') => self.searching = true,
+            KeyCode::Char('x') => {
+                self.show_deleted = !self.show_deleted;
+                self.offset = 0;
+                self.selected = 0;
+                return self.refetch();
+            }
             KeyCode::Up | KeyCode::Char('k') => {
                 if self.selected > 0 {
                     self.selected -= 1;
@@ -246,6 +256,14 @@ impl HistoryBrowser {
                     ("Enter", "open"),
                     ("d", "delete"),
                     ("u", "restore"),
+                    (
+                        "x",
+                        if self.show_deleted {
+                            "hide deleted"
+                        } else {
+                            "show deleted"
+                        },
+                    ),
                     ("PgUp/PgDn", "page"),
                     ("Esc", "close"),
                 ],
@@ -365,7 +383,7 @@ mod tests {
                 query: Some("x".into()),
                 offset: 0,
                 limit: PAGE_SIZE,
-                include_deleted: true
+                include_deleted: false
             }
         );
         // A stale answer (old query) is ignored.
@@ -402,7 +420,7 @@ mod tests {
                 query: None,
                 offset: 50,
                 limit: PAGE_SIZE,
-                include_deleted: true
+                include_deleted: false
             }
         );
         b.apply_list(None, 50, 120, (50..100).map(|i| conv(i, false)).collect());
@@ -411,5 +429,24 @@ mod tests {
             HistoryOutcome::Open(conv(50, false).id)
         );
         assert_eq!(b.handle_key(key(KeyCode::Esc)), HistoryOutcome::Close);
+    }
+
+    #[test]
+    fn deleted_conversations_are_hidden_until_asked() {
+        let mut b = HistoryBrowser::new();
+        let Op::ListConversations {
+            include_deleted, ..
+        } = b.request()
+        else {
+            panic!("lists")
+        };
+        assert!(!include_deleted, "hidden at first");
+        let HistoryOutcome::Send(Op::ListConversations {
+            include_deleted, ..
+        }) = b.handle_key(key(KeyCode::Char('x')))
+        else {
+            panic!("x asks again")
+        };
+        assert!(include_deleted, "x shows them");
     }
 }

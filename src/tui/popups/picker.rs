@@ -1,5 +1,8 @@
-//! A filterable list picker (/model, /agent, /theme without an argument): type to filter,
-//! Up/Down to move, Enter to choose, Esc to cancel.
+//! A filterable list picker (/model, /agent, /theme without an argument): type to filter
+//! (fuzzy, best match first), Up/Down to move, Tab to complete the filter to the selected
+//! entry, Enter to choose, Esc to cancel. Enter on a filter nothing matches hands the typed
+//! text back ([`PickerOutcome::Unmatched`]) so it is not lost. The model picker's list grows
+//! when the providers' own lists arrive ([`Picker::set_items`]).
 
 use super::list::ListView;
 use crate::tui::theme::Theme;
@@ -29,6 +32,8 @@ pub enum PickerOutcome {
     Pending,
     Cancel,
     Chosen(String),
+    /// Enter with a filter that matches nothing: the typed text.
+    Unmatched(String),
 }
 
 pub struct Picker {
@@ -36,6 +41,8 @@ pub struct Picker {
     items: Vec<PickerItem>,
     filter: String,
     selected: usize,
+    /// Said under the title while more entries are on their way (the providers' lists).
+    pub note: Option<String>,
 }
 
 impl Picker {
@@ -46,19 +53,33 @@ impl Picker {
             items,
             filter: String::new(),
             selected,
+            note: None,
         }
     }
 
-    fn visible(&self) -> Vec<&PickerItem> {
-        let f = self.filter.to_lowercase();
-        self.items
-            .iter()
-            .filter(|i| {
-                f.is_empty()
-                    || i.value.to_lowercase().contains(&f)
-                    || i.description.to_lowercase().contains(&f)
+    /// Replace the entries (more arrived), keeping the filter and the selected entry.
+    pub fn set_items(&mut self, items: Vec<PickerItem>) {
+        let selected = self.visible().get(self.selected).map(|i| i.value.clone());
+        self.items = items;
+        let visible = self.visible();
+        self.selected = selected
+            .and_then(|v| visible.iter().position(|i| i.value == v))
+            .or_else(|| {
+                visible
+                    .iter()
+                    .position(|i| i.current && self.filter.is_empty())
             })
-            .collect()
+            .unwrap_or(0);
+    }
+
+    /// The entries the filter matches, best first.
+    fn visible(&self) -> Vec<&PickerItem> {
+        super::super::fuzzy::rank(&self.filter, &self.items, |i| {
+            format!("{} {}", i.value, i.description)
+        })
+        .into_iter()
+        .map(|i| &self.items[i])
+        .collect()
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> PickerOutcome {
@@ -71,8 +92,17 @@ impl Picker {
             KeyCode::Enter => {
                 return match self.visible().get(self.selected) {
                     Some(item) => PickerOutcome::Chosen(item.value.clone()),
+                    None if !self.filter.trim().is_empty() => {
+                        PickerOutcome::Unmatched(self.filter.trim().to_string())
+                    }
                     None => PickerOutcome::Pending,
                 };
+            }
+            KeyCode::Tab => {
+                if let Some(item) = self.visible().get(self.selected) {
+                    self.filter = item.value.clone();
+                    self.selected = 0;
+                }
             }
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down if self.selected + 1 < len => self.selected += 1,
@@ -92,7 +122,7 @@ impl Picker {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let s = &theme.styles;
         let title = match self.kind {
-            PickerKind::Model => " choose a model ",
+            PickerKind::Model => " choose a model · Tab completes ",
             PickerKind::Agent => " choose an agent ",
             PickerKind::Theme => " choose a theme ",
         };
@@ -109,10 +139,14 @@ impl Picker {
         if inner.height == 0 {
             return;
         }
-        let filter = Line::from(vec![
+        let mut filter = vec![
             Span::styled("filter: ", s.dim),
             Span::styled(self.filter.clone(), s.text),
-        ]);
+        ];
+        if let Some(note) = &self.note {
+            filter.push(Span::styled(format!("  ({note})"), s.dim));
+        }
+        let filter = Line::from(filter);
         buf.set_line(inner.x, inner.y, &filter, inner.width);
         let list = Rect::new(
             inner.x,
@@ -187,6 +221,40 @@ mod tests {
         assert_eq!(
             p.handle_key(KeyEvent::from(KeyCode::Esc)),
             PickerOutcome::Cancel
+        );
+    }
+
+    fn typed(p: &mut Picker, text: &str) {
+        for c in text.chars() {
+            p.handle_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn fuzzy_filter_tab_completion_and_no_match() {
+        let mut p = Picker::new(
+            PickerKind::Model,
+            vec![item("auto", true), item("opus", false)],
+        );
+        p.set_items(vec![
+            item("auto", true),
+            item("opus", false),
+            item("openai/gpt-5", false),
+            item("openrouter/anthropic/claude-sonnet-4.6", false),
+        ]);
+        typed(&mut p, "orsonnet");
+        p.handle_key(KeyEvent::from(KeyCode::Tab));
+        assert_eq!(p.filter, "openrouter/anthropic/claude-sonnet-4.6");
+        assert_eq!(
+            p.handle_key(KeyEvent::from(KeyCode::Enter)),
+            PickerOutcome::Chosen("openrouter/anthropic/claude-sonnet-4.6".into())
+        );
+        let mut p = Picker::new(PickerKind::Model, vec![item("opus", false)]);
+        typed(&mut p, "ollama/qwen3");
+        assert_eq!(
+            p.handle_key(KeyEvent::from(KeyCode::Enter)),
+            PickerOutcome::Unmatched("ollama/qwen3".into()),
+            "the typed text comes back, not swallowed"
         );
     }
 }
