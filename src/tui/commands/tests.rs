@@ -141,7 +141,11 @@ fn completes_names_then_arguments() {
         ["/help", "/history", "/theme "],
         "prefix first, then substring"
     );
-    assert_eq!(labels("/mo"), ["/model "]);
+    assert_eq!(
+        labels("/mo"),
+        ["/model ", "/memory "],
+        "prefix first, then substring"
+    );
     assert_eq!(
         labels("/model op"),
         ["/model opus", "/model anthropic/claude-opus-4-6"]
