@@ -39,6 +39,7 @@ mod tui_harness;
 mod tui_input;
 mod tui_keys;
 mod tui_loop;
+mod tui_memory;
 mod tui_permissions;
 mod tui_snapshots;
 mod tui_tmux;
