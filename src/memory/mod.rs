@@ -65,6 +65,16 @@ impl std::fmt::Debug for MemoryService {
     }
 }
 
+/// How much of a prompt recall looks at (characters).
+const RECALL_PROMPT_CHARS: usize = 2000;
+
+/// The first `max` characters of `text`.
+fn head(text: &str, max: usize) -> &str {
+    text.char_indices()
+        .nth(max)
+        .map_or(text, |(i, _)| &text[..i])
+}
+
 /// How many candidates each ranking contributes to the fusion, per result wanted.
 const CANDIDATES_PER_RESULT: usize = 4;
 
@@ -101,6 +111,12 @@ impl MemoryService {
         source: &str,
     ) -> Result<(MemoryRow, Option<String>), MemoryError> {
         let text = text.trim().to_string();
+        if text.is_empty() {
+            return Err(StoreError::Invalid(
+                "a memory cannot be empty: give the text to remember".to_string(),
+            )
+            .into());
+        }
         let (vector, note) = match self.embed_one(&text).await {
             Ok(v) => (Some(v), None),
             Err(reason) => (
@@ -214,6 +230,8 @@ impl MemoryService {
         }
         let floor = self.config.recall_min_score;
         let model = self.model_reference();
+        // A pasted file does not need embedding whole to find what it is about.
+        let prompt = head(prompt, RECALL_PROMPT_CHARS);
         match self.embed_one(prompt).await {
             Ok(vector) => {
                 let hits = self
@@ -341,4 +359,29 @@ fn stale_note(stale: u64, all: u64, model: &str) -> String {
     format!(
         "{stale} of {all} memories have no embedding from {model} (the embedding model changed, or it was down when they were saved): they are found by their words only until `harness memory reindex`"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_cuts_on_character_boundaries() {
+        let cases = [
+            ("hello", 3, "hel"),
+            ("héllo", 2, "hé"),
+            ("ab", 5, "ab"),
+            ("", 1, ""),
+        ];
+        for (text, max, want) in cases {
+            assert_eq!(head(text, max), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_stale_note_names_the_model_and_the_fix() {
+        let note = stale_note(2, 5, "ollama/nomic-embed-text");
+        assert!(note.starts_with("2 of 5 memories have no embedding from ollama/nomic-embed-text"));
+        assert!(note.contains("harness memory reindex"));
+    }
 }

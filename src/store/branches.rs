@@ -172,6 +172,7 @@ mod tests {
 
     fn setup() -> (Connection, ConversationId, Vec<MessageId>) {
         let mut conn = Connection::open_in_memory().unwrap();
+        super::super::profile_scope::register(&conn).unwrap();
         super::super::migrate::migrate_to(&mut conn, super::super::migrate::latest_version())
             .unwrap();
         let c = conversations::create(&conn, "general", None, None)

@@ -2,16 +2,35 @@
 //! check after an unclean shutdown, and the sync level of committed writes.
 
 use super::*;
-use crate::message::Role;
 
 const V1: (u32, &str) = migrate::MIGRATIONS[0];
 
+/// Rows in the version-1 schema, written as SQL (today's query functions expect today's
+/// columns).
+fn v1_conversation(conn: &Connection) -> ConversationId {
+    let id = ConversationId::new();
+    conn.execute(
+        "INSERT INTO conversations (id, title, agent, created_at, updated_at)
+         VALUES (?1, '', 'general', 1, 1)",
+        [id.to_string()],
+    )
+    .unwrap();
+    id
+}
+
+fn v1_message(conn: &Connection, id: ConversationId, ordinal: i64, text: &str) {
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, ordinal, role, content, status, created_at)
+         VALUES (?1, ?2, ?3, 'user', ?4, 'complete', 1)",
+        rusqlite::params![MessageId::new().to_string(), id.to_string(), ordinal, text],
+    )
+    .unwrap();
+}
+
 fn v1_database(path: &Path) -> ConversationId {
-    let mut conn = open_connection_with(path, &[V1]).unwrap();
-    let id = conversations::create(&conn, "general", None, None)
-        .unwrap()
-        .id;
-    messages::append(&mut conn, &NewMessage::new(id, Role::User, "keep me")).unwrap();
+    let conn = open_connection_with(path, &[V1]).unwrap();
+    let id = v1_conversation(&conn);
+    v1_message(&conn, id, 1, "keep me");
     id
 }
 
@@ -76,26 +95,21 @@ fn a_failed_migration_leaves_the_database_and_its_copy() {
 /// uncheckpointed frames.
 fn crashed_copy(dir: &Path, damage: bool) -> PathBuf {
     let live = dir.join("live.db");
-    let mut conn = open_connection_with(&live, &[V1]).unwrap();
+    let conn = open_connection_with(&live, &[V1]).unwrap();
     conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
     conn.pragma_update(None, "synchronous", "OFF").unwrap();
-    let id = conversations::create(&conn, "general", None, None)
-        .unwrap()
-        .id;
+    let id = v1_conversation(&conn);
     for i in 0..3000 {
-        messages::append(
-            &mut conn,
-            &NewMessage::new(
-                id,
-                Role::User,
-                format!("message number {i} with some words"),
-            ),
-        )
-        .unwrap();
+        v1_message(
+            &conn,
+            id,
+            i + 1,
+            &format!("message number {i} with some words"),
+        );
     }
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .unwrap();
-    messages::append(&mut conn, &NewMessage::new(id, Role::User, "the last one")).unwrap();
+    v1_message(&conn, id, 3001, "the last one");
     let copy = dir.join("harness.db");
     std::fs::copy(&live, &copy).unwrap();
     std::fs::copy(dir.join("live.db-wal"), dir.join("harness.db-wal")).unwrap();

@@ -184,6 +184,7 @@ mod tests {
 
     fn conn() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::profile_scope::register(&conn).unwrap();
         super::super::migrate::migrate_to(&mut conn, super::super::migrate::latest_version())
             .unwrap();
         conn

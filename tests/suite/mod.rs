@@ -44,6 +44,7 @@ mod tui_inline;
 mod tui_input;
 mod tui_keys;
 mod tui_loop;
+mod tui_memory;
 mod tui_permissions;
 mod tui_small;
 mod tui_snapshots;

@@ -46,6 +46,15 @@ fn parses_every_command() {
             SlashCommand::Title("My  title".into()),
         ),
         ("/compact", SlashCommand::Compact),
+        ("/memory", SlashCommand::Memory(None)),
+        (
+            "/memory staging  port",
+            SlashCommand::Memory(Some("staging  port".into())),
+        ),
+        (
+            "/remember the db is on 5433",
+            SlashCommand::Remember("the db is on 5433".into()),
+        ),
         ("/tools", SlashCommand::Tools),
         ("/status", SlashCommand::Status),
         ("/permissions", SlashCommand::Permissions),
@@ -107,6 +116,7 @@ fn bad_input_gives_an_error_with_a_suggestion() {
         ("/copy x", "is not a code block number"),
         ("/new now", "/new takes no arguments"),
         ("/title", "/title needs the new title"),
+        ("/remember", "/remember needs the text to save"),
         ("/resume nope", "`nope` is not a conversation id"),
     ];
     for (text, want) in cases {
@@ -145,7 +155,11 @@ fn completes_names_then_arguments() {
         ["/help", "/history", "/theme "],
         "prefix first, then substring"
     );
-    assert_eq!(labels("/mo"), ["/model "]);
+    assert_eq!(
+        labels("/mo"),
+        ["/model ", "/memory "],
+        "prefix first, then substring"
+    );
     assert_eq!(
         labels("/model op"),
         ["/model opus", "/model anthropic/claude-opus-4-6"]
