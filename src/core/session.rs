@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 mod checkpointing;
 mod compact;
+mod diff;
 mod effects;
 mod ledger;
 mod queries;
@@ -403,6 +404,7 @@ impl Session {
             Op::Export { format, path } => self.export(format, path).await,
             Op::ListPermissions => self.list_permissions(),
             Op::Cost => self.cost_summary().await,
+            Op::Diff => self.workspace_diff().await,
             Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
             Op::Shutdown => {}
         }

@@ -71,6 +71,8 @@ pub enum SlashCommand {
         force: bool,
     },
     Fork(Option<crate::message::MessageId>),
+    /// What this conversation changed in its workspace.
+    Diff,
     Jobs,
     Copy(Option<usize>),
     Theme(Option<String>),
@@ -82,7 +84,7 @@ pub enum SlashCommand {
 /// One value of every variant, in the order the popup and `/help` list them. A new variant
 /// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
 /// parse every entry from its name and compare the variants with `spec`'s).
-static ALL: [SlashCommand; 21] = [
+static ALL: [SlashCommand; 22] = [
     SlashCommand::Help,
     SlashCommand::Model(None),
     SlashCommand::Agent(None),
@@ -105,6 +107,7 @@ static ALL: [SlashCommand; 21] = [
         force: false,
     },
     SlashCommand::Fork(None),
+    SlashCommand::Diff,
     SlashCommand::Jobs,
     SlashCommand::Copy(None),
     SlashCommand::Theme(None),
@@ -209,6 +212,12 @@ impl SlashCommand {
                 &[],
                 "[MESSAGE_ID]",
                 "continue in a copy of this conversation (up to a message)",
+            ),
+            Self::Diff => spec(
+                "diff",
+                &[],
+                "",
+                "what this conversation changed in its workspace (unified diff)",
             ),
             Self::Jobs => spec(
                 "jobs",
@@ -327,6 +336,7 @@ impl SlashCommand {
             | Self::Tools
             | Self::Permissions
             | Self::Status
+            | Self::Diff
             | Self::Cost
             | Self::Jobs
             | Self::Quit => {

@@ -40,6 +40,7 @@ mod tui_keys;
 mod tui_loop;
 mod tui_permissions;
 mod tui_snapshots;
+mod tui_subagents;
 mod tui_tmux;
 mod usage;
 mod usage_cli;
