@@ -120,6 +120,8 @@ struct Session {
     ledger: ledger::LedgerState,
     /// This session's children (`task`): places, relayed approvals, their tokens.
     subagents: super::subagents::Hub,
+    /// The model `[git] attribution` names in commits made by this session's tools.
+    attribution_model: super::attribution::CurrentModel,
 }
 
 impl Session {
@@ -175,6 +177,7 @@ impl Session {
             turn: TurnState::default(),
             ledger: Default::default(),
             subagents,
+            attribution_model: Default::default(),
         })
     }
 

@@ -266,3 +266,69 @@ async fn a_worktree_outside_git_is_a_clear_error_result() {
         "{output}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_made_through_the_tools_name_the_harness_and_the_model() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = tempfile::tempdir().unwrap();
+    let checkout = home.path().join("project");
+    repo(&checkout);
+    // The repository's own commit-msg hook must still run.
+    let hook = checkout.join(".git/hooks/commit-msg");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\ntouch \"$(git rev-parse --git-dir)/own-hook-ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = config(&server).replace("default_agent = \"lead\"", "default_agent = \"worker\"");
+    let (deps, _) = build(home.path(), &checkout, &text);
+    let mut s = harness::core::spawn(
+        deps,
+        SessionOptions {
+            start: SessionStart::New,
+            model: None,
+            agent: None,
+            approval: None,
+            headless: true,
+        },
+    )
+    .await
+    .unwrap();
+    server.push(Reply::tool_call(
+        "b1",
+        "bash",
+        json!({"command": "git -c user.name=Tool -c user.email=tool@example.invalid commit --allow-empty -q -m 'made by the tool'"}),
+    ));
+    server.push(Reply::text("committed"));
+    send(&s, "commit");
+    let (done, seen) = until_done(&mut s).await;
+    assert!(
+        matches!(
+            done,
+            Event::TurnComplete {
+                status: MessageStatus::Complete,
+                ..
+            }
+        ),
+        "{seen:?}"
+    );
+    let message = git(&checkout, &["log", "-1", "--format=%B"]);
+    assert!(message.starts_with("made by the tool"), "{message}");
+    assert!(
+        message.contains("Co-authored-by: harness (fake/model-x) <harness@noreply.invalid>"),
+        "{message}"
+    );
+    assert!(
+        checkout.join(".git/own-hook-ran").exists(),
+        "the repository's hook ran"
+    );
+    // A commit made outside the harness carries no trailer.
+    git(
+        &checkout,
+        &["commit", "--allow-empty", "-q", "-m", "by hand"],
+    );
+    let by_hand = git(&checkout, &["log", "-1", "--format=%B"]);
+    assert!(!by_hand.contains("Co-authored-by"), "{by_hand}");
+}
