@@ -4,6 +4,7 @@
 //! linked in.
 
 pub mod attribution;
+pub mod lock;
 pub mod worktree;
 
 use std::path::Path;

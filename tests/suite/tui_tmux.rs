@@ -319,7 +319,9 @@ tools = ["bash"]
     let tui = Tmux::start(&home, "");
     tui.wait_for("Ask anything").await;
     tui.type_line("delegate the marker");
-    let screen = tui.wait_for("subagent worker (make the marker) asks:").await;
+    let screen = tui
+        .wait_for("subagent worker (make the marker) asks:")
+        .await;
     assert!(screen.contains("allow bash?"), "{screen}");
     assert!(
         screen.contains("↳ worker make the marker · waiting for approval: bash"),

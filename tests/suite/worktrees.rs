@@ -221,6 +221,39 @@ async fn run_worktree_keeps_the_checkout_clean_and_diff_shows_the_change() {
         stderr(&diff)
     );
     assert!(text.contains("+++ b/NOTES.md"), "{text}");
+
+    // Going on with the conversation works in its worktree again, one process at a time.
+    let worktree = err
+        .split("working in the worktree ")
+        .nth(1)
+        .and_then(|rest| rest.split(" on branch").next())
+        .unwrap()
+        .to_string();
+    let held = harness::git::lock::lock(Path::new(&worktree)).unwrap();
+    let (h, c) = (home.path().to_path_buf(), checkout.clone());
+    let refused = tokio::task::spawn_blocking(move || harness(&h, &c, &["run", "-c", "more"]))
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("in use by another harness session"),
+        "{}",
+        stderr(&refused)
+    );
+    drop(held);
+    server.push(Reply::tool_call(
+        "w2",
+        "write",
+        json!({"path": "MORE.md", "content": "second turn\n"}),
+    ));
+    server.push(Reply::text("more"));
+    let (h, c) = (home.path().to_path_buf(), checkout.clone());
+    let again = tokio::task::spawn_blocking(move || harness(&h, &c, &["run", "-c", "more"]))
+        .await
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(Path::new(&worktree).join("MORE.md").exists());
+    assert!(!checkout.join("MORE.md").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
