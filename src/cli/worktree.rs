@@ -23,6 +23,9 @@ pub async fn continue_in(
     config: Config,
     start: SessionStart,
 ) -> Result<Prepared, CliError> {
+    if start == SessionStart::New {
+        return Ok((ctx.build_core(config)?, start, None));
+    }
     let store = ctx.open_store()?;
     let id = match &start {
         SessionStart::New => None,
