@@ -154,6 +154,10 @@ pub enum Op {
         #[serde(default)]
         force: bool,
     },
+    /// What this conversation changed in its workspace (`/diff`): answered by `Notice` with the
+    /// unified diff (git against the start commit for a worktree conversation, checkpoints
+    /// otherwise), or `Error`.
+    Diff,
     /// A new conversation with this one's history before message `at` (all of it when absent);
     /// the session switches to it. Answered by `Forked`, then `SessionConfigured`.
     Fork {

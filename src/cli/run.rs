@@ -39,11 +39,12 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
             crate::config::env_providers::no_provider_message(&ctx.paths.config_file),
         ));
     }
-    let (deps, start) = if args.worktree {
+    // A conversation with its own worktree works there (and holds its lock while it runs).
+    let (deps, start, _worktree_lock) = if args.worktree {
         super::worktree::prepare(ctx, config, args.agent.as_deref()).await?
     } else {
         let start = SessionStart::from_flags(args.conversation.clone(), args.continue_last);
-        (ctx.build_core(config)?, start)
+        super::worktree::continue_in(ctx, config, start).await?
     };
     let mut session = crate::core::spawn(
         deps,

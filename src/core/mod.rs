@@ -7,6 +7,7 @@
 //! turn logic, `context.rs` the request history, `pending.rs` the writes kept while the store
 //! cannot take them (disk full), `model_list.rs` the models `/model` offers.
 
+pub mod attribution;
 pub mod check;
 pub mod context;
 pub mod live;

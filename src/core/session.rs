@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 mod checkpointing;
 mod compact;
+mod diff;
 mod effects;
 mod extensions;
 mod ledger;
@@ -126,6 +127,8 @@ struct Session {
     subagents: super::subagents::Hub,
     /// MCP status changes and hook reports on their way to the front ends.
     ext: extensions::Extensions,
+    /// The model `[git] attribution` names in commits made by this session's tools.
+    attribution_model: super::attribution::CurrentModel,
 }
 
 impl Session {
@@ -182,6 +185,7 @@ impl Session {
             ledger: Default::default(),
             subagents,
             ext: Default::default(),
+            attribution_model: Default::default(),
         })
     }
 
@@ -422,6 +426,7 @@ impl Session {
                 Arc::clone(&self.deps),
                 self.subscribers.senders(self.asker),
             ),
+            Op::Diff => self.workspace_diff().await,
             Op::Undo { .. } | Op::Rewind { .. } | Op::Fork { .. } => self.checkpoint_op(op).await,
             Op::Remember { text } => self.remember(text).await,
             Op::SearchMemory { query } => self.show_memory(query).await,

@@ -3,6 +3,8 @@
 //! the user's config then behave exactly as they do on the command line, and nothing heavy is
 //! linked in.
 
+pub mod attribution;
+pub mod lock;
 pub mod worktree;
 
 use std::path::Path;

@@ -89,12 +89,7 @@ mod tests {
 
     #[test]
     fn versions_are_contiguous_from_one() {
-        // 7 is reserved for another branch of this round (profiles and memory); the merge
-        // brings it, and then every version from 1 up is here again.
-        let reserved = [7];
-        let expected: Vec<u32> = (1..=latest_version())
-            .filter(|v| !reserved.contains(v))
-            .collect();
+        let expected: Vec<u32> = (1..=latest_version()).collect();
         assert_eq!(MIGRATIONS.len(), expected.len(), "no gaps");
         for ((v, sql), want) in MIGRATIONS.iter().zip(expected) {
             assert_eq!(*v, want);

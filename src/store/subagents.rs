@@ -68,6 +68,7 @@ pub fn children(
         "SELECT l.child_id, l.parent_id, l.parent_call_id, l.depth, l.description
            FROM subagent_links l JOIN conversations c ON c.id = l.child_id
           WHERE (?1 IS NULL OR l.parent_id = ?1) AND c.deleted_at IS NULL
+            AND c.profile = harness_profile()
           ORDER BY l.created_at DESC, l.rowid DESC LIMIT ?2 OFFSET ?3",
     )?;
     let rows = stmt
@@ -127,8 +128,9 @@ pub fn workspace(
 ) -> Result<Option<ConversationWorkspace>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT workspace, repository, branch, base_commit FROM conversation_workspaces
-              WHERE conversation_id = ?1",
+            "SELECT w.workspace, w.repository, w.branch, w.base_commit
+               FROM conversation_workspaces w JOIN conversations c ON c.id = w.conversation_id
+              WHERE w.conversation_id = ?1 AND c.profile = harness_profile()",
             [id.to_string()],
             |r| {
                 Ok(ConversationWorkspace {
@@ -150,7 +152,8 @@ pub fn linked_at(
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT created_at FROM subagent_links WHERE child_id = ?1",
+            "SELECT l.created_at FROM subagent_links l JOIN conversations c ON c.id = l.child_id
+              WHERE l.child_id = ?1 AND c.profile = harness_profile()",
             [child.to_string()],
             |r| r.get::<_, i64>(0),
         )

@@ -80,6 +80,8 @@ pub enum SlashCommand {
         force: bool,
     },
     Fork(Option<crate::message::MessageId>),
+    /// What this conversation changed in its workspace.
+    Diff,
     Jobs,
     Copy(Option<usize>),
     Theme(Option<String>),
@@ -95,7 +97,7 @@ pub enum SlashCommand {
 /// One value of every variant, in the order the popup and `/help` list them. A new variant
 /// does not compile until [`SlashCommand::spec`] describes it; list it here too (the tests
 /// parse every entry from its name and compare the variants with `spec`'s).
-static ALL: [SlashCommand; 24] = [
+static ALL: [SlashCommand; 25] = [
     SlashCommand::Help,
     SlashCommand::Model(None),
     SlashCommand::Agent(None),
@@ -119,6 +121,7 @@ static ALL: [SlashCommand; 24] = [
         force: false,
     },
     SlashCommand::Fork(None),
+    SlashCommand::Diff,
     SlashCommand::Jobs,
     SlashCommand::Copy(None),
     SlashCommand::Theme(None),
@@ -236,6 +239,12 @@ impl SlashCommand {
                 &[],
                 "[MESSAGE_ID]",
                 "continue in a copy of this conversation (up to a message)",
+            ),
+            Self::Diff => spec(
+                "diff",
+                &[],
+                "",
+                "what this conversation changed in its workspace (unified diff)",
             ),
             Self::Jobs => spec(
                 "jobs",
@@ -369,6 +378,7 @@ impl SlashCommand {
             | Self::Permissions
             | Self::Mcp
             | Self::Status
+            | Self::Diff
             | Self::Cost
             | Self::Jobs
             | Self::Quit => {

@@ -48,6 +48,7 @@ mod tui_memory;
 mod tui_permissions;
 mod tui_small;
 mod tui_snapshots;
+mod tui_subagents;
 mod tui_tmux;
 mod usage;
 mod usage_cli;

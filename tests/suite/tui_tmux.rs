@@ -291,3 +291,70 @@ async fn typing_ahead_never_answers_an_approval() {
     assert!(ran.exists(), "y after the pause runs the tool");
     assert!(screen.contains(text.trim_end()), "{screen}");
 }
+
+/// A subagent's approval comes up in the parent's TUI, naming the subagent; `y` there runs the
+/// child's tool, and the child's answer comes back to the parent. The running child has its
+/// own line while it works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subagents_approval_is_answered_in_the_tui() {
+    if !tmux_available() {
+        crate::support::prereq::missing(
+            "tui tmux subagent approval",
+            "tmux is not installed (apt-get install tmux)",
+        );
+        return;
+    }
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = TempHome::new();
+    home.write_config(&format!(
+        r#"default_model = "fake/m"
+default_agent = "lead"
+{}
+[sandbox]
+backend = "host"
+[approval]
+mode = "ask"
+[agents.lead]
+system_prompt = "You are the lead."
+tools = ["task"]
+[agents.worker]
+system_prompt = "You are a worker."
+tools = ["bash"]
+"#,
+        server.config_toml("fake")
+    ));
+    server.push(Reply::tool_call(
+        "t1",
+        "task",
+        serde_json::json!({"description": "make the marker", "prompt": "touch child.txt", "agent": "worker"}),
+    ));
+    server.push(Reply::tool_call(
+        "c1",
+        "bash",
+        serde_json::json!({"command": "touch child.txt"}),
+    ));
+    server.push(Reply::text("child.txt is there"));
+    server.push(Reply::text("The subagent made the marker."));
+    let tui = Tmux::start(&home, "");
+    tui.wait_for("Ask anything").await;
+    tui.type_line("delegate the marker");
+    let screen = tui
+        .wait_for("subagent worker (make the marker) asks:")
+        .await;
+    assert!(screen.contains("allow bash?"), "{screen}");
+    assert!(
+        screen.contains("↳ worker make the marker · waiting for approval: bash"),
+        "{screen}"
+    );
+    let marker = home.path().join("ws").join("child.txt");
+    assert!(!marker.exists());
+    // Past the dialog's type-ahead guard, then `y`.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    tui.keys(&["y"]);
+    let screen = tui.wait_for("The subagent made the marker.").await;
+    assert!(marker.exists(), "the child's bash ran after y:\n{screen}");
+    assert!(
+        screen.contains("subagent make the marker (worker) finished"),
+        "{screen}"
+    );
+}

@@ -221,6 +221,39 @@ async fn run_worktree_keeps_the_checkout_clean_and_diff_shows_the_change() {
         stderr(&diff)
     );
     assert!(text.contains("+++ b/NOTES.md"), "{text}");
+
+    // Going on with the conversation works in its worktree again, one process at a time.
+    let worktree = err
+        .split("working in the worktree ")
+        .nth(1)
+        .and_then(|rest| rest.split(" on branch").next())
+        .unwrap()
+        .to_string();
+    let held = harness::git::lock::lock(Path::new(&worktree)).unwrap();
+    let (h, c) = (home.path().to_path_buf(), checkout.clone());
+    let refused = tokio::task::spawn_blocking(move || harness(&h, &c, &["run", "-c", "more"]))
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("in use by another harness session"),
+        "{}",
+        stderr(&refused)
+    );
+    drop(held);
+    server.push(Reply::tool_call(
+        "w2",
+        "write",
+        json!({"path": "MORE.md", "content": "second turn\n"}),
+    ));
+    server.push(Reply::text("more"));
+    let (h, c) = (home.path().to_path_buf(), checkout.clone());
+    let again = tokio::task::spawn_blocking(move || harness(&h, &c, &["run", "-c", "more"]))
+        .await
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(Path::new(&worktree).join("MORE.md").exists());
+    assert!(!checkout.join("MORE.md").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,4 +298,70 @@ async fn a_worktree_outside_git_is_a_clear_error_result() {
             && output.contains("not in a git repository"),
         "{output}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_made_through_the_tools_name_the_harness_and_the_model() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = tempfile::tempdir().unwrap();
+    let checkout = home.path().join("project");
+    repo(&checkout);
+    // The repository's own commit-msg hook must still run.
+    let hook = checkout.join(".git/hooks/commit-msg");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\ntouch \"$(git rev-parse --git-dir)/own-hook-ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = config(&server).replace("default_agent = \"lead\"", "default_agent = \"worker\"");
+    let (deps, _) = build(home.path(), &checkout, &text);
+    let mut s = harness::core::spawn(
+        deps,
+        SessionOptions {
+            start: SessionStart::New,
+            model: None,
+            agent: None,
+            approval: None,
+            headless: true,
+        },
+    )
+    .await
+    .unwrap();
+    server.push(Reply::tool_call(
+        "b1",
+        "bash",
+        json!({"command": "git -c user.name=Tool -c user.email=tool@example.invalid commit --allow-empty -q -m 'made by the tool'"}),
+    ));
+    server.push(Reply::text("committed"));
+    send(&s, "commit");
+    let (done, seen) = until_done(&mut s).await;
+    assert!(
+        matches!(
+            done,
+            Event::TurnComplete {
+                status: MessageStatus::Complete,
+                ..
+            }
+        ),
+        "{seen:?}"
+    );
+    let message = git(&checkout, &["log", "-1", "--format=%B"]);
+    assert!(message.starts_with("made by the tool"), "{message}");
+    assert!(
+        message.contains("Co-authored-by: harness (fake/model-x) <harness@noreply.invalid>"),
+        "{message}"
+    );
+    assert!(
+        checkout.join(".git/own-hook-ran").exists(),
+        "the repository's hook ran"
+    );
+    // A commit made outside the harness carries no trailer.
+    git(
+        &checkout,
+        &["commit", "--allow-empty", "-q", "-m", "by hand"],
+    );
+    let by_hand = git(&checkout, &["log", "-1", "--format=%B"]);
+    assert!(!by_hand.contains("Co-authored-by"), "{by_hand}");
 }

@@ -223,11 +223,17 @@ impl Session {
             Some(s) => s.clone(),
             None => {
                 let id = self.conversation.unwrap_or_default();
-                let s = (self.deps.sandbox)(id).map_err(|e| e.to_string())?;
+                let mut s = (self.deps.sandbox)(id).map_err(|e| e.to_string())?;
+                if self.deps.config.git.attribution {
+                    s = crate::core::attribution::wrap(s, self.attribution_model.clone());
+                }
                 self.sandbox = Some(s.clone());
                 s
             }
         };
+        if let (Some(model), Ok(mut named)) = (&self.last_model, self.attribution_model.lock()) {
+            *named = model.to_string();
+        }
         Ok(ToolContext {
             sandbox,
             live_output: live,

@@ -65,10 +65,10 @@ impl App {
                 if let Some(t) = self.transcript.tool_mut(&call_id) {
                     t.state = ToolState::AwaitingApproval;
                 }
-                // A subagent's question names the subagent asking.
-                let tool = match &subagent {
-                    Some(s) => format!("{tool} · subagent {} ({})", s.agent, s.description),
-                    None => tool,
+                // A subagent's question names the subagent asking, above what it would run.
+                let preview = match &subagent {
+                    Some(s) => format!("subagent {} ({}) asks:\n{preview}", s.agent, s.description),
+                    None => preview,
                 };
                 let dialog = ApprovalDialog::new(&call_id, &tool, &preview, prefix.as_deref());
                 self.approvals.dialogs.push_back(dialog);

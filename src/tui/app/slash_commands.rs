@@ -69,6 +69,7 @@ impl App {
             SlashCommand::Mcp => self.send_or_report(Op::ListMcpServers),
             SlashCommand::Cost => self.send_or_report(Op::Cost),
             SlashCommand::Undo { force } => self.send_or_report(Op::Undo { force }),
+            SlashCommand::Diff => self.send_or_report(Op::Diff),
             SlashCommand::Rewind { to, force } => self.send_or_report(Op::Rewind { to, force }),
             SlashCommand::Fork(at) => self.send_or_report(Op::Fork { at }),
             SlashCommand::Status => self.popups.modal = Some(Modal::Status),

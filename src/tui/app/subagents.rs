@@ -1,6 +1,6 @@
 //! The running subagents of the current turn: one line each above the composer (agent, the
-//! task's description, what it is doing, the short id to open its transcript with `/resume`),
-//! gone when it ends (a notice in the transcript says how it ended).
+//! task's description, what it is doing), gone when it ends: a notice in the transcript says
+//! how it ended and the `/resume ID` that opens its transcript.
 
 use super::App;
 use crate::message::{ConversationId, MessageStatus};
@@ -77,7 +77,7 @@ impl App {
                     .position(|s| s.conversation_id == *conversation_id);
                 let gone = index.map(|i| self.subagents.running.remove(i));
                 let label = gone.map_or_else(
-                    || short(*conversation_id),
+                    || conversation_id.to_string(),
                     |s| format!("{} ({})", s.description, s.agent),
                 );
                 let how = match (status, error) {
@@ -86,8 +86,7 @@ impl App {
                     (other, None) => format!("ended {}", other.as_str()),
                 };
                 Some(Some(format!(
-                    "subagent {label} {how} · /resume {} opens its transcript",
-                    short(*conversation_id)
+                    "subagent {label} {how} · /resume {conversation_id} opens its transcript"
                 )))
             }
             _ => None,
@@ -111,10 +110,7 @@ impl App {
             let mut spans = vec![
                 Span::styled(format!("{indent}↳ {} ", child.agent), s.tool),
                 Span::styled(child.description.clone(), s.text),
-                Span::styled(
-                    format!(" · {} · {}", child.status, short(child.conversation_id)),
-                    s.dim,
-                ),
+                Span::styled(format!(" · {}", child.status), s.dim),
             ];
             if row + 1 == area.height as usize && more > 0 {
                 spans.push(Span::styled(format!(" (+{more} more)"), s.dim));
@@ -122,9 +118,4 @@ impl App {
             buf.set_line(area.x, area.y + row as u16, &Line::from(spans), area.width);
         }
     }
-}
-
-/// The first 8 characters of an id (a unique prefix `/resume` takes).
-fn short(id: ConversationId) -> String {
-    id.to_string().chars().take(8).collect()
 }
