@@ -118,6 +118,8 @@ pub async fn run(
     let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
     app_config.image_builder = image_builder(&config, events_tx.downgrade());
     let deps = ctx.build_core(config)?;
+    // Sandbox containers started ahead of the first tool call (`[sandbox] pool`).
+    crate::sandbox::docker::pool::start_for(&deps.config.sandbox, &deps.workspace);
     app_config.jobs_lister = Some(jobs_lister(deps.store.clone(), events_tx.downgrade()));
     app_config.agents = deps
         .agents
@@ -161,6 +163,7 @@ pub async fn run(
     let _ = session.ops.send(Op::Shutdown);
     // Give the session a moment to stop its sandbox; never hang the exit on it.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.task).await;
+    crate::sandbox::docker::pool::shutdown().await;
     crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
     ops_forward.abort();
     events_forward.abort();
