@@ -4,7 +4,9 @@
 //! - warm exec round trip of `true`, p50/p99: through the agent (the persistent exec channel,
 //!   issue 19), through the harness's own `docker exec` path, `docker exec`, the bare exec API;
 //! - warm-started first tool call: `warm()` at start-up, then the first call (vs `docker exec`
-//!   as the first command in a freshly started container).
+//!   as the first command in a freshly started container);
+//! - pooled first tool call (`[sandbox] pool`): a new conversation's first call, taking a
+//!   container the pool started beforehand.
 //!
 //! Run with `scripts/bench-sandbox.sh` (or `cargo bench --bench sandbox`). Env: BENCH_ITERS
 //! (warm exec samples, default 200), BENCH_COLD (cold/first-call samples, default 10).
@@ -278,5 +280,32 @@ async fn bench() {
     println!(
         "{}",
         Stats::new(cli).line("first exec in fresh container (docker exec)")
+    );
+
+    // Pooled first tool call: a new conversation takes a container the pool started.
+    harness::sandbox::docker::pool::start(
+        harness::sandbox::docker::launch::Recipe {
+            config: cfg.clone(),
+            workspace: ws.path().canonicalize().unwrap(),
+            agent_binary: Some(docker_image::agent_binary()),
+        },
+        2,
+    );
+    let mut pooled = Vec::new();
+    for _ in 0..cold {
+        while harness::sandbox::docker::pool::ready_count() < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sandbox = sandbox(&cfg, ws.path(), true);
+        let start = Instant::now();
+        let out = sandbox.exec(request("true")).await.unwrap();
+        pooled.push(start.elapsed());
+        assert_eq!(out.exit_code, Some(0));
+        sandbox.shutdown().await;
+    }
+    harness::sandbox::docker::pool::shutdown().await;
+    println!(
+        "{}",
+        Stats::new(pooled).line("pooled first tool call (harness, pool = 2)")
     );
 }

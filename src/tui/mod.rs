@@ -124,6 +124,7 @@ pub async fn run_with_session(
     let mut app = App::new(ops, events, config);
     let (mut guard, mut terminal) =
         terminal::TerminalGuard::enter(mouse).map_err(TuiError::Setup)?;
+    crate::startup::mark("terminal ready");
     let result = run_app(&mut terminal, &mut app, &mut guard).await;
     drop(guard);
     // ratatui's `Drop` reports a cursor it cannot show with `eprintln!`, which panics when the

@@ -11,6 +11,7 @@ mod serve;
 mod serve_jobs;
 mod serve_load;
 mod serve_turns;
+mod startup_trace;
 mod store;
 mod tools;
 
