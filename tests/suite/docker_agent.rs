@@ -189,3 +189,25 @@ async fn a_pool_hands_out_started_containers_refills_and_is_emptied_on_shutdown(
     assert_eq!(containers_of(&canonical), Vec::<String>::new());
     assert_eq!(pool::ready_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_cannot_reach_the_agents_channel() {
+    let Some(client) = engine("agent_channel_private").await else {
+        return;
+    };
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let t = TestSandbox::new(&config(&image), ws.path());
+    // The agent runs as the commands' uid; it is not dumpable, so its fds are root's.
+    // The command's parent is the wrapper, whose parent is the agent.
+    let cmd = "a=$(awk '{print $4}' /proc/$PPID/stat); tr '\\0' ' ' < /proc/$a/cmdline; echo; \
+               ls -l /proc/$a/fd/ 2>&1 | head -3; echo forged > /proc/$a/fd/1 && echo WROTE; \
+               echo done";
+    let out = run(&t.sandbox, cmd).await;
+    assert!(out.output.contains(AGENT_ARG), "{}", out.output);
+    assert!(out.output.contains("done"), "{}", out.output);
+    assert!(!out.output.contains("WROTE"), "{}", out.output);
+    assert!(out.output.contains("Permission denied"), "{}", out.output);
+    // The channel still works.
+    assert_eq!(run(&t.sandbox, "echo ok").await.output, "ok\n");
+}
