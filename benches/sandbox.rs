@@ -1,9 +1,12 @@
 //! Docker sandbox latency against the real engine, each figure next to the docker CLI doing the
 //! same thing in the same run (issue 7, Performance):
 //! - cold start: new container to the first exec result (`DockerSandbox` vs `docker run --rm`);
-//! - warm exec round trip of `true`, p50/p99 (`DockerSandbox::exec` vs `docker exec`);
+//! - warm exec round trip of `true`, p50/p99: through the agent (the persistent exec channel,
+//!   issue 19), through the harness's own `docker exec` path, `docker exec`, the bare exec API;
 //! - warm-started first tool call: `warm()` at start-up, then the first call (vs `docker exec`
-//!   as the first command in a freshly started container).
+//!   as the first command in a freshly started container);
+//! - pooled first tool call (`[sandbox] pool`): a new conversation's first call, taking a
+//!   container the pool started beforehand.
 //!
 //! Run with `scripts/bench-sandbox.sh` (or `cargo bench --bench sandbox`). Env: BENCH_ITERS
 //! (warm exec samples, default 200), BENCH_COLD (cold/first-call samples, default 10).
@@ -120,6 +123,12 @@ async fn bare_exec(client: &harness::sandbox::docker::DockerClient, id: &str) ->
     start.elapsed()
 }
 
+/// A sandbox that runs calls through the agent (`agent`) or through `docker exec`.
+fn sandbox(cfg: &SandboxConfig, ws: &std::path::Path, agent: bool) -> DockerSandbox {
+    DockerSandbox::new(cfg, ws.to_path_buf(), ConversationId::new())
+        .with_agent_binary(agent.then(docker_image::agent_binary))
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -161,7 +170,7 @@ async fn bench() {
     let mut ours = Vec::new();
     let mut cli = Vec::new();
     for _ in 0..cold {
-        let sandbox = DockerSandbox::new(&cfg, ws.path().to_path_buf(), ConversationId::new());
+        let sandbox = sandbox(&cfg, ws.path(), true);
         let start = Instant::now();
         let out = sandbox.exec(request("true")).await.unwrap();
         ours.push(start.elapsed());
@@ -183,24 +192,44 @@ async fn bench() {
     );
 
     // Warm exec round trip of `true`.
-    let sandbox = DockerSandbox::new(&cfg, ws.path().to_path_buf(), ConversationId::new());
-    let id = sandbox.container_id().await.unwrap();
+    let agent = sandbox(&cfg, ws.path(), true);
+    let plain = sandbox(&cfg, ws.path(), false);
+    let id = plain.container_id().await.unwrap();
+    agent.container_id().await.unwrap();
     for _ in 0..5 {
-        sandbox.exec(request("true")).await.unwrap();
+        agent.exec(request("true")).await.unwrap();
+        plain.exec(request("true")).await.unwrap();
     }
-    // Interleaved, so load from elsewhere on the machine hits all three alike.
+    assert!(agent.uses_agent().await, "the agent did not start");
+    // Interleaved, so load from elsewhere on the machine hits all four alike.
     let exec_args = vec!["exec".to_string(), id.clone(), "true".to_string()];
-    let (mut ours, mut cli, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut ours_exec, mut cli, mut raw) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..iters {
         let start = Instant::now();
-        let out = sandbox.exec(request("true")).await.unwrap();
+        let out = agent.exec(request("true")).await.unwrap();
         ours.push(start.elapsed());
+        assert_eq!(out.exit_code, Some(0));
+        let start = Instant::now();
+        let out = plain.exec(request("true")).await.unwrap();
+        ours_exec.push(start.elapsed());
         assert_eq!(out.exit_code, Some(0));
         cli.push(docker_cli(&exec_args));
         raw.push(bare_exec(&client, &id).await);
     }
-    sandbox.shutdown().await;
-    println!("{}", Stats::new(ours).line("warm exec `true` (harness)"));
+    agent.shutdown().await;
+    plain.shutdown().await;
+    let (ours, ours_exec) = (Stats::new(ours), Stats::new(ours_exec));
+    println!("{}", ours.line("warm exec `true` (harness, agent)"));
+    println!(
+        "{}",
+        ours_exec.line("warm exec `true` (harness, docker exec path)")
+    );
+    println!(
+        "{:<46} p50 {:.1}x faster than the docker exec path",
+        "agent speed-up",
+        ours_exec.pct(0.5) / ours.pct(0.5)
+    );
     println!("{}", Stats::new(cli).line("warm exec `true` (docker exec)"));
     println!(
         "{}",
@@ -212,7 +241,7 @@ async fn bench() {
     let mut ready = Vec::new();
     let mut cli = Vec::new();
     for _ in 0..cold {
-        let sandbox = DockerSandbox::new(&cfg, ws.path().to_path_buf(), ConversationId::new());
+        let sandbox = sandbox(&cfg, ws.path(), true);
         let started = Instant::now();
         sandbox.warm();
         while sandbox.current_container().await.is_none() {
@@ -251,5 +280,32 @@ async fn bench() {
     println!(
         "{}",
         Stats::new(cli).line("first exec in fresh container (docker exec)")
+    );
+
+    // Pooled first tool call: a new conversation takes a container the pool started.
+    harness::sandbox::docker::pool::start(
+        harness::sandbox::docker::launch::Recipe {
+            config: cfg.clone(),
+            workspace: ws.path().canonicalize().unwrap(),
+            agent_binary: Some(docker_image::agent_binary()),
+        },
+        2,
+    );
+    let mut pooled = Vec::new();
+    for _ in 0..cold {
+        while harness::sandbox::docker::pool::ready_count() < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sandbox = sandbox(&cfg, ws.path(), true);
+        let start = Instant::now();
+        let out = sandbox.exec(request("true")).await.unwrap();
+        pooled.push(start.elapsed());
+        assert_eq!(out.exit_code, Some(0));
+        sandbox.shutdown().await;
+    }
+    harness::sandbox::docker::pool::shutdown().await;
+    println!(
+        "{}",
+        Stats::new(pooled).line("pooled first tool call (harness, pool = 2)")
     );
 }

@@ -24,6 +24,7 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod secret;
 pub mod serve;
+pub mod startup;
 pub mod store;
 pub mod tools;
 pub mod tui;

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    harness::startup::begin();
     // Inside a sandbox container: serve tool calls (see sandbox::docker::agent), nothing else.
     if std::env::args_os()
         .nth(1)
@@ -11,5 +12,6 @@ fn main() -> std::process::ExitCode {
         return harness::sandbox::docker::agent::serve::serve();
     }
     let cli = harness::cli::args::Cli::parse();
+    harness::startup::mark("arguments parsed");
     harness::cli::main(cli)
 }

@@ -112,12 +112,16 @@ pub async fn run(
             crate::router::classify::warm_up();
         });
     let config = ctx.load_config(&crate::config::Overrides::default())?;
+    crate::startup::mark("config loaded");
     let mut app_config = tui::app_config(&config, &ctx.paths).map_err(tui_error)?;
     // The App speaks bounded channels; the core's are unbounded (it never waits on the UI).
     let (ops_tx, mut ops_rx) = mpsc::channel::<Op>(256);
     let (events_tx, events_rx) = mpsc::channel::<Event>(4096);
     app_config.image_builder = image_builder(&config, events_tx.downgrade());
     let deps = ctx.build_core(config)?;
+    crate::startup::mark("core built (store, providers, agents)");
+    // Sandbox containers started ahead of the first tool call (`[sandbox] pool`).
+    crate::sandbox::docker::pool::start_for(&deps.config.sandbox, &deps.workspace);
     app_config.jobs_lister = Some(jobs_lister(deps.store.clone(), events_tx.downgrade()));
     app_config.agents = deps
         .agents
@@ -141,6 +145,7 @@ pub async fn run(
     )
     .await
     .map_err(|e| CliError::usage(e.to_string()))?;
+    crate::startup::mark("session started (conversation loaded)");
 
     let core_ops = session.ops.clone();
     let ops_forward = tokio::spawn(async move {
@@ -161,6 +166,7 @@ pub async fn run(
     let _ = session.ops.send(Op::Shutdown);
     // Give the session a moment to stop its sandbox; never hang the exit on it.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.task).await;
+    crate::sandbox::docker::pool::shutdown().await;
     crate::sandbox::docker::orphans::finish_sweep(std::time::Duration::from_secs(5)).await;
     ops_forward.abort();
     events_forward.abort();

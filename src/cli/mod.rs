@@ -129,7 +129,9 @@ pub fn main(cli: Cli) -> ExitCode {
         .map(|name| crate::profile::set_current(&name))
         .and_then(|()| CliContext::new(cli.config.clone()))
         .and_then(|ctx| {
+            crate::startup::mark("paths resolved");
             let _log_guard = crate::logging::init(&ctx.paths.logs_dir, cli.command.is_none());
+            crate::startup::logging_ready();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()

@@ -16,6 +16,8 @@ pub async fn run(ctx: &CliContext, args: ServeArgs) -> CliResult {
     let config = ctx.load_config(&Overrides::default())?;
     let listen = args.listen.unwrap_or_else(|| config.server.listen.clone());
     let deps = ctx.build_core(config)?;
+    // Sandbox containers started ahead of the first tool call (`[sandbox] pool`).
+    crate::sandbox::docker::pool::start_for(&deps.config.sandbox, &deps.workspace);
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
         CliError::usage(format!(
             "cannot listen on {listen}: {e} (pass another --listen ADDR:PORT, or set [server] listen)"
@@ -48,6 +50,7 @@ pub async fn run(ctx: &CliContext, args: ServeArgs) -> CliResult {
         Err(_) => tracing::warn!("jobs worker: did not stop within the grace period"),
     }
     served.map_err(|e| CliError::failed(format!("the server stopped: {e}")))?;
+    crate::sandbox::docker::pool::shutdown().await;
     crate::sandbox::docker::orphans::finish_sweep(Duration::from_secs(10)).await;
     Ok(())
 }

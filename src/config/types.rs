@@ -145,6 +145,9 @@ pub struct SandboxConfig {
     /// Docker backend: mount the workspace's `.git` writable. Off by default, so a command cannot
     /// plant hooks or rewrite history behind the user's back.
     pub git_writable: bool,
+    /// Docker backend, long-lived processes (TUI, `serve`): containers kept started and ready
+    /// so a conversation's first tool call does not wait for one (0 = off, at most 8).
+    pub pool: usize,
     /// Host backend: environment variables passed to commands besides the built-in allowlist
     /// (PATH, HOME, LANG, LC_*, TERM, ...). Everything else in the harness's environment is
     /// withheld.
@@ -163,6 +166,7 @@ impl Default for SandboxConfig {
             timeout_secs: 120,
             warm: false,
             git_writable: false,
+            pool: 0,
             env_allow: Vec::new(),
         }
     }

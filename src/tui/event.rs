@@ -102,6 +102,7 @@ pub async fn run_app<B: Backend>(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut dirty = true;
+    let mut drawn_once = false;
     // As if the last frame was long ago: the first one is drawn at once.
     let mut last_frame = Instant::now()
         .checked_sub(STREAM_FRAME)
@@ -132,6 +133,10 @@ pub async fn run_app<B: Backend>(
                     app.set_screen(terminal.size()?);
                     terminal.draw(|f| app.render(f))?;
                 }
+            }
+            if !drawn_once {
+                drawn_once = true;
+                crate::startup::mark("first frame drawn");
             }
             dirty = false;
             input_since_frame = false;

@@ -143,6 +143,7 @@ pub async fn run_with_session(
     let mut app = App::new(ops, events, config);
     let (mut guard, mut terminal) =
         terminal::TerminalGuard::enter(mouse, inline).map_err(TuiError::Setup)?;
+    crate::startup::mark("terminal ready");
     let result = run_app(&mut terminal, &mut app, &mut guard).await;
     let tail = match terminal.size() {
         Ok(size) => app.transcript_tail(size.width, size.height.saturating_sub(3)),

@@ -5,11 +5,13 @@
 //! cancel tests prove the agent keeps those properties.
 
 use crate::support::docker_image::{
-    TestSandbox, config, engine, processes, request, run, test_image, workspace,
+    TestSandbox, agent_binary, config, engine, processes, request, run, test_image, workspace,
 };
 use harness::sandbox::Sandbox;
 use harness::sandbox::docker::DockerSandbox;
 use harness::sandbox::docker::agent::AGENT_ARG;
+use harness::sandbox::docker::launch::Recipe;
+use harness::sandbox::docker::pool;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_go_through_the_agent_concurrently_and_its_files_are_read_only() {
@@ -115,4 +117,97 @@ async fn an_agent_that_cannot_start_falls_back_to_docker_exec_and_says_so_once()
     let out = run(&broken, "echo again").await;
     assert_eq!(out.output, "again\n", "the notice is said once");
     broken.shutdown().await;
+}
+
+/// Containers of this workspace, by their label.
+fn containers_of(workspace: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter"])
+        .arg(format!("label=harness.workspace={}", workspace.display()))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+async fn until_ready(count: usize) {
+    for _ in 0..600 {
+        if pool::ready_count() == count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the pool never held {count} ready containers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_hands_out_started_containers_refills_and_is_emptied_on_shutdown() {
+    let Some(client) = engine("agent_pool").await else {
+        return;
+    };
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let canonical = ws.path().canonicalize().unwrap();
+    let recipe = Recipe {
+        config: config(&image),
+        workspace: canonical.clone(),
+        agent_binary: Some(agent_binary()),
+    };
+    // The one pool of this test process (no other test starts one).
+    pool::start(recipe, 2);
+    until_ready(2).await;
+    let pooled = containers_of(&canonical);
+    assert_eq!(pooled.len(), 2, "{pooled:?}");
+
+    let t = TestSandbox::new(&config(&image), ws.path());
+    let out = run(&t.sandbox, "echo from the pool").await;
+    assert_eq!(out.output, "from the pool\n");
+    let id = t.sandbox.current_container().await.unwrap();
+    assert!(
+        pooled.iter().any(|p| id.starts_with(p.as_str())),
+        "{id} came from the pool {pooled:?}"
+    );
+    assert!(t.sandbox.uses_agent().await);
+    until_ready(2).await;
+    assert_eq!(
+        containers_of(&canonical).len(),
+        3,
+        "refilled to two waiting"
+    );
+
+    // A sandbox of another workspace does not take from this pool.
+    let other = workspace();
+    let o = TestSandbox::new(&config(&image), other.path());
+    run(&o.sandbox, "true").await;
+    assert_eq!(pool::ready_count(), 2);
+    o.sandbox.shutdown().await;
+
+    pool::shutdown().await;
+    t.sandbox.shutdown().await;
+    assert_eq!(containers_of(&canonical), Vec::<String>::new());
+    assert_eq!(pool::ready_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_cannot_reach_the_agents_channel() {
+    let Some(client) = engine("agent_channel_private").await else {
+        return;
+    };
+    let image = test_image(&client).await;
+    let ws = workspace();
+    let t = TestSandbox::new(&config(&image), ws.path());
+    // The agent runs as the commands' uid; it is not dumpable, so its fds are root's.
+    // The command's parent is the wrapper, whose parent is the agent.
+    let cmd = "a=$(awk '{print $4}' /proc/$PPID/stat); tr '\\0' ' ' < /proc/$a/cmdline; echo; \
+               ls -l /proc/$a/fd/ 2>&1 | head -3; echo forged > /proc/$a/fd/1 && echo WROTE; \
+               echo done";
+    let out = run(&t.sandbox, cmd).await;
+    assert!(out.output.contains(AGENT_ARG), "{}", out.output);
+    assert!(out.output.contains("done"), "{}", out.output);
+    assert!(!out.output.contains("WROTE"), "{}", out.output);
+    assert!(out.output.contains("Permission denied"), "{}", out.output);
+    // The channel still works.
+    assert_eq!(run(&t.sandbox, "echo ok").await.output, "ok\n");
 }

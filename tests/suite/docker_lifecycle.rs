@@ -428,8 +428,21 @@ async fn an_image_without_sleep_or_sh_is_a_clear_error() {
         .unwrap()
         .unwrap()
         .tag;
+    // Through the agent (which needs no `sleep`): the missing shell is named.
     let t = TestSandbox::new(&config("unused:latest"), ws.path());
     let err = t.sandbox.exec(request("echo hi", 10)).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, SandboxError::Failed(_)), "{text}");
+    assert!(text.contains("has no /bin/sh"), "{text}");
+    assert!(text.contains("use an image with a shell"), "{text}");
+    t.sandbox.shutdown().await;
+    // Through `docker exec` (the fallback), the keeper's failure is named.
+    let plain = harness::sandbox::docker::DockerSandbox::new(
+        &config("unused:latest"),
+        ws.path().to_path_buf(),
+        t.conversation,
+    );
+    let err = plain.exec(request("echo hi", 10)).await.unwrap_err();
     let text = err.to_string();
     let _ = client.docker.remove_image(&tag, None, None).await;
     assert!(matches!(err, SandboxError::Failed(_)), "{text}");
@@ -439,7 +452,7 @@ async fn an_image_without_sleep_or_sh_is_a_clear_error() {
         "names the cause: {text}"
     );
     assert!(text.contains("`sleep` and `/bin/sh`"), "{text}");
-    assert_eq!(t.sandbox.current_container().await, None);
+    assert_eq!(plain.current_container().await, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

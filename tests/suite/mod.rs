@@ -15,6 +15,7 @@ mod serve;
 mod serve_jobs;
 mod serve_load;
 mod serve_turns;
+mod startup_trace;
 mod store;
 mod subagents;
 mod tools;

@@ -5,7 +5,8 @@
 //! negotiation, error lines), `container` (the hardened configuration), `exec` (one call, with
 //! its in-container timeout and clean-up), `image` (configured image or `.harness/Dockerfile`),
 //! `default_image` (the shipped Dockerfile of the default image and `harness sandbox build`),
-//! `orphans` (owner labels, `sandbox list|prune`, start-up clean-up), `agent` (the persistent
+//! `launch` (one ready container, agent or not), `pool` (containers started before they are
+//! asked for), `orphans` (owner labels, `sandbox list|prune`, start-up clean-up), `agent` (the persistent
 //! exec channel: the container's main process runs each command, no Docker API round trip).
 
 pub mod agent;
@@ -14,7 +15,9 @@ pub mod container;
 pub mod default_image;
 pub mod exec;
 pub mod image;
+pub mod launch;
 pub mod orphans;
+pub mod pool;
 
 pub use connect::{DockerClient, DockerEndpoint};
 pub use orphans::{OwnerState, SandboxContainer, remove_orphans};
@@ -185,79 +188,23 @@ impl Inner {
                 agent: state.agent.clone(),
             });
         }
-        let workspace = canonical_workspace(&self.workspace)?;
-        let spec = self.container_spec(&client, &workspace).await?;
-        let mut agent = None;
-        let id = match self.agent_files() {
-            None => container::create_and_start(&client, spec, self.conversation).await?,
-            Some(Err(why)) => {
-                self.fall_back(state, &why);
-                container::create_and_start(&client, spec, self.conversation).await?
-            }
-            Some(Ok(files)) => {
-                match agent::start_container(&client, spec.clone(), &files, self.conversation).await
-                {
-                    Ok((id, channel)) => {
-                        agent = Some(Arc::new(channel));
-                        id
-                    }
-                    Err(agent::StartFailure::Sandbox(e)) => return Err(e),
-                    Err(agent::StartFailure::Unavailable(why)) => {
-                        self.fall_back(state, &why);
-                        container::create_and_start(&client, spec, self.conversation).await?
-                    }
-                }
-            }
+        let recipe = launch::Recipe {
+            config: self.config.clone(),
+            workspace: canonical_workspace(&self.workspace)?,
+            agent_binary: self.agent_binary.clone(),
         };
+        let launched = match pool::take(&recipe, &self.endpoint).await {
+            Some(launched) => launched,
+            None => launch::launch(&client, &recipe, self.conversation).await?,
+        };
+        let launch::Launched { id, agent, notice } = launched;
         tracing::debug!(container = %id, agent = agent.is_some(), "sandbox container started");
         state.container = Some(id.clone());
         state.agent = agent.clone();
+        if notice.is_some() {
+            state.notice = notice;
+        }
         Ok(Target { client, id, agent })
-    }
-
-    /// The container configuration for this conversation (image resolved, user chosen).
-    async fn container_spec(
-        &self,
-        client: &DockerClient,
-        workspace: &Path,
-    ) -> Result<bollard::container::Config<String>, SandboxError> {
-        let (image, info) = tokio::join!(
-            image::resolve_image(client, &self.config.image, workspace),
-            client.docker.info()
-        );
-        let image = image?;
-        let mode = match info {
-            Ok(info) => container::daemon_mode(&info.security_options.unwrap_or_default()),
-            Err(e) => return Err(orphans::request_error(client, "describe itself", &e)),
-        };
-        let user = container::sandbox_user(
-            nix::unistd::getuid().as_raw(),
-            nix::unistd::getgid().as_raw(),
-            owner_of(workspace),
-            mode,
-        );
-        Ok(container::container_config(
-            &self.config,
-            &image,
-            workspace,
-            self.conversation,
-            user,
-            &orphans::OwnerIdentity::current(),
-            // Not followed: a `.git` symlink would mount whatever it points to.
-            std::fs::symlink_metadata(workspace.join(container::GIT_DIR)).is_ok_and(|m| m.is_dir()),
-        ))
-    }
-
-    /// The agent's files, when an agent binary is known.
-    fn agent_files(&self) -> Option<Result<agent::AgentFiles, String>> {
-        let binary = self.agent_binary.as_ref()?;
-        Some(agent::AgentFiles::locate(binary))
-    }
-
-    /// The agent cannot run: plain `docker exec` from now on, said once.
-    fn fall_back(&self, state: &mut State, why: &str) {
-        tracing::warn!("sandbox agent unavailable, using docker exec: {why}");
-        state.notice = Some(agent::fallback_notice(why));
     }
 
     /// Forget a container that vanished (removed behind our back, daemon restarted).
@@ -417,11 +364,6 @@ fn canonical_workspace(workspace: &Path) -> Result<PathBuf, SandboxError> {
         )));
     }
     Ok(path)
-}
-
-fn owner_of(path: &Path) -> Option<(u32, u32)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()))
 }
 
 /// For `harness doctor`: Ok = one line of what works (engine, image); Err = what is wrong and

@@ -67,11 +67,8 @@ pub async fn run(
             }
             Ok(Some(AgentEvent::Failed(why))) => {
                 guard.armed = false;
-                return Err(SandboxError::Failed(format!(
-                    "the sandbox agent could not run the command: {why}; try again (a fresh \
-                     container is started if this one is broken)"
-                ))
-                .into());
+                // Nothing started: the agent says why and what to do.
+                return Err(SandboxError::Failed(why).into());
             }
         }
     }

@@ -45,6 +45,7 @@ pub struct AgentChannel {
     calls: Shared,
     stderr: Arc<StdMutex<String>>,
     next_id: AtomicU64,
+    id_mask: u64,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -87,6 +88,7 @@ impl AgentChannel {
             calls,
             stderr,
             next_id: AtomicU64::new(1),
+            id_mask: fastrand::u64(1..),
             reader,
         };
         Ok((channel, Ready(ready_rx)))
@@ -106,7 +108,8 @@ impl AgentChannel {
     /// Send a command; its events arrive on the receiver. `None` when the channel is closed
     /// (nothing was sent, so nothing ran).
     pub async fn call(&self, request: &RunRequest) -> Option<mpsc::Receiver<AgentEvent>> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // Unpredictable, so nothing can address another call's frames by guessing its id.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) ^ self.id_mask;
         let (tx, rx) = mpsc::channel(CALL_BUFFER);
         {
             let mut calls = lock(&self.calls);

@@ -23,6 +23,12 @@ type Sink = Arc<Mutex<std::io::Stdout>>;
 
 /// Run the agent until stdin closes. Returns the process exit code.
 pub fn serve() -> std::process::ExitCode {
+    // Not dumpable: its /proc entries (and so its stdin and stdout, the channel to the host)
+    // belong to root, out of reach of the commands it runs as the same uid.
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        say(&format!("cannot protect its channel (prctl: {e})"));
+        return std::process::ExitCode::FAILURE;
+    }
     let sink: Sink = Arc::new(Mutex::new(std::io::stdout()));
     send(&sink, frame::READY, 0, frame::VERSION.as_bytes());
     let mut stdin = std::io::stdin().lock();
@@ -107,11 +113,22 @@ fn start_call(sink: &Sink, id: u64, request: RunRequest) {
     }
     let child = match command.spawn() {
         Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return send_failed(
+                sink,
+                id,
+                "the sandbox image has no /bin/sh, which commands run under: use an image with \
+                 a shell ([sandbox] image or .harness/Dockerfile)",
+            );
+        }
         Err(e) => {
             return send_failed(
                 sink,
                 id,
-                &format!("could not start the command's shell: {e}"),
+                &format!(
+                    "the sandbox could not start the command's shell ({e}): it may be at its \
+                     process limit ([sandbox] pids); try again"
+                ),
             );
         }
     };
