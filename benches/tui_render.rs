@@ -41,6 +41,8 @@ fn message(i: usize) -> HistoryMessage {
         is_error: false,
         model: (role == Role::Assistant).then(|| "anthropic/claude-opus-4-6".to_string()),
         status: MessageStatus::Complete,
+        route_reason: None,
+        usage: None,
     }
 }
 

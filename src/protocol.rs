@@ -494,6 +494,12 @@ pub struct HistoryMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     pub status: MessageStatus,
+    /// For an assistant message: why the router chose its model, and its request's tokens
+    /// (the reply's badge when the conversation is shown again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl Event {

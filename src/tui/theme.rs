@@ -326,6 +326,45 @@ pub fn no_color_requested() -> bool {
 mod tests {
     use super::*;
 
+    /// (style, fg, bg) of every style a built-in theme file sets.
+    fn colours(name: &str) -> Vec<(String, Option<String>, Option<String>)> {
+        let text = BUILT_IN.iter().find(|(n, _)| *n == name).unwrap().1;
+        let table: toml::Table = text.parse().unwrap();
+        let styles = table["styles"].as_table().unwrap();
+        let get = |spec: &toml::Value, key: &str| {
+            spec.get(key).and_then(|v| v.as_str()).map(str::to_string)
+        };
+        styles
+            .iter()
+            .map(|(k, spec)| (k.clone(), get(spec, "fg"), get(spec, "bg")))
+            .collect()
+    }
+
+    #[test]
+    fn light_never_writes_ansi_7_or_white_on_the_background() {
+        for (style, fg, bg) in colours("light") {
+            if bg.is_none() {
+                assert!(
+                    !matches!(
+                        fg.as_deref(),
+                        Some("gray" | "white" | "7" | "15" | "lightyellow")
+                    ),
+                    "light: {style} is {fg:?} on a light background"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn high_contrast_reads_on_dark_and_light_backgrounds() {
+        for (style, fg, bg) in colours("high-contrast") {
+            assert!(
+                bg.is_some() || matches!(fg.as_deref(), None | Some("reset")),
+                "high-contrast: {style} is {fg:?} on whatever the terminal's background is"
+            );
+        }
+    }
+
     #[test]
     fn every_built_in_theme_parses_and_sets_every_coloured_style() {
         for name in built_in_names() {

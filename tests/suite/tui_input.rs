@@ -84,6 +84,8 @@ fn recalled_and_stored_prompts_show_their_controls() {
             is_error: false,
             model: None,
             status: MessageStatus::Complete,
+            route_reason: None,
+            usage: None,
         }],
     });
     assert!(h.screen_contains("› stored ␛[2J<U+2066>prompt"));

@@ -366,6 +366,8 @@ fn scrolling_pages_in_older_history_on_demand() {
                 is_error: false,
                 model: None,
                 status: MessageStatus::Complete,
+                route_reason: None,
+                usage: None,
             })
             .collect(),
     };

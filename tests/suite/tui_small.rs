@@ -2,7 +2,8 @@
 //! Esc with the draft back and keeps the draft when Enter finds nothing; Ctrl+U clears the line;
 //! `/resume PREFIX` asks for the prefix; an empty conversation offers no resume id; keys are not
 //! taken while the window is too small; `/model` completion offers the providers' models; a
-//! turn ending while the terminal is unfocused is announced (`[ui] notify`).
+//! turn ending while the terminal is unfocused is announced (`[ui] notify`); a resumed reply
+//! keeps its badge.
 
 use super::tui_harness::Harness;
 use harness::message::{ConversationId, MessageStatus, Usage};
@@ -139,5 +140,49 @@ fn a_turn_ending_unfocused_is_announced() {
     assert_eq!(
         harness::tui::terminal::notification(NotifyMode::Osc9),
         "\u{1b}]9;harness: the reply is ready\u{7}"
+    );
+}
+
+#[test]
+fn resumed_replies_keep_their_badge() {
+    use harness::message::Role;
+    use harness::protocol::HistoryMessage;
+    let mut h = Harness::new(100, 20);
+    let id: ConversationId = "0190a0b0-0000-7000-8000-00000000000b".parse().unwrap();
+    h.event(Event::SessionConfigured {
+        conversation_id: id,
+        agent: "general".into(),
+        model: None,
+        message_count: 2,
+    });
+    let message = |role, text: &str| HistoryMessage {
+        role,
+        text: text.into(),
+        reasoning: None,
+        tool_calls: vec![],
+        tool_call_id: None,
+        is_error: false,
+        model: (role == Role::Assistant).then(|| "fake/m".to_string()),
+        status: MessageStatus::Complete,
+        route_reason: (role == Role::Assistant).then(|| "rule coding".to_string()),
+        usage: (role == Role::Assistant).then(|| Usage {
+            input_tokens: 1200,
+            output_tokens: 34,
+            ..Usage::default()
+        }),
+    };
+    h.event(Event::HistoryPage {
+        conversation_id: id,
+        start: 0,
+        total: 2,
+        messages: vec![
+            message(Role::User, "hello"),
+            message(Role::Assistant, "stored reply"),
+        ],
+    });
+    assert!(
+        h.screen_contains("fake/m · rule coding · 1.2k tok"),
+        "{}",
+        h.screen().join("\n")
     );
 }

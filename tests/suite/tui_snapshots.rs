@@ -67,6 +67,8 @@ fn markdown_page() -> Vec<Event> {
                     is_error: false,
                     model: None,
                     status: MessageStatus::Complete,
+                    route_reason: None,
+                    usage: None,
                 },
                 HistoryMessage {
                     role: Role::Assistant,
@@ -77,6 +79,8 @@ fn markdown_page() -> Vec<Event> {
                     is_error: false,
                     model: Some("anthropic/claude-opus-4-6".into()),
                     status: MessageStatus::Complete,
+                    route_reason: None,
+                    usage: None,
                 },
             ],
         },

@@ -183,6 +183,14 @@ fn history_message(m: StoredMessage) -> HistoryMessage {
         is_error: m.is_error,
         model: m.model,
         status: m.status,
+        route_reason: m.route_reason,
+        usage: (m.input_tokens.is_some() || m.output_tokens.is_some()).then(|| {
+            crate::message::Usage {
+                input_tokens: m.input_tokens.unwrap_or(0),
+                output_tokens: m.output_tokens.unwrap_or(0),
+                ..Default::default()
+            }
+        }),
     }
 }
 

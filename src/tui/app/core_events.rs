@@ -348,8 +348,12 @@ pub fn history_cells(messages: &[HistoryMessage]) -> Vec<HistoryCell> {
                     cells.push(HistoryCell::reasoning(r));
                 }
                 if !m.text.is_empty() || m.tool_calls.is_empty() {
+                    // The badge as the reply had it: model, route reason, tokens (the time is
+                    // not stored).
                     let badge = m.model.as_ref().map(|model| Badge {
                         model: model.clone(),
+                        reason: m.route_reason.clone().unwrap_or_default(),
+                        usage: m.usage,
                         ..Badge::default()
                     });
                     let mut cell = AssistantCell::complete(&m.text, badge);
