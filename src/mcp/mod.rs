@@ -184,6 +184,9 @@ impl McpManager {
         if self.started.swap(true, Ordering::SeqCst) {
             return;
         }
+        // The HTTP transport's client needs a process-wide TLS provider (an error here means
+        // one is installed already, which is as good).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         for (name, server) in &self.config.servers {
             if !server.enabled {
                 continue;
@@ -196,7 +199,26 @@ impl McpManager {
                 shared: self.shared.clone(),
                 stop: self.stop.child_token(),
             };
-            tokio::spawn(life.run());
+            let life = tokio::spawn(life.run());
+            // A bug in the client must not leave the server "starting" for ever.
+            let (shared, name) = (self.shared.clone(), name.clone());
+            tokio::spawn(async move {
+                if let Err(e) = life.await
+                    && e.is_panic()
+                {
+                    tracing::error!("MCP server {name}: the client task panicked");
+                    shared.update(&name, |entry| {
+                        entry.status.state = ServerState::Failed;
+                        entry.status.error = Some(
+                            "the harness's MCP client failed (see the log): restart the harness"
+                                .to_string(),
+                        );
+                        entry.status.tools.clear();
+                        entry.peer = None;
+                        entry.relisting = false;
+                    });
+                }
+            });
         }
     }
 
