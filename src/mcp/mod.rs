@@ -311,6 +311,22 @@ impl McpManager {
             .collect()
     }
 
+    /// A call found the connection to `server` gone: mark it failed at once (its task fills in
+    /// the details when it notices).
+    fn connection_lost(&self, server: &str) {
+        self.shared.update(server, |entry| {
+            if entry.status.state == ServerState::Ready {
+                entry.status.state = ServerState::Failed;
+                entry.status.error = Some(
+                    "the connection was lost during a call; its tools are gone until the harness restarts"
+                        .to_string(),
+                );
+                entry.status.tools.clear();
+                entry.peer = None;
+            }
+        });
+    }
+
     /// The connection to `server` and its tool timeout, when it is ready.
     fn peer(&self, server: &str) -> Result<(Peer<RoleClient>, Duration), String> {
         let servers = self.shared.lock();
