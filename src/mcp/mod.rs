@@ -184,6 +184,9 @@ impl McpManager {
         if self.started.swap(true, Ordering::SeqCst) {
             return;
         }
+        // The HTTP transport's client needs a process-wide TLS provider (an error here means
+        // one is installed already, which is as good).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         for (name, server) in &self.config.servers {
             if !server.enabled {
                 continue;
@@ -196,7 +199,26 @@ impl McpManager {
                 shared: self.shared.clone(),
                 stop: self.stop.child_token(),
             };
-            tokio::spawn(life.run());
+            let life = tokio::spawn(life.run());
+            // A bug in the client must not leave the server "starting" for ever.
+            let (shared, name) = (self.shared.clone(), name.clone());
+            tokio::spawn(async move {
+                if let Err(e) = life.await
+                    && e.is_panic()
+                {
+                    tracing::error!("MCP server {name}: the client task panicked");
+                    shared.update(&name, |entry| {
+                        entry.status.state = ServerState::Failed;
+                        entry.status.error = Some(
+                            "the harness's MCP client failed (see the log): restart the harness"
+                                .to_string(),
+                        );
+                        entry.status.tools.clear();
+                        entry.peer = None;
+                        entry.relisting = false;
+                    });
+                }
+            });
         }
     }
 
@@ -287,6 +309,22 @@ impl McpManager {
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    /// A call found the connection to `server` gone: mark it failed at once (its task fills in
+    /// the details when it notices).
+    fn connection_lost(&self, server: &str) {
+        self.shared.update(server, |entry| {
+            if entry.status.state == ServerState::Ready {
+                entry.status.state = ServerState::Failed;
+                entry.status.error = Some(
+                    "the connection was lost during a call; its tools are gone until the harness restarts"
+                        .to_string(),
+                );
+                entry.status.tools.clear();
+                entry.peer = None;
+            }
+        });
     }
 
     /// The connection to `server` and its tool timeout, when it is ready.

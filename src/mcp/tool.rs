@@ -49,10 +49,20 @@ impl McpTool {
                 timeout.as_secs(),
                 self.server
             )),
-            Ok(Err(e)) => ToolOutput::error(format!(
-                "the MCP server `{}` failed the call: {e}",
-                self.server
-            )),
+            Ok(Err(e)) => {
+                if matches!(
+                    e,
+                    rmcp::ServiceError::TransportClosed | rmcp::ServiceError::TransportSend(_)
+                ) || peer.is_transport_closed()
+                {
+                    // Withdraw its tools now; the server's task adds what it wrote to stderr.
+                    self.manager.connection_lost(&self.server);
+                }
+                ToolOutput::error(format!(
+                    "the MCP server `{}` failed the call: {e}",
+                    self.server
+                ))
+            }
             Ok(Ok(result)) => {
                 let wire = serde_json::to_value(&result).unwrap_or_default();
                 let (text, is_error) = super::content::render_result(&wire);

@@ -130,7 +130,18 @@ pub fn evaluate(
     }
 
     let Some(write) = file_tool(tool) else {
-        return default();
+        // Any other tool (MCP tools, task, memory): rules name the tool as a whole.
+        let whole = |kind| of(kind).find(|r| matches!(r.pattern, Pattern::Any));
+        return match (
+            whole(RuleKind::Deny),
+            whole(RuleKind::Ask),
+            whole(RuleKind::Allow),
+        ) {
+            (Some(rule), _, _) => by_rule(Verdict::Deny, rule),
+            (None, Some(rule), _) => by_rule(Verdict::Ask, rule),
+            (None, None, Some(rule)) => by_rule(Verdict::Allow, rule),
+            (None, None, None) => default(),
+        };
     };
     let path = arguments
         .get("path")

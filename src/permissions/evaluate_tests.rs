@@ -246,3 +246,42 @@ fn file_calls_table() {
         assert!(w.contains(why), "{tool} {args}: `{w}` lacks `{why}`");
     }
 }
+
+#[test]
+fn rules_name_mcp_tools_whole_or_by_server() {
+    let config = Source::Config(PathBuf::from("/h/config.toml"));
+    let rules: Vec<Rule> = [
+        ("mcp__fs__*", RuleKind::Allow),
+        ("mcp__fs__delete", RuleKind::Deny),
+        ("mcp__gh__push", RuleKind::Ask),
+    ]
+    .into_iter()
+    .map(|(t, kind)| Rule::parse(t, kind, config.clone(), None).unwrap())
+    .collect();
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let cases = [
+        ("mcp__fs__read", ApprovalMode::Ask, Verdict::Allow),
+        ("mcp__fs__delete", ApprovalMode::Auto, Verdict::Deny),
+        ("mcp__gh__push", ApprovalMode::Auto, Verdict::Ask),
+        ("mcp__gh__list", ApprovalMode::Ask, Verdict::Ask),
+        ("mcp__gh__list", ApprovalMode::Auto, Verdict::Allow),
+        ("mcp__gh__list", ApprovalMode::Deny, Verdict::Deny),
+        ("mcp__fsx__read", ApprovalMode::Deny, Verdict::Deny),
+    ];
+    for (tool, mode, want) in cases {
+        let e = evaluate(
+            tool,
+            &json!({"path": "x"}),
+            &refs,
+            &locations("/w"),
+            mode,
+            true,
+        );
+        assert_eq!(e.verdict, want, "{tool} in {mode:?}");
+    }
+    assert!(
+        Rule::parse("mcp__fs__read(x)", RuleKind::Allow, config, None)
+            .unwrap_err()
+            .contains("take no pattern")
+    );
+}

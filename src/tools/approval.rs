@@ -96,6 +96,10 @@ impl ApprovalPolicy {
         if call.name == "bash" {
             return arg("command").map(Rule::whole_command);
         }
+        if call.name.starts_with(crate::message::MCP_TOOL_PREFIX) {
+            // An MCP tool's arguments are the server's: "always" allows the tool.
+            return Rule::parse(&call.name, RuleKind::Allow, Source::Session, None).ok();
+        }
         let path = arg("path").unwrap_or(".");
         let relative = self.locations.relative(&self.locations.absolute(path))?;
         Rule::exact_path(&call.name, &relative)
