@@ -38,9 +38,26 @@ impl McpTool {
             params = params.with_arguments(map);
         }
         let call = peer.call_tool(params);
+        // A server that dies mid-call never answers: notice it instead of waiting out the timeout.
+        let gone = async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+            loop {
+                tick.tick().await;
+                if peer.is_transport_closed() || self.manager.peer(&self.server).is_err() {
+                    break;
+                }
+            }
+        };
         let result = tokio::select! {
             _ = ctx.cancel.cancelled() => return ToolOutput::error("interrupted"),
             result = tokio::time::timeout(timeout, call) => result,
+            () = gone => {
+                self.manager.connection_lost(&self.server);
+                return ToolOutput::error(format!(
+                    "the MCP server `{}` exited during the call; its tools are gone until the harness restarts",
+                    self.server
+                ));
+            }
         };
         match result {
             Err(_) => ToolOutput::error(format!(
