@@ -11,9 +11,9 @@ pub mod exposure;
 /// `[hooks]`: commands run around prompts and tool calls.
 pub mod hooks;
 pub mod load;
-pub mod memory;
 /// `[mcp]`: the MCP servers offered as tools.
 pub mod mcp;
+pub mod memory;
 pub mod paths;
 pub mod permissions;
 pub mod sandbox;

@@ -42,8 +42,8 @@
 #![allow(dead_code)]
 
 mod cache;
-mod gate;
 pub mod embed;
+mod gate;
 mod server;
 pub mod wire;
 
