@@ -16,7 +16,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_concurrent_sse_turns_and_fast_non_llm_endpoints() {
-    let s = Server::start().await;
+    // One token runs all hundred: the per-token limit (default 8) is not what this measures.
+    let s = Server::start_with_turn_limit(128).await;
     s.fake
         .set_default_reply(Some(Reply::text_chunks(["load ", "test ", "reply"])));
     let mut ids = Vec::new();

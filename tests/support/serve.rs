@@ -29,12 +29,21 @@ impl Server {
 
     /// A server whose unanswered approvals are denied after `secs`.
     pub async fn start_with_approval_timeout(secs: u64) -> Self {
+        Self::start_with(secs, 8).await
+    }
+
+    /// A server whose one token may run `max_turns` turns at once (the load test's hundred).
+    pub async fn start_with_turn_limit(max_turns: usize) -> Self {
+        Self::start_with(20, max_turns).await
+    }
+
+    async fn start_with(secs: u64, max_turns: usize) -> Self {
         let fake = FakeProvider::start(Flavor::OpenAi).await;
         let home = tempfile::tempdir().unwrap();
         let workspace = home.path().join("ws");
         std::fs::create_dir_all(&workspace).unwrap();
         let config = format!(
-            "default_model = \"fake/model-x\"\n{}\n[sandbox]\nbackend = \"host\"\n[server]\napproval_timeout_secs = {secs}\nmax_body_bytes = 4096\n",
+            "default_model = \"fake/model-x\"\n{}\n[sandbox]\nbackend = \"host\"\n[server]\napproval_timeout_secs = {secs}\nmax_body_bytes = 4096\nmax_turns_per_token = {max_turns}\n",
             fake.config_toml("fake")
         );
         let (deps, _) = build(home.path(), &workspace, &config);
