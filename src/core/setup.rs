@@ -175,7 +175,7 @@ impl CoreDeps {
             sandbox: self.sandbox.clone(),
             permissions: Arc::clone(&self.permissions),
             locations: Arc::clone(&self.locations),
-            lineage: self.lineage.clone(),
+            lineage: self.lineage,
             mcp: self.mcp.clone(),
             hooks: Arc::clone(&self.hooks),
         }
