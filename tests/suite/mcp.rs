@@ -235,7 +235,7 @@ async fn servers_that_fail_are_reported_and_the_session_goes_on() {
     let by_name = |n: &str| servers.iter().find(|s| s["name"] == n).unwrap().clone();
     let crashy = by_name("crashy");
     assert_eq!(crashy["state"], "failed");
-    assert!(
+    assert_eq!(crashy["state"], "failed", "{crashy}");
         crashy["error"]
             .as_str()
             .unwrap()
