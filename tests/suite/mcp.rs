@@ -234,8 +234,8 @@ async fn servers_that_fail_are_reported_and_the_session_goes_on() {
     let servers: Vec<Value> = serde_json::from_str(&stdout(&listed)).unwrap();
     let by_name = |n: &str| servers.iter().find(|s| s["name"] == n).unwrap().clone();
     let crashy = by_name("crashy");
-    assert_eq!(crashy["state"], "failed");
     assert_eq!(crashy["state"], "failed", "{crashy}");
+    assert!(
         crashy["error"]
             .as_str()
             .unwrap()
