@@ -105,7 +105,10 @@ impl TerminalGuard {
         setup(mouse, inline)?;
         let terminal = if inline {
             // No input reader runs yet: the terminal can be asked where the cursor is.
-            cursor::position().and_then(|(_, row)| inline_terminal(row, FIRST_LIVE_ROWS))
+            inline_terminal(
+                cursor_row_or_bottom(cursor::position().map(|(_, row)| row), FIRST_LIVE_ROWS),
+                FIRST_LIVE_ROWS,
+            )
         } else {
             Terminal::new(TtyBackend::new(Position::ORIGIN))
         };
@@ -151,13 +154,25 @@ impl TerminalGuard {
             // The shell or the editor may have written below: the live area starts afresh
             // where the cursor is now.
             let height = terminal.get_frame().area().height;
-            let row = cursor::position().map(|(_, row)| row)?;
+            let row = cursor_row_or_bottom(cursor::position().map(|(_, row)| row), height);
             replace_terminal(terminal, inline_terminal(row, height)?);
         }
         self.input = Box::pin(EventStream::new());
         terminal.clear()?;
         Ok(out)
     }
+}
+
+/// The row the terminal said the cursor is on; when it did not answer in time (a loaded
+/// machine, a terminal that does not answer), the live area goes to the bottom of the screen,
+/// where it nearly always is once the conversation fills the screen, instead of ending the TUI.
+fn cursor_row_or_bottom(asked: io::Result<u16>, height: u16) -> u16 {
+    asked.unwrap_or_else(|e| {
+        tracing::warn!("inline mode: the cursor position was not answered ({e}); the live area goes to the bottom");
+        crossterm::terminal::size()
+            .map(|(_, rows)| rows.saturating_sub(height))
+            .unwrap_or(0)
+    })
 }
 
 /// An inline terminal whose live area is `height` rows from row `top` (or higher, when the
@@ -292,7 +307,7 @@ impl Host<TtyBackend> for TerminalGuard {
     }
 
     fn relocate_live_area(&mut self, terminal: &mut Tty, height: u16) -> io::Result<()> {
-        let top = self.ask_cursor_row()?;
+        let top = cursor_row_or_bottom(self.ask_cursor_row(), height);
         self.place_live_area(terminal, top, height)
     }
 
