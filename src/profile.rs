@@ -1,5 +1,5 @@
 //! The process's profile: which profile `--profile NAME` or `HARNESS_PROFILE` chose (default
-//! `default`). Set once by the CLI before anything opens the store; every [`crate::store::Store`]
+//! `default`). Set once by the CLI before anything opens the store; every store handle
 //! opened afterwards acts for it (`harness serve` then narrows each request to its token's
 //! profile with `Store::for_profile`). A leaf module, so the store and the usage ledger can
 //! both read it.
