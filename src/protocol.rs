@@ -65,6 +65,16 @@ pub enum Op {
     UserTurn {
         text: String,
     },
+    /// `UserTurn` run with another agent and/or model for this turn only (a custom slash
+    /// command's front matter): the session's own agent and model come back when the turn
+    /// ends. An unknown agent or model refuses the turn (`Error`, then `TurnComplete`).
+    UserTurnAs {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+    },
     /// Stop the running turn now: drop the stream, kill the tool, keep what was produced.
     Interrupt,
     /// Answer an `ApprovalRequest`.

@@ -123,6 +123,13 @@ pub async fn run(
     // Sandbox containers started ahead of the first tool call (`[sandbox] pool`).
     crate::sandbox::docker::pool::start_for(&deps.config.sandbox, &deps.workspace);
     app_config.jobs_lister = Some(jobs_lister(deps.store.clone(), events_tx.downgrade()));
+    app_config.command_dirs = vec![
+        (
+            deps.workspace.join(".harness").join("commands"),
+            tui::commands::custom::Scope::Project,
+        ),
+        (ctx.paths.commands_dir(), tui::commands::custom::Scope::User),
+    ];
     app_config.agents = deps
         .agents
         .iter()

@@ -24,6 +24,12 @@ pub enum PathsError {
 }
 
 impl HarnessPaths {
+    /// The user's custom slash commands (`commands/*.md` beside `agents/`; under
+    /// `HARNESS_HOME` when it is set).
+    pub fn commands_dir(&self) -> PathBuf {
+        self.agents_dir.with_file_name("commands")
+    }
+
     /// Resolve from the environment (`HARNESS_HOME`, else platform dirs).
     pub fn from_env() -> Result<Self, PathsError> {
         match std::env::var_os("HARNESS_HOME").filter(|v| !v.is_empty()) {

@@ -77,6 +77,8 @@ struct TurnState {
     /// Memories recalled for this turn, as the quoted block its requests' system prompt ends
     /// with (session/memory.rs).
     recalled_context: Option<String>,
+    /// The agent and model to put back when this turn ends (`Op::UserTurnAs`).
+    restore: Option<(Agent, Option<Pin>)>,
 }
 
 struct Session {
@@ -352,6 +354,7 @@ impl Session {
     async fn on_op(&mut self, op: Op) {
         match op {
             Op::UserTurn { text } => self.start_turn(text).await,
+            Op::UserTurnAs { text, agent, model } => self.start_turn_as(text, agent, model).await,
             Op::Interrupt => {
                 if self.turn.machine.is_some() {
                     self.feed(Input::Interrupt).await;

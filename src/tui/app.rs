@@ -35,6 +35,7 @@ mod session_info;
 mod slash_commands;
 mod status_line;
 mod subagents;
+mod submit;
 mod transcript_state;
 pub use core_events::history_cells;
 pub use first_run::ImageBuilder;
@@ -91,6 +92,8 @@ pub struct AppConfig {
     pub inline: bool,
     /// `[ui] notify`: how a turn ending while the terminal is unfocused is announced.
     pub notify: crate::config::NotifyMode,
+    /// Where custom slash commands are read from, the project's directory first.
+    pub command_dirs: Vec<(PathBuf, commands::custom::Scope)>,
 }
 
 impl Default for AppConfig {
@@ -111,6 +114,7 @@ impl Default for AppConfig {
             keymap: Keymap::default(),
             inline: false,
             notify: crate::config::NotifyMode::Off,
+            command_dirs: Vec::new(),
         }
     }
 }
@@ -163,11 +167,14 @@ pub struct App {
     focused: bool,
     /// The models `/model` offers (the providers' lists once asked).
     pub(super) models: models::ModelCatalog,
+    /// The custom slash commands, read again when the completion popup opens.
+    pub(super) custom: commands::custom::CustomCommands,
 }
 
 impl App {
     pub fn new(ops: mpsc::Sender<Op>, events: mpsc::Receiver<Event>, config: AppConfig) -> Self {
-        let app = Self {
+        let custom = commands::custom::CustomCommands::load(config.command_dirs.clone());
+        let mut app = Self {
             theme: config.theme.clone(),
             session: SessionInfo::new(config.agent.clone(), config.model.clone()),
             config,
@@ -188,8 +195,10 @@ impl App {
             commit_all: false,
             focused: true,
             models: Default::default(),
+            custom,
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
+        app.warn_about_custom_commands();
         app
     }
 
@@ -285,6 +294,7 @@ impl App {
             models: self.model_references(),
             agents: self.config.agents.iter().map(|a| a.name.clone()).collect(),
             themes: super::theme::available_names(self.config.themes_dir.as_deref()),
+            custom: self.custom.commands().clone(),
         }
     }
 
@@ -318,8 +328,10 @@ impl App {
         if self.popups.modal.is_none() {
             // The draft changes, so a pending "send it?" no longer asks about it.
             self.popups.confirm = None;
+            let before = self.draft.composer.text();
             self.draft.composer.paste(text);
             self.draft.inline_error = None;
+            self.refresh_custom_commands(&before);
         }
     }
 
@@ -401,6 +413,7 @@ impl App {
         } else if self.draft.composer.text() != before {
             self.draft.inline_error = None;
             self.popups.slash.selected = 0;
+            self.refresh_custom_commands(&before);
         }
     }
 
@@ -492,56 +505,6 @@ impl App {
     fn maybe_page_history(&mut self) {
         if let Some(op) = self.transcript.page_request(&self.theme) {
             self.send(op);
-        }
-    }
-
-    // ---- commands ---------------------------------------------------------------------------
-
-    fn submit(&mut self, text: String) {
-        self.draft.inline_error = None;
-        if commands::is_command(&text) {
-            match commands::parse(&text, &self.command_context()) {
-                Ok(cmd) => {
-                    self.draft.sent(text.trim());
-                    self.execute(cmd);
-                }
-                Err(e) => self.draft.inline_error = Some(e.0),
-            }
-            return;
-        }
-        let stats = &self.session.stats;
-        if let Some(confirm) = SendConfirm::check(&text, stats.context_tokens, stats.context_window)
-        {
-            self.popups.confirm = Some(confirm);
-            return;
-        }
-        self.send_message(text);
-    }
-
-    /// Send (or queue behind the running turn) a message the user has decided to send.
-    fn send_message(&mut self, text: String) {
-        self.draft.sent(&text);
-        if self.refuse_without_provider() {
-            return;
-        }
-        if self.transcript.busy() {
-            self.draft.queued.push_back(text);
-            return;
-        }
-        self.start_turn(text);
-    }
-
-    fn start_turn(&mut self, text: String) {
-        // The core stores the message before anything else: there is something to resume.
-        self.session.stored = true;
-        self.transcript.cells.push(HistoryCell::user(&text));
-        self.transcript.cells.scroll_to_bottom();
-        if self.send(Op::UserTurn { text }) {
-            self.transcript.turn = Some(Turn::new());
-        } else {
-            self.transcript.cells.push(HistoryCell::error(
-                "the session is not answering, so the message was not sent: quit and resume the conversation",
-            ));
         }
     }
 }

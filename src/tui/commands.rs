@@ -285,11 +285,21 @@ impl SlashCommand {
 /// Widest `/help` line: it fits an 80-column terminal with the transcript's margins.
 pub const HELP_WIDTH: usize = 76;
 
-/// The `/help` text, no line wider than [`HELP_WIDTH`].
-pub fn help_text() -> String {
+/// The `/help` text, no line wider than [`HELP_WIDTH`]: the built-in commands, then the
+/// custom ones (with the warnings about files not used), then the keys.
+pub fn help_text(custom: &custom::CustomCommands) -> String {
     let mut out = String::from("Commands:\n");
     for c in SlashCommand::specs() {
         out.push_str(&help_row(&c.usage(), c.description));
+    }
+    if !custom.commands().is_empty() || !custom.warnings().is_empty() {
+        out.push_str("Custom commands (.harness/commands/*.md, then your commands/*.md):\n");
+    }
+    for c in custom.commands().iter() {
+        out.push_str(&help_row(&c.usage(), &c.listed_description()));
+    }
+    for w in custom.warnings() {
+        out.push_str(&help_row("warning:", w));
     }
     out.push_str("Keys:\n");
     let keys = [
@@ -379,6 +389,7 @@ pub fn permissions_text(
 }
 
 mod complete;
+pub mod custom;
 mod parse;
 pub use complete::{Candidate, complete};
 pub use parse::{CommandContext, CommandError, is_command, parse};

@@ -96,6 +96,12 @@ impl Composer {
         self.textarea.move_cursor(CursorMove::End);
     }
 
+    /// Put the cursor after the last character (the text and its paste tokens unchanged).
+    pub fn cursor_to_end(&mut self) {
+        self.textarea.move_cursor(CursorMove::Bottom);
+        self.textarea.move_cursor(CursorMove::End);
+    }
+
     pub fn clear(&mut self) {
         self.set_text("");
         self.recall = None;

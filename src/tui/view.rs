@@ -121,7 +121,7 @@ impl App {
                 "queued ({}): {}",
                 draft.queued.len(),
                 popups::truncate(
-                    &next.replace('\n', " "),
+                    &next.text.replace('\n', " "),
                     area.width.saturating_sub(14) as usize
                 )
             );

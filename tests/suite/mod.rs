@@ -21,6 +21,7 @@ mod subagents;
 mod tools;
 
 mod core_inprocess;
+mod custom_commands;
 mod core_run;
 mod core_service;
 mod docker;
@@ -39,6 +40,7 @@ mod providers_wire;
 mod routing_e2e;
 mod sandbox_image;
 mod tui_approval;
+mod tui_commands;
 mod tui_cost;
 mod tui_harness;
 mod tui_inline;

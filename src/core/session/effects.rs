@@ -183,6 +183,7 @@ impl Session {
         if let Some(machine) = self.turn.machine.take() {
             self.permissions = machine.into_permissions();
         }
+        self.restore_settings();
         self.turn.stream = None;
         self.turn.assistant = None;
         self.turn.checkpoint = None;

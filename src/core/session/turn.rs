@@ -5,6 +5,58 @@
 use super::*;
 
 impl Session {
+    /// `Op::UserTurnAs`: the turn runs with `agent` and/or `model`; the session's own come
+    /// back when it ends (`restore_settings`), or at once when the turn is refused.
+    pub(super) async fn start_turn_as(
+        &mut self,
+        text: String,
+        agent: Option<String>,
+        model: Option<String>,
+    ) {
+        let agent = match agent.map(|a| self.deps.agents.resolve(&a).cloned()) {
+            Some(Err(e)) => return self.refuse(e.to_string()),
+            Some(Ok(a)) => Some(a),
+            None => None,
+        };
+        let pin = match model.map(|m| check_pin(&self.deps, &m, PinSource::Command)) {
+            Some(Err(e)) => return self.refuse(e.to_string()),
+            Some(Ok(p)) => Some(p),
+            None => None,
+        };
+        if self.turn.machine.is_some() || self.turn.compaction.is_some() {
+            // start_turn says why it cannot start; nothing to switch.
+            return self.start_turn(text).await;
+        }
+        if !text.trim().is_empty() && self.conversation.is_none() {
+            // A new conversation records the session's own agent and model, not this turn's.
+            if let Err(e) = self.ensure_conversation().await {
+                return self.refuse(e);
+            }
+        }
+        self.turn.restore = Some((self.agent.clone(), self.pin.clone()));
+        if let Some(agent) = agent {
+            self.set_agent(agent);
+        }
+        if let Some(pin) = pin {
+            self.pin = Some(pin);
+        }
+        self.emit_settings();
+        self.start_turn(text).await;
+        if self.turn.machine.is_none() {
+            self.restore_settings();
+        }
+    }
+
+    /// After a `UserTurnAs` turn: the session's own agent and model again (not saved: they
+    /// never changed in the store).
+    pub(super) fn restore_settings(&mut self) {
+        if let Some((agent, pin)) = self.turn.restore.take() {
+            self.set_agent(agent);
+            self.pin = pin;
+            self.emit_settings();
+        }
+    }
+
     pub(super) async fn start_turn(&mut self, text: String) {
         if self.busy() {
             // No `done` here: the front end is waiting for the running turn's.

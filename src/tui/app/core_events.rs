@@ -13,6 +13,10 @@ use crate::tui::popups::approval::ApprovalDialog;
 impl App {
     pub fn handle_event(&mut self, event: Event) {
         self.dirty = true;
+        if !matches!(event, Event::Error { .. }) {
+            // The core answered what was last sent with something other than an error.
+            self.draft.awaiting = None;
+        }
         match event {
             Event::SessionConfigured {
                 conversation_id,
@@ -127,6 +131,10 @@ impl App {
                 } else {
                     message
                 };
+                if self.draft.answered_with_error(&text) {
+                    // The command or message it answers is the draft again, the error above it.
+                    return;
+                }
                 HistoryCell::error(&text)
             }
             Event::SettingsChanged { agent, model } => {

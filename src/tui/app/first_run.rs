@@ -67,20 +67,20 @@ impl App {
     }
 
     /// `/sandbox build`.
-    pub(super) fn build_sandbox_image(&mut self) {
+    pub(super) fn build_sandbox_image(&mut self) -> Result<(), String> {
         let Some(builder) = self.config.image_builder.clone() else {
-            self.draft.inline_error = Some(
+            return Err(
                 "the sandbox here is not the default Docker image: run `harness sandbox build` in a shell if you need it"
                     .into(),
             );
-            return;
         };
         if self.image_offer == ImageOffer::Building {
             self.status.say("the sandbox image is already being built");
-            return;
+            return Ok(());
         }
         self.image_offer = ImageOffer::Building;
         (builder.0)();
+        Ok(())
     }
 }
 

@@ -4,7 +4,6 @@
 //! channel.
 
 use super::App;
-use crate::tui::history_cell::HistoryCell;
 use std::sync::Arc;
 
 /// Starts listing the jobs in the background; the list comes back as an `Event::Notice`.
@@ -24,12 +23,13 @@ impl std::fmt::Debug for JobsLister {
 }
 
 impl App {
-    pub(super) fn list_jobs(&mut self) {
+    pub(super) fn list_jobs(&mut self) -> Result<(), String> {
         match &self.config.jobs_lister {
-            Some(lister) => (lister.0)(),
-            None => self.transcript.cells.push(HistoryCell::notice(
-                "jobs are not available here: use `harness jobs list`",
-            )),
+            Some(lister) => {
+                (lister.0)();
+                Ok(())
+            }
+            None => Err("jobs are not available here: use `harness jobs list`".into()),
         }
     }
 }

@@ -90,10 +90,13 @@ impl App {
     }
 
     pub(super) fn pick_model(&mut self, value: String) {
-        self.set_model(if value == "auto" {
+        let choice = if value == "auto" {
             ModelChoice::Auto
         } else {
             ModelChoice::Ref(value)
-        });
+        };
+        if let Err(e) = self.set_model(choice) {
+            self.draft.inline_error = Some(e);
+        }
     }
 }

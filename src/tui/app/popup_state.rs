@@ -4,7 +4,6 @@
 
 use super::App;
 use crate::protocol::Op;
-use crate::tui::commands::ModelChoice;
 use crate::tui::keymap::{Action, KeyContext, KeyState};
 use crate::tui::popups::confirm_send::{ConfirmOutcome, SendConfirm};
 use crate::tui::popups::history::{HistoryBrowser, HistoryOutcome};
@@ -129,7 +128,7 @@ impl App {
     /// checks it); anything else goes back to the draft as the command, to correct.
     fn unmatched(&mut self, kind: PickerKind, text: String) {
         if kind == PickerKind::Model && crate::message::ModelRef::parse(&text).is_some() {
-            return self.set_model(ModelChoice::Ref(text));
+            return self.pick_model(text);
         }
         let command = match kind {
             PickerKind::Model => "model",
@@ -146,7 +145,11 @@ impl App {
         match kind {
             PickerKind::Model => self.pick_model(value),
             PickerKind::Agent => self.send_or_report(Op::SetAgent { agent: value }),
-            PickerKind::Theme => self.set_theme(&value),
+            PickerKind::Theme => {
+                if let Err(e) = self.set_theme(&value) {
+                    self.draft.inline_error = Some(e);
+                }
+            }
         }
     }
 }

@@ -12,80 +12,79 @@ use crate::tui::popups::picker::{Picker, PickerItem, PickerKind};
 use crate::tui::theme::Theme;
 
 impl App {
-    pub(super) fn set_model(&mut self, choice: ModelChoice) {
+    pub(super) fn set_model(&mut self, choice: ModelChoice) -> Result<(), String> {
         let model = match choice {
             ModelChoice::Auto => None,
             ModelChoice::Ref(r) => Some(r),
         };
-        self.send_or_report(Op::SetModel { model });
+        self.send_op(Op::SetModel { model })
     }
 
-    pub(super) fn set_theme(&mut self, name: &str) {
-        match Theme::load(
+    pub(super) fn set_theme(&mut self, name: &str) -> Result<(), String> {
+        let theme = Theme::load(
             name,
             self.config.themes_dir.as_deref(),
             self.config.no_color,
-        ) {
-            Ok(theme) => {
-                self.theme = theme;
-                self.relayout();
-            }
-            Err(e) => self.draft.inline_error = Some(e.to_string()),
-        }
+        )
+        .map_err(|e| e.to_string())?;
+        self.theme = theme;
+        self.relayout();
+        Ok(())
     }
 
-    pub(super) fn execute(&mut self, cmd: SlashCommand) {
+    /// Run a parsed command. `Err` is the one-line reason it could not be carried out (the
+    /// caller keeps the draft and shows it).
+    pub(super) fn execute(&mut self, cmd: SlashCommand) -> Result<(), String> {
         match cmd {
-            SlashCommand::Help => self
-                .transcript
-                .cells
-                .push(HistoryCell::notice(&commands::help_text())),
-            SlashCommand::Model(Some(choice)) => self.set_model(choice),
+            SlashCommand::Help => {
+                let text = commands::help_text(&self.custom);
+                self.transcript.cells.push(HistoryCell::notice(&text));
+            }
+            SlashCommand::Model(Some(choice)) => self.set_model(choice)?,
             SlashCommand::Model(None) => self.open_model_picker(),
-            SlashCommand::Agent(Some(agent)) => self.send_or_report(Op::SetAgent { agent }),
+            SlashCommand::Agent(Some(agent)) => self.send_op(Op::SetAgent { agent })?,
             SlashCommand::Agent(None) => self.open_picker(PickerKind::Agent),
             SlashCommand::History | SlashCommand::Resume(None) => {
                 let browser = HistoryBrowser::new();
-                self.send_or_report(browser.request());
+                self.send_op(browser.request())?;
                 self.popups.modal = Some(Modal::History(browser));
             }
-            SlashCommand::Resume(Some(ResumeTarget::Id(id))) => self.send_or_report(Op::Resume {
+            SlashCommand::Resume(Some(ResumeTarget::Id(id))) => self.send_op(Op::Resume {
                 conversation_id: id,
-            }),
+            })?,
             SlashCommand::Resume(Some(ResumeTarget::Prefix(prefix))) => {
-                self.send_or_report(Op::ResumePrefix { prefix })
+                self.send_op(Op::ResumePrefix { prefix })?
             }
             SlashCommand::New => {
-                self.send_or_report(Op::NewConversation);
+                self.send_op(Op::NewConversation)?;
                 self.reset_conversation(None);
             }
-            SlashCommand::Title(title) => self.send_or_report(Op::SetTitle { title }),
-            SlashCommand::Compact => self.send_or_report(Op::Compact),
+            SlashCommand::Title(title) => self.send_op(Op::SetTitle { title })?,
+            SlashCommand::Compact => self.send_op(Op::Compact)?,
             SlashCommand::Tools => {
                 let text = self.tools_text();
                 self.transcript.cells.push(HistoryCell::notice(&text));
             }
-            SlashCommand::Permissions => self.send_or_report(Op::ListPermissions),
-            SlashCommand::Mcp => self.send_or_report(Op::ListMcpServers),
-            SlashCommand::Cost => self.send_or_report(Op::Cost),
-            SlashCommand::Undo { force } => self.send_or_report(Op::Undo { force }),
-            SlashCommand::Diff => self.send_or_report(Op::Diff),
-            SlashCommand::Rewind { to, force } => self.send_or_report(Op::Rewind { to, force }),
-            SlashCommand::Fork(at) => self.send_or_report(Op::Fork { at }),
+            SlashCommand::Permissions => self.send_op(Op::ListPermissions)?,
+            SlashCommand::Mcp => self.send_op(Op::ListMcpServers)?,
+            SlashCommand::Cost => self.send_op(Op::Cost)?,
+            SlashCommand::Undo { force } => self.send_op(Op::Undo { force })?,
+            SlashCommand::Diff => self.send_op(Op::Diff)?,
+            SlashCommand::Rewind { to, force } => self.send_op(Op::Rewind { to, force })?,
+            SlashCommand::Fork(at) => self.send_op(Op::Fork { at })?,
             SlashCommand::Status => self.popups.modal = Some(Modal::Status),
-            SlashCommand::Export { format, path } => {
-                self.send_or_report(Op::Export { format, path })
-            }
-            SlashCommand::Copy(n) => self.copy(n),
-            SlashCommand::Theme(Some(name)) => self.set_theme(&name),
+            SlashCommand::Export { format, path } => self.send_op(Op::Export { format, path })?,
+            SlashCommand::Copy(n) => self.copy(n)?,
+            SlashCommand::Theme(Some(name)) => self.set_theme(&name)?,
             SlashCommand::Theme(None) => self.open_picker(PickerKind::Theme),
-            SlashCommand::SandboxBuild => self.build_sandbox_image(),
-            SlashCommand::Jobs => self.list_jobs(),
-            SlashCommand::Memory(query) => self.send_or_report(Op::SearchMemory { query }),
-            SlashCommand::Remember(text) => self.send_or_report(Op::Remember { text }),
+            SlashCommand::SandboxBuild => self.build_sandbox_image()?,
+            SlashCommand::Jobs => self.list_jobs()?,
+            SlashCommand::Memory(query) => self.send_op(Op::SearchMemory { query })?,
+            SlashCommand::Remember(text) => self.send_op(Op::Remember { text })?,
             SlashCommand::Quit => self.request_quit(),
         }
         self.transcript.cells.scroll_to_bottom();
+        Ok(())
     }
 
     /// `/model`, `/agent` or `/theme` without an argument: pick from a list, the current one
@@ -130,37 +129,31 @@ impl App {
         }
     }
 
-    pub(super) fn copy(&mut self, block: Option<usize>) {
+    pub(super) fn copy(&mut self, block: Option<usize>) -> Result<(), String> {
         let last = self.transcript.cells.cells().rev().find_map(|c| match c {
             HistoryCell::Assistant(a) if !a.text.is_empty() => Some(a.text.clone()),
             _ => None,
         });
-        let Some(reply) = last else {
-            self.draft.inline_error =
-                Some("nothing to copy yet: /copy copies the last reply".into());
-            return;
-        };
+        let reply = last.ok_or("nothing to copy yet: /copy copies the last reply")?;
         let text = match block {
             None => reply,
             Some(n) => {
                 let blocks = crate::tui::markdown::code_blocks(&reply);
-                match blocks.get(n - 1) {
-                    Some(b) => b.clone(),
-                    None => {
-                        self.draft.inline_error = Some(format!(
-                            "the last reply has {} code block{}: use /copy 1..{}",
-                            blocks.len(),
-                            if blocks.len() == 1 { "" } else { "s" },
-                            blocks.len().max(1)
-                        ));
-                        return;
-                    }
-                }
+                let Some(b) = blocks.get(n - 1) else {
+                    return Err(format!(
+                        "the last reply has {} code block{}: use /copy 1..{}",
+                        blocks.len(),
+                        if blocks.len() == 1 { "" } else { "s" },
+                        blocks.len().max(1)
+                    ));
+                };
+                b.clone()
             }
         };
         self.status
             .say(format!("copied {} characters", text.chars().count()));
         self.actions.push(HostAction::Copy(text));
+        Ok(())
     }
 
     pub(super) fn reset_conversation(&mut self, id: Option<ConversationId>) {

@@ -1,6 +1,6 @@
-//! Completion for the composer: command names while the first word is typed, then the known
-//! values of a command's argument (models, agents, themes, export formats). Prefix matches first,
-//! then substring matches.
+//! Completion for the composer: command names (built-in, then custom) while the first word is
+//! typed, then the known values of a command's argument (models, agents, themes, export
+//! formats). Prefix matches first, then substring matches.
 
 use super::{CommandContext, SlashCommand};
 
@@ -22,7 +22,7 @@ pub fn complete(text: &str, ctx: &CommandContext) -> Vec<Candidate> {
     let rest = &text[1..];
     match rest.split_once(' ') {
         None => {
-            let items = SlashCommand::specs().map(|c| {
+            let builtins = SlashCommand::specs().map(|c| {
                 let replacement = if c.args.is_empty() {
                     format!("/{}", c.name)
                 } else {
@@ -37,7 +37,24 @@ pub fn complete(text: &str, ctx: &CommandContext) -> Vec<Candidate> {
                     },
                 )
             });
-            filter(rest, items)
+            let custom = ctx.custom.iter().map(|c| {
+                let takes_args =
+                    c.front.argument_hint.is_some() || c.body.contains("$ARGUMENTS");
+                let replacement = if takes_args {
+                    format!("/{} ", c.name)
+                } else {
+                    format!("/{}", c.name)
+                };
+                (
+                    c.name.clone(),
+                    Candidate {
+                        replacement,
+                        label: c.usage(),
+                        description: c.listed_description(),
+                    },
+                )
+            });
+            filter(rest, builtins.chain(custom))
         }
         Some((name, partial)) if !partial.contains(' ') => {
             let options: Vec<(String, &str)> = match name {

@@ -12,6 +12,8 @@ pub struct CommandContext {
     pub models: Vec<String>,
     pub agents: Vec<String>,
     pub themes: Vec<String>,
+    /// The custom commands (`.harness/commands/*.md`, `commands/*.md` under the harness home).
+    pub custom: std::sync::Arc<Vec<super::custom::CustomCommand>>,
 }
 
 /// A line that is not a valid command. `Display` is the inline error shown to the user.
@@ -42,7 +44,10 @@ pub fn parse(text: &str, ctx: &CommandContext) -> Result<SlashCommand, CommandEr
     match SlashCommand::named(name) {
         Some(command) => command.with_args(name, args, ctx),
         None => {
-            let names: Vec<String> = SlashCommand::specs().map(|c| c.name.to_string()).collect();
+            let names: Vec<String> = SlashCommand::specs()
+                .map(|c| c.name.to_string())
+                .chain(ctx.custom.iter().map(|c| c.name.clone()))
+                .collect();
             let hint = did_you_mean(name, &names);
             let hint = if hint.is_empty() {
                 ": /help lists the commands".to_string()

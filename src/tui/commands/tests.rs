@@ -9,6 +9,7 @@ fn ctx() -> CommandContext {
         ],
         agents: vec!["general".into(), "coder".into()],
         themes: vec!["dark".into(), "light".into(), "high-contrast".into()],
+        custom: Default::default(),
     }
 }
 
@@ -183,7 +184,7 @@ fn completes_names_then_arguments() {
 #[test]
 fn every_command_parses_from_its_own_name_and_is_in_help() {
     use std::mem::discriminant;
-    let help = help_text();
+    let help = help_text(&custom::CustomCommands::default());
     let mut seen = Vec::new();
     for command in SlashCommand::all() {
         let spec = command.spec();
@@ -235,7 +236,7 @@ fn aliases_name_their_command_and_nothing_else() {
 
 #[test]
 fn help_fits_80_columns() {
-    for line in help_text().lines() {
+    for line in help_text(&custom::CustomCommands::default()).lines() {
         assert!(
             line.chars().count() <= super::HELP_WIDTH,
             "wider than {}: {line:?}",
