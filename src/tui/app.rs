@@ -15,7 +15,6 @@ use super::commands::{self, CommandContext};
 use super::composer::ComposerOutcome;
 use super::history_cell::HistoryCell;
 use super::keymap::{Action, KeyContext, KeyState, Keymap};
-use super::popups::confirm_send::SendConfirm;
 use super::theme::Theme;
 use crate::message::ConversationId;
 use crate::protocol::{ApprovalDecision, Event, Op};

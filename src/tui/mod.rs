@@ -119,6 +119,8 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .map_err(|e| TuiError::Keys(e.to_string()))?,
         inline: config.ui.mode == crate::config::UiMode::Inline,
         notify: config.ui.notify,
+        // The host knows the workspace: `cli::interactive` fills them in.
+        command_dirs: Vec::new(),
     })
 }
 
