@@ -54,7 +54,7 @@ async fn a_turn_as_another_agent_and_model_then_the_sessions_own_again() {
         settings(&seen),
         [
             ("reviewer".to_string(), Some("fake/model-y".to_string())),
-            ("general".to_string(), Some("fake/model-x".to_string())),
+            ("general".to_string(), None),
         ],
         "switched for the turn, then back before its end: {seen:?}"
     );
@@ -67,7 +67,7 @@ async fn a_turn_as_another_agent_and_model_then_the_sessions_own_again() {
     let (_, seen) = until_done(&mut s).await;
     assert!(errors(&seen).is_empty(), "{seen:?}");
     let second = &server.chat_requests()[1];
-    assert_eq!(second.body["model"], "model-x", "the session's model again");
+    assert_eq!(second.body["model"], "model-x", "the session's model (auto) again");
     assert!(!second.body_text.contains("You are REVIEWER."), "the session's agent again");
 }
 

@@ -170,10 +170,10 @@ fn skipped_and_shadowed_files_are_named_at_start_up_and_in_help() {
     let mut h = Harness::with_config(100, 60, config);
     let screen = h.screen().join("\n");
     for want in [
-        "Bad.md: a command name is lowercase letters",
-        "the built-in /help wins",
+        "Bad.md: a command name is lowercase",
+        "is not used: the built-in /help",
         "home/commands/review.md is not used",
-        "broken.md: front matter line 2: expected `key: value`",
+        "broken.md: front matter line 2: expected",
     ] {
         assert!(screen.contains(want), "{want:?} at start-up:\n{screen}");
     }
@@ -224,9 +224,10 @@ fn every_failing_command_keeps_the_draft_the_same_way() {
         ("/model nope", "unknown model `nope`"),
         ("/agent nobody", "unknown agent `nobody`"),
         ("/theme neon", "unknown theme `neon`"),
-        ("/title", "/title needs the new title"),
+        // (A complete name needing arguments gets its space from the popup's Enter.)
+        ("/title ", "/title needs the new title"),
         ("/copy x", "`x` is not a code block number"),
-        ("/copy", "nothing to copy yet"),
+        ("/copy ", "nothing to copy yet"),
         ("/status now", "/status takes no arguments"),
         ("/resume zz", "`zz` is not a conversation id"),
         ("/jobs", "jobs are not available here"),

@@ -145,12 +145,14 @@ impl App {
         }
     }
 
-    /// At start-up: a line for each command file skipped or shadowed (`/help` lists them too).
+    /// At start-up: one notice naming each command file skipped or shadowed (`/help` lists
+    /// them too).
     pub(super) fn warn_about_custom_commands(&mut self) {
-        for w in self.custom.warnings() {
-            self.transcript
-                .cells
-                .push(HistoryCell::notice(&format!("custom commands: {w}")));
+        let warnings = self.custom.warnings();
+        if warnings.is_empty() {
+            return;
         }
+        let text = format!("custom commands:\n{}", warnings.join("\n"));
+        self.transcript.cells.push(HistoryCell::notice(&text));
     }
 }
