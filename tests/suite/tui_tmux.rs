@@ -218,6 +218,8 @@ async fn with_no_provider_the_first_screen_explains_the_ways_in() {
     tui.type_line("hello?");
     let screen = tui.wait_for("not sent").await;
     assert!(!screen.contains("no router rule matched"), "{screen}");
+    // The message stays in the draft (not sent): the first Ctrl+C clears it.
+    tui.keys(&["C-c"]);
     tui.keys(&["C-c"]);
     tui.keys(&["C-c"]);
     tui.wait_for("EXITED 0").await;
