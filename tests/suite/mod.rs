@@ -53,6 +53,7 @@ mod tui_small;
 mod tui_snapshots;
 mod tui_subagents;
 mod tui_tmux;
+mod tui_tmux_keys;
 mod usage;
 mod usage_cli;
 mod worktrees;
