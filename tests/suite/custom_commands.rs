@@ -47,7 +47,13 @@ async fn a_turn_as_another_agent_and_model_then_the_sessions_own_again() {
         .unwrap();
     let (done, seen) = until_done(&mut s).await;
     assert!(
-        matches!(done, Event::TurnComplete { status: MessageStatus::Complete, .. }),
+        matches!(
+            done,
+            Event::TurnComplete {
+                status: MessageStatus::Complete,
+                ..
+            }
+        ),
         "{done:?} after {seen:?}"
     );
     assert_eq!(
@@ -60,15 +66,24 @@ async fn a_turn_as_another_agent_and_model_then_the_sessions_own_again() {
     );
     let first = &server.chat_requests()[0];
     assert_eq!(first.body["model"], "model-y");
-    assert!(first.body_text.contains("You are REVIEWER."), "the agent's prompt");
+    assert!(
+        first.body_text.contains("You are REVIEWER."),
+        "the agent's prompt"
+    );
 
     server.push(Reply::text("plain"));
     send(&s, "and now as usual");
     let (_, seen) = until_done(&mut s).await;
     assert!(errors(&seen).is_empty(), "{seen:?}");
     let second = &server.chat_requests()[1];
-    assert_eq!(second.body["model"], "model-x", "the session's model (auto) again");
-    assert!(!second.body_text.contains("You are REVIEWER."), "the session's agent again");
+    assert_eq!(
+        second.body["model"], "model-x",
+        "the session's model (auto) again"
+    );
+    assert!(
+        !second.body_text.contains("You are REVIEWER."),
+        "the session's agent again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,7 +104,13 @@ async fn an_unknown_agent_or_model_refuses_the_turn_and_changes_nothing() {
             .unwrap();
         let (done, seen) = until_done(&mut s).await;
         assert!(
-            matches!(done, Event::TurnComplete { status: MessageStatus::Error, .. }),
+            matches!(
+                done,
+                Event::TurnComplete {
+                    status: MessageStatus::Error,
+                    ..
+                }
+            ),
             "{done:?}"
         );
         let errors = errors(&seen);

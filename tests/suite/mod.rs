@@ -21,9 +21,9 @@ mod subagents;
 mod tools;
 
 mod core_inprocess;
-mod custom_commands;
 mod core_run;
 mod core_service;
+mod custom_commands;
 mod docker;
 mod docker_agent;
 mod docker_lifecycle;

@@ -53,7 +53,10 @@ fn the_popup_lists_custom_commands_with_their_scope() {
     assert!(!screen.contains("standup"), "built-ins first: {screen}");
     h.keys("s");
     assert!(h.screen_contains("/standup"), "filtered to it");
-    assert!(h.screen_contains("custom command (user)"), "no description: a plain tag");
+    assert!(
+        h.screen_contains("custom command (user)"),
+        "no description: a plain tag"
+    );
 }
 
 #[test]
@@ -75,7 +78,11 @@ fn tab_completes_a_custom_command_and_enter_sends_its_prompt() {
     let tmp = tempfile::tempdir().unwrap();
     let mut h = Harness::with_config(80, 24, three_commands(tmp.path()));
     h.keys("/revi<Tab>");
-    assert_eq!(h.app.draft(), "/review ", "a command taking arguments gets a space");
+    assert_eq!(
+        h.app.draft(),
+        "/review ",
+        "a command taking arguments gets a space"
+    );
     h.keys("src/a.rs src/b.rs<Enter>");
     assert_eq!(
         h.take_ops(),
@@ -84,7 +91,10 @@ fn tab_completes_a_custom_command_and_enter_sends_its_prompt() {
         }]
     );
     assert_eq!(h.app.draft(), "");
-    assert!(h.screen_contains("Review src/a.rs src/b.rs for bugs."), "the user cell");
+    assert!(
+        h.screen_contains("Review src/a.rs src/b.rs for bugs."),
+        "the user cell"
+    );
     // Recall gives back what was typed, not its expansion.
     h.events([Event::TurnComplete {
         conversation_id: "0190a0b0-0000-7000-8000-000000000001".parse().unwrap(),
@@ -147,11 +157,20 @@ fn a_command_file_added_mid_session_appears_when_the_popup_opens() {
     assert!(!h.screen_contains("run the linters"), "no such command yet");
     h.keys("<C-u>");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("lint.md"), "---\ndescription: run the linters\n---\nLint.").unwrap();
+    std::fs::write(
+        dir.join("lint.md"),
+        "---\ndescription: run the linters\n---\nLint.",
+    )
+    .unwrap();
     h.keys("/li");
     assert!(h.screen_contains("run the linters (project)"));
     h.keys("nt<Enter>");
-    assert_eq!(h.take_ops(), [Op::UserTurn { text: "Lint.".into() }]);
+    assert_eq!(
+        h.take_ops(),
+        [Op::UserTurn {
+            text: "Lint.".into()
+        }]
+    );
 }
 
 #[test]
@@ -195,14 +214,21 @@ fn assert_kept(h: &mut Harness, typed: &str, error: &str) {
         .iter()
         .find(|l| l.contains(error))
         .unwrap_or_else(|| panic!("{error:?} not on screen:\n{}", screen.join("\n")));
-    assert!(line.trim_start().starts_with('✗'), "the inline error line: {line}");
+    assert!(
+        line.trim_start().starts_with('✗'),
+        "the inline error line: {line}"
+    );
     assert_eq!(
         screen.iter().filter(|l| l.contains(error)).count(),
         1,
         "shown once: {screen:#?}"
     );
     h.keys("!");
-    assert_eq!(h.app.draft(), format!("{typed}!"), "the cursor was at the end");
+    assert_eq!(
+        h.app.draft(),
+        format!("{typed}!"),
+        "the cursor was at the end"
+    );
     assert!(!h.screen_contains(error), "the next edit clears the error");
     h.keys("<C-u>");
 }
@@ -231,7 +257,10 @@ fn every_failing_command_keeps_the_draft_the_same_way() {
         ("/status now", "/status takes no arguments"),
         ("/resume zz", "`zz` is not a conversation id"),
         ("/jobs", "jobs are not available here"),
-        ("/sandbox build", "the sandbox here is not the default Docker image"),
+        (
+            "/sandbox build",
+            "the sandbox here is not the default Docker image",
+        ),
         ("/bad-agent", "/bad-agent: unknown agent `nobody`"),
         ("/bad-model", "/bad-model: unknown model `nope`"),
         ("/empty", "/empty has an empty prompt"),
@@ -253,7 +282,10 @@ fn a_core_error_answering_a_command_or_message_brings_it_back_the_same_way() {
         ("/model nowhere/model-z", "unknown provider `nowhere`"),
         ("/agent coder", "agent `coder` could not be loaded"),
         ("/resume 0190ffff", "no conversation starts with 0190ffff"),
-        ("/title Renamed", "nothing to title yet: send a message first"),
+        (
+            "/title Renamed",
+            "nothing to title yet: send a message first",
+        ),
         (
             "hello there",
             "a turn is already running in this conversation in another harness process",
@@ -302,6 +334,9 @@ fn a_message_with_no_provider_is_kept_the_same_way() {
     let mut h = Harness::with_config(120, 30, config);
     h.keys("hello<Enter>");
     assert!(h.take_ops().is_empty());
-    assert!(h.screen_contains("set ANTHROPIC_API_KEY"), "the guidance above");
+    assert!(
+        h.screen_contains("set ANTHROPIC_API_KEY"),
+        "the guidance above"
+    );
     assert_kept(&mut h, "hello", "not sent: no provider is set up");
 }

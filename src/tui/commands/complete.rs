@@ -38,8 +38,7 @@ pub fn complete(text: &str, ctx: &CommandContext) -> Vec<Candidate> {
                 )
             });
             let custom = ctx.custom.iter().map(|c| {
-                let takes_args =
-                    c.front.argument_hint.is_some() || c.body.contains("$ARGUMENTS");
+                let takes_args = c.front.argument_hint.is_some() || c.body.contains("$ARGUMENTS");
                 let replacement = if takes_args {
                     format!("/{} ", c.name)
                 } else {

@@ -290,10 +290,7 @@ pub fn invocation<'a>(
     if SlashCommand::named(name).is_some() {
         return None;
     }
-    commands
-        .iter()
-        .find(|c| c.name == name)
-        .map(|c| (c, args))
+    commands.iter().find(|c| c.name == name).map(|c| (c, args))
 }
 
 #[cfg(test)]

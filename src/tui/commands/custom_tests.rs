@@ -22,7 +22,12 @@ fn front_matter_table() {
         ),
         (
             "---\r\ndescription: \"quoted: with colon\"\r\nagent: 'coder'\r\nmodel: anthropic/claude-opus-4-6\r\nargument-hint: [file]\r\n---\r\nbody",
-            front("quoted: with colon", "[file]", "coder", "anthropic/claude-opus-4-6"),
+            front(
+                "quoted: with colon",
+                "[file]",
+                "coder",
+                "anthropic/claude-opus-4-6",
+            ),
             "body",
         ),
         (
@@ -46,8 +51,14 @@ fn front_matter_table() {
     let bad = [
         ("---\ndescription: x\n", "not closed"),
         ("---\njust words\n---\n", "line 2: expected `key: value`"),
-        ("---\nallowed-tools: bash\n---\n", "line 2: unknown key `allowed-tools`"),
-        ("---\nmodel: a\nmodel: b\n---\n", "line 3: `model` is given twice"),
+        (
+            "---\nallowed-tools: bash\n---\n",
+            "line 2: unknown key `allowed-tools`",
+        ),
+        (
+            "---\nmodel: a\nmodel: b\n---\n",
+            "line 3: `model` is given twice",
+        ),
     ];
     for (text, want) in bad {
         let err = parse_file(text).expect_err(text);
@@ -85,7 +96,11 @@ fn arguments_expand() {
         ("$ARGUMENTS and $ARGUMENTS", "a b", "a b and a b"),
         ("Fix issue $ARGUMENTS", "", "Fix issue "),
         ("\nReview the diff.\n", "", "Review the diff."),
-        ("Review the diff.", "carefully", "Review the diff.\n\ncarefully"),
+        (
+            "Review the diff.",
+            "carefully",
+            "Review the diff.\n\ncarefully",
+        ),
         ("", "only args", "only args"),
     ];
     for (body, args, want) in cases {
@@ -103,7 +118,11 @@ fn project_wins_over_user_and_builtins_over_both() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("ws/.harness/commands");
     let user = tmp.path().join("home/commands");
-    write(&project, "review.md", "---\ndescription: project review\n---\nP");
+    write(
+        &project,
+        "review.md",
+        "---\ndescription: project review\n---\nP",
+    );
     write(&user, "review.md", "---\ndescription: user review\n---\nU");
     write(&user, "deploy.md", "Deploy $ARGUMENTS");
     write(&user, "model.md", "shadowed by the built-in");
@@ -144,7 +163,10 @@ fn a_file_added_or_edited_is_read_again_and_nothing_else_reads() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("commands");
     let mut found = CustomCommands::load(vec![(dir.clone(), Scope::User)]);
-    assert!(found.commands().is_empty(), "a missing directory is no command");
+    assert!(
+        found.commands().is_empty(),
+        "a missing directory is no command"
+    );
     assert!(!found.refresh(), "nothing changed");
     write(&dir, "one.md", "first");
     assert!(found.refresh(), "the directory appeared");
