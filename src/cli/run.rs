@@ -46,6 +46,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
         let start = SessionStart::from_flags(args.conversation.clone(), args.continue_last);
         super::worktree::continue_in(ctx, config, start).await?
     };
+    let turn = custom_command_turn(prompt, &deps.workspace, &ctx.paths);
     let mut session = crate::core::spawn(
         deps,
         SessionOptions {
@@ -60,7 +61,7 @@ pub async fn run(ctx: &CliContext, args: RunArgs) -> CliResult {
     .map_err(|e| CliError::usage(e.to_string()))?;
     session
         .ops
-        .send(Op::UserTurn { text: prompt })
+        .send(turn)
         .map_err(|_| CliError::failed("the session stopped before the turn started"))?;
 
     let stdout = std::io::stdout();
@@ -360,5 +361,36 @@ impl<W: Write> Output<W> {
             self.write(b"\n");
         }
         self.flush();
+    }
+}
+
+/// The turn for `prompt`: `/name args` naming a custom command (`.harness/commands/NAME.md`,
+/// `commands/NAME.md` in the harness home) is its expanded prompt, with its front matter's agent
+/// and model for this turn (as in the TUI); anything else is sent as typed.
+fn custom_command_turn(
+    prompt: String,
+    workspace: &std::path::Path,
+    paths: &crate::config::HarnessPaths,
+) -> Op {
+    use crate::tui::commands::custom::{CustomCommands, Scope, invocation};
+    if !prompt.trim_start().starts_with('/') {
+        return Op::UserTurn { text: prompt };
+    }
+    let found = CustomCommands::load(vec![
+        (workspace.join(".harness").join("commands"), Scope::Project),
+        (paths.commands_dir(), Scope::User),
+    ]);
+    match invocation(&prompt, found.commands()) {
+        Some((cmd, args)) if cmd.front.agent.is_some() || cmd.front.model.is_some() => {
+            Op::UserTurnAs {
+                text: cmd.expand(args),
+                agent: cmd.front.agent.clone(),
+                model: cmd.front.model.clone(),
+            }
+        }
+        Some((cmd, args)) => Op::UserTurn {
+            text: cmd.expand(args),
+        },
+        None => Op::UserTurn { text: prompt },
     }
 }

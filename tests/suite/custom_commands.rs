@@ -120,3 +120,53 @@ async fn an_unknown_agent_or_model_refuses_the_turn_and_changes_nothing() {
     }
     assert!(server.chat_requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harness_run_expands_a_custom_command_too() {
+    use crate::support::home::TempHome;
+    let server = FakeProvider::start(Flavor::OpenAi).await;
+    let home = TempHome::new();
+    home.write_config(&format!(
+        "default_model = \"fake/model-x\"\n{}\n[sandbox]\nbackend = \"host\"\n",
+        server.config_toml("fake")
+    ));
+    let workspace = home.path().join("ws");
+    let project = workspace.join(".harness/commands");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("second.md"),
+        "---\nmodel: fake/model-y\n---\nSecond opinion on $ARGUMENTS.",
+    )
+    .unwrap();
+    let user = home.path().join("commands");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(user.join("hello.md"), "Say hello.").unwrap();
+    server.push(Reply::text("second"));
+    server.push(Reply::text("hello"));
+    server.push(Reply::text("as typed"));
+    for prompt in ["/second the plan", "/hello to Ada", "/unknown stays text"] {
+        let mut cmd = home.cmd();
+        cmd.current_dir(&workspace).args(["run", prompt]);
+        let out = tokio::process::Command::from(cmd).output().await.unwrap();
+        assert!(out.status.success(), "{prompt}: {out:?}");
+    }
+    let sent: Vec<(String, String)> = server
+        .chat_requests()
+        .iter()
+        .map(|r| {
+            let last = r.body["messages"].as_array().unwrap().last().unwrap().clone();
+            (
+                r.body["model"].as_str().unwrap().to_string(),
+                last["content"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("model-y".into(), "Second opinion on the plan.".into()),
+            ("model-x".into(), "Say hello.\n\nto Ada".into()),
+            ("model-x".into(), "/unknown stays text".into()),
+        ]
+    );
+}
