@@ -147,6 +147,20 @@ impl SlashCommand {
         ALL.iter().find(|c| c.spec().matches(word))
     }
 
+    /// Whether the core refuses this command while a turn runs (it changes the conversation
+    /// the turn is writing to): the TUI says so at once instead of sending it.
+    pub fn waits_for_the_turn(&self) -> bool {
+        matches!(
+            self,
+            Self::New
+                | Self::Resume(Some(_))
+                | Self::Compact
+                | Self::Undo { .. }
+                | Self::Rewind { .. }
+                | Self::Fork(_)
+        )
+    }
+
     /// Name, aliases, argument hint and help of this command (whatever its arguments).
     pub const fn spec(&self) -> CommandSpec {
         const fn spec(

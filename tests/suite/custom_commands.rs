@@ -154,7 +154,12 @@ async fn harness_run_expands_a_custom_command_too() {
         .chat_requests()
         .iter()
         .map(|r| {
-            let last = r.body["messages"].as_array().unwrap().last().unwrap().clone();
+            let last = r.body["messages"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .clone();
             (
                 r.body["model"].as_str().unwrap().to_string(),
                 last["content"].as_str().unwrap().to_string(),

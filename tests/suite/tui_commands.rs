@@ -276,6 +276,31 @@ fn every_failing_command_keeps_the_draft_the_same_way() {
 }
 
 #[test]
+fn commands_the_core_refuses_during_a_turn_are_kept_the_same_way() {
+    let mut h = Harness::new(120, 30);
+    h.keys("a long task<Enter>");
+    assert_eq!(h.take_ops().len(), 1);
+    for typed in ["/new", "/compact", "/undo", "/rewind --force", "/fork"] {
+        h.keys(typed);
+        h.keys("<Enter>");
+        assert!(h.take_ops().is_empty(), "{typed}: nothing sent");
+        assert_kept(
+            &mut h,
+            typed,
+            "a turn is running: wait for it to end or interrupt it",
+        );
+    }
+    assert!(
+        h.screen_contains("a long task"),
+        "the conversation was not reset"
+    );
+    // A message is not refused: it waits its turn.
+    h.keys("next<Enter>");
+    assert_eq!(h.app.draft(), "");
+    assert!(h.screen_contains("queued (1): next"));
+}
+
+#[test]
 fn a_core_error_answering_a_command_or_message_brings_it_back_the_same_way() {
     let mut h = Harness::new(120, 30);
     let cases = [

@@ -35,6 +35,12 @@ impl App {
     /// Run a parsed command. `Err` is the one-line reason it could not be carried out (the
     /// caller keeps the draft and shows it).
     pub(super) fn execute(&mut self, cmd: SlashCommand) -> Result<(), String> {
+        if cmd.waits_for_the_turn() && self.transcript.busy() {
+            return Err(format!(
+                "a turn is running: wait for it to end or interrupt it (Esc), then run /{} again",
+                cmd.spec().name
+            ));
+        }
         match cmd {
             SlashCommand::Help => {
                 let text = commands::help_text(&self.custom);
