@@ -264,6 +264,10 @@ fn every_failing_command_keeps_the_draft_the_same_way() {
         ("/bad-agent", "/bad-agent: unknown agent `nobody`"),
         ("/bad-model", "/bad-model: unknown model `nope`"),
         ("/empty", "/empty has an empty prompt"),
+        (
+            "/bad-agnet",
+            "unknown command /bad-agnet (did you mean `bad-agent`?)",
+        ),
     ];
     for (typed, error) in cases {
         // The cursor anywhere: Enter sends the whole draft, and a failure puts it at the end.

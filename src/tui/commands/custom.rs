@@ -169,7 +169,9 @@ pub struct CustomCommands {
     commands: Arc<Vec<CustomCommand>>,
     /// One line per file skipped or command shadowed.
     warnings: Vec<String>,
-    /// Modification times of the directories and of the files read, as last loaded.
+    /// Every `*.md` file found (used or not: a broken one fixed in place is read again).
+    files: Vec<PathBuf>,
+    /// Modification times of the directories and of `files`, as last loaded.
     stamp: Vec<Option<SystemTime>>,
 }
 
@@ -204,15 +206,17 @@ impl CustomCommands {
 
     fn current_stamp(&self) -> Vec<Option<SystemTime>> {
         let dirs = self.dirs.iter().map(|(d, _)| d.as_path());
-        let files = self.commands.iter().map(|c| c.path.as_path());
+        let files = self.files.iter().map(PathBuf::as_path);
         dirs.chain(files).map(modified).collect()
     }
 
     fn read(&mut self) {
         let mut commands: Vec<CustomCommand> = Vec::new();
         let mut warnings = Vec::new();
+        let mut files = Vec::new();
         for (dir, scope) in &self.dirs {
             for path in markdown_files(dir) {
+                files.push(path.clone());
                 let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
                     continue;
                 };
@@ -254,6 +258,7 @@ impl CustomCommands {
         commands.sort_by(|a, b| a.name.cmp(&b.name));
         self.commands = Arc::new(commands);
         self.warnings = warnings;
+        self.files = files;
         self.stamp = self.current_stamp();
     }
 }

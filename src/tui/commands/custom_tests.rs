@@ -183,6 +183,21 @@ fn a_file_added_or_edited_is_read_again_and_nothing_else_reads() {
         .unwrap();
     assert!(found.refresh(), "the file changed");
     assert_eq!(found.commands()[0].body, "second");
+    // A broken file fixed in place (the directory's time unchanged) is read again too.
+    std::fs::write(dir.join("two.md"), "---\nbroken\n---\n").unwrap();
+    assert!(found.refresh());
+    assert_eq!(found.commands().len(), 1, "{:?}", found.warnings());
+    std::fs::write(dir.join("two.md"), "---\nmodel: opus\n---\nfixed").unwrap();
+    let later = SystemTime::now() + std::time::Duration::from_secs(10);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join("two.md"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert!(found.refresh(), "the broken file changed");
+    assert_eq!(found.commands().len(), 2, "{:?}", found.warnings());
+    assert!(found.warnings().is_empty());
 }
 
 #[test]
