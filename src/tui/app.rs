@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 mod approvals;
 mod core_events;
 mod draft;
+mod finder;
 mod first_run;
 mod inline_view;
 mod jobs;
@@ -91,6 +92,9 @@ pub struct AppConfig {
     pub inline: bool,
     /// `[ui] notify`: how a turn ending while the terminal is unfocused is announced.
     pub notify: crate::config::NotifyMode,
+    /// The session's workspace: what the `@` finder lists and attachments are read from
+    /// (`None`: no finder, `@` is text).
+    pub workspace: Option<PathBuf>,
 }
 
 impl Default for AppConfig {
@@ -111,6 +115,7 @@ impl Default for AppConfig {
             keymap: Keymap::default(),
             inline: false,
             notify: crate::config::NotifyMode::Off,
+            workspace: None,
         }
     }
 }
@@ -163,6 +168,8 @@ pub struct App {
     focused: bool,
     /// The models `/model` offers (the providers' lists once asked).
     pub(super) models: models::ModelCatalog,
+    /// The `@` file finder, and messages waiting for their attached files to be read.
+    pub(super) finder: finder::Finder,
 }
 
 impl App {
@@ -188,6 +195,7 @@ impl App {
             commit_all: false,
             focused: true,
             models: Default::default(),
+            finder: Default::default(),
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app
@@ -289,7 +297,10 @@ impl App {
     }
 
     pub(super) fn candidates(&self) -> Vec<commands::Candidate> {
-        if self.draft.composer.is_searching() || self.popups.modal.is_some() {
+        if self.draft.composer.is_searching()
+            || self.popups.modal.is_some()
+            || self.finder.is_open()
+        {
             return Vec::new();
         }
         let text = self.draft.composer.text();
@@ -320,6 +331,7 @@ impl App {
             self.popups.confirm = None;
             self.draft.composer.paste(text);
             self.draft.inline_error = None;
+            self.finder_after_paste();
         }
     }
 
@@ -382,6 +394,9 @@ impl App {
             self.modal_key(key);
             return;
         }
+        if self.finder_key(key, state) {
+            return;
+        }
         // A prompt search takes every key (Esc closes it, restoring the draft).
         let main = if self.draft.composer.is_searching() {
             None
@@ -402,6 +417,7 @@ impl App {
             self.draft.inline_error = None;
             self.popups.slash.selected = 0;
         }
+        self.finder_after_key(&key);
     }
 
     /// A main-screen action; false when it does not apply (the key goes on).
@@ -509,6 +525,9 @@ impl App {
             }
             return;
         }
+        if self.send_with_attachments(&text) {
+            return;
+        }
         let stats = &self.session.stats;
         if let Some(confirm) = SendConfirm::check(&text, stats.context_tokens, stats.context_window)
         {
@@ -521,6 +540,11 @@ impl App {
     /// Send (or queue behind the running turn) a message the user has decided to send.
     fn send_message(&mut self, text: String) {
         self.draft.sent(&text);
+        self.dispatch(text);
+    }
+
+    /// Send (or queue behind the running turn) a message whose draft was already taken.
+    fn dispatch(&mut self, text: String) {
         if self.refuse_without_provider() {
             return;
         }

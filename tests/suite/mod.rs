@@ -40,6 +40,7 @@ mod routing_e2e;
 mod sandbox_image;
 mod tui_approval;
 mod tui_cost;
+mod tui_finder;
 mod tui_harness;
 mod tui_inline;
 mod tui_input;
