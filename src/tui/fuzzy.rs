@@ -35,7 +35,12 @@ pub fn matched_chars(query: &str, text: &str) -> Vec<usize> {
     let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
     let mut buf = Vec::new();
     let mut indices = Vec::new();
-    pattern.indices(Utf32Str::new(text, &mut buf), &mut matcher, &mut indices);
+    if pattern
+        .indices(Utf32Str::new(text, &mut buf), &mut matcher, &mut indices)
+        .is_none()
+    {
+        return Vec::new();
+    }
     let mut out: Vec<usize> = indices.into_iter().map(|i| i as usize).collect();
     out.sort_unstable();
     out.dedup();

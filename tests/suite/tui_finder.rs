@@ -82,9 +82,20 @@ fn at_lists_the_workspace_without_ignored_files_and_filters_fuzzily() {
     for ignored in ["target", "build.log", ".env", ".gitignore", ".git"] {
         assert!(!screen.contains(ignored), "`{ignored}` listed:\n{screen}");
     }
-    h.keys("srcfi");
+    h.keys("src");
     insta::assert_snapshot!("finder_matches_80x24", h.frame());
-    h.keys("<Tab>");
+    // The matched characters are drawn in the theme's match style, the rest not.
+    let hit = test_config().theme.styles.search_match;
+    let screen = h.screen();
+    let row = screen
+        .iter()
+        .position(|l| l.contains("│ src/main.rs"))
+        .expect("src/main.rs listed");
+    let buf = h.terminal.backend().buffer();
+    let fg = |x: u16| buf[(x, row as u16)].style().fg;
+    assert_eq!([fg(2), fg(3), fg(4)], [hit.fg; 3], "s r c highlighted");
+    assert_ne!(fg(6), hit.fg, "`m` of main is not");
+    h.keys("fi<Tab>");
     assert_eq!(h.app.draft(), "look at @src/app/finder.rs ");
     assert!(!h.screen_contains("files · Tab/Enter inserts"), "closed");
 }
@@ -97,6 +108,7 @@ fn no_match_says_so_and_typing_goes_on_into_the_draft() {
     h.keys("zzqx");
     insta::assert_snapshot!("finder_no_match_80x24", h.frame());
     h.keys(" and more<Enter>");
+    h.app.wait_background();
     assert_eq!(
         user_turns(&mut h),
         ["see @zzqx and more"],
@@ -167,6 +179,12 @@ fn a_sent_message_carries_the_file_and_shows_it_as_an_attachment() {
     // After a resume the stored message shows the same way.
     let id: ConversationId = "0190a0b0-0000-7000-8000-000000000001".parse().unwrap();
     let mut resumed = harness_in(&ws, 80, 24);
+    resumed.event(Event::SessionConfigured {
+        conversation_id: id,
+        agent: "general".into(),
+        model: None,
+        message_count: 1,
+    });
     resumed.event(Event::HistoryPage {
         conversation_id: id,
         start: 0,
@@ -185,7 +203,8 @@ fn a_sent_message_carries_the_file_and_shows_it_as_an_attachment() {
         }],
     });
     let screen = resumed.screen().join("\n");
-    assert!(screen.contains("📎 src/main.rs (3 lines, 34 B)"), "{screen}");
+    // (The clip is two cells wide: the screen's text has a space cell after it.)
+    assert!(screen.contains("📎  src/main.rs (3 lines, 34 B)"), "{screen}");
     assert!(!screen.contains("println"), "{screen}");
 }
 

@@ -219,12 +219,9 @@ impl App {
             return;
         };
         let selected = self.finder.selected;
-        let Some(entry) = self
-            .finder
-            .matches()
-            .get(selected)
-            .copied()
-            .and_then(|i| self.finder.index.as_ref()?.entries.get(i).cloned())
+        let chosen = self.finder.matches().get(selected).copied();
+        let Some(entry) =
+            chosen.and_then(|i| self.finder.index.as_ref()?.entries.get(i).cloned())
         else {
             return;
         };

@@ -43,10 +43,11 @@ impl FileList<'_> {
             .title(Span::styled(title, s.popup_title));
         let inner = block.inner(area);
         block.render(area, buf);
+        // Indented like the rows.
         let empty = if self.loading {
-            "listing the workspace…"
+            " listing the workspace…"
         } else {
-            "no matching file"
+            " no matching file"
         };
         let view = ListView {
             len: self.paths.len(),
