@@ -101,6 +101,23 @@ fn at_lists_the_workspace_without_ignored_files_and_filters_fuzzily() {
 }
 
 #[test]
+fn inline_mode_makes_room_for_the_finder() {
+    let dir = workspace();
+    let config = AppConfig {
+        workspace: Some(dir.path().join("ws")),
+        inline: true,
+        ..test_config()
+    };
+    let mut h = Harness::with_config(80, 24, config);
+    // Welcome (4 rows), composer (2) and status line (1).
+    assert_eq!(h.app.live_height(80, 24), 7);
+    typed(&mut h, "@");
+    assert_eq!(h.app.live_height(80, 24), 8 + 2 + 3, "eight paths in a frame");
+    h.keys("zzqx");
+    assert_eq!(h.app.live_height(80, 24), 7, "the one-row empty state fits");
+}
+
+#[test]
 fn no_match_says_so_and_typing_goes_on_into_the_draft() {
     let dir = workspace();
     let mut h = harness_in(&dir.path().join("ws"), 80, 24);

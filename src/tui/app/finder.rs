@@ -14,7 +14,7 @@ use crate::tui::files::{FileIndex, MAX_ENTRIES};
 use crate::tui::history_cell::HistoryCell;
 use crate::tui::keymap::{Action, KeyContext, KeyState};
 use crate::tui::popups::confirm_send::SendConfirm;
-use crate::tui::popups::files::FileList;
+use crate::tui::popups::files::{FileList, MAX_ROWS};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -266,6 +266,15 @@ impl App {
             }
             _ => f.open = None,
         }
+    }
+
+    /// Rows the open finder wants (with its border).
+    pub(in crate::tui) fn finder_height(&mut self) -> Option<u16> {
+        if !self.finder.is_open() {
+            return None;
+        }
+        let rows = self.finder.matches().len().clamp(1, MAX_ROWS);
+        Some(rows as u16 + 2)
     }
 
     /// Draw the open finder above the composer, over the transcript's last rows.
