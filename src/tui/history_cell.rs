@@ -183,10 +183,16 @@ pub enum HistoryCell {
         attachments: Vec<String>,
     },
     Assistant(AssistantCell),
-    Reasoning { text: String },
+    Reasoning {
+        text: String,
+    },
     Tool(ToolCell),
-    Error { message: String },
-    Notice { text: String },
+    Error {
+        message: String,
+    },
+    Notice {
+        text: String,
+    },
 }
 
 impl HistoryCell {
@@ -194,10 +200,7 @@ impl HistoryCell {
         let (typed, attached) = crate::tui::attach::split(text);
         HistoryCell::User {
             text: show_cells(typed),
-            attachments: attached
-                .iter()
-                .map(|a| strip_cells(&a.summary()))
-                .collect(),
+            attachments: attached.iter().map(|a| strip_cells(&a.summary())).collect(),
         }
     }
 

@@ -76,7 +76,12 @@ fn at_lists_the_workspace_without_ignored_files_and_filters_fuzzily() {
     let mut h = harness_in(&dir.path().join("ws"), 80, 24);
     typed(&mut h, "look at @");
     let screen = h.screen().join("\n");
-    for want in ["README.md", "src/main.rs", "docs/guide.md", "src/app/view.rs"] {
+    for want in [
+        "README.md",
+        "src/main.rs",
+        "docs/guide.md",
+        "src/app/view.rs",
+    ] {
         assert!(screen.contains(want), "`{want}` not listed:\n{screen}");
     }
     for ignored in ["target", "build.log", ".env", ".gitignore", ".git"] {
@@ -112,7 +117,11 @@ fn inline_mode_makes_room_for_the_finder() {
     // Welcome (4 rows), composer (2) and status line (1).
     assert_eq!(h.app.live_height(80, 24), 7);
     typed(&mut h, "@");
-    assert_eq!(h.app.live_height(80, 24), 8 + 2 + 3, "eight paths in a frame");
+    assert_eq!(
+        h.app.live_height(80, 24),
+        8 + 2 + 3,
+        "eight paths in a frame"
+    );
     h.keys("zzqx");
     assert_eq!(h.app.live_height(80, 24), 7, "the one-row empty state fits");
 }
@@ -179,7 +188,9 @@ fn a_sent_message_carries_the_file_and_shows_it_as_an_attachment() {
     let sent = user_turns(&mut h);
     assert_eq!(
         sent,
-        ["explain @src/main.rs \n\n<attached_file path=\"src/main.rs\" lines=\"3\" bytes=\"34\">\nfn main() {\n    println!(\"hi\");\n}\n</attached_file>"]
+        [
+            "explain @src/main.rs \n\n<attached_file path=\"src/main.rs\" lines=\"3\" bytes=\"34\">\nfn main() {\n    println!(\"hi\");\n}\n</attached_file>"
+        ]
     );
     h.event(Event::TextDelta {
         text: "It prints hi.".into(),
@@ -221,7 +232,10 @@ fn a_sent_message_carries_the_file_and_shows_it_as_an_attachment() {
     });
     let screen = resumed.screen().join("\n");
     // (The clip is two cells wide: the screen's text has a space cell after it.)
-    assert!(screen.contains("📎  src/main.rs (3 lines, 34 B)"), "{screen}");
+    assert!(
+        screen.contains("📎  src/main.rs (3 lines, 34 B)"),
+        "{screen}"
+    );
     assert!(!screen.contains("println"), "{screen}");
 }
 
@@ -248,7 +262,10 @@ fn messages_keep_their_order_behind_one_whose_files_are_read() {
     h.event(turn_complete());
     let sent = user_turns(&mut h);
     assert_eq!(sent.len(), 2, "{sent:?}");
-    assert!(sent[0].starts_with("first @README.md\n\n<attached_file"), "{sent:?}");
+    assert!(
+        sent[0].starts_with("first @README.md\n\n<attached_file"),
+        "{sent:?}"
+    );
     assert_eq!(sent[1], "second");
 }
 

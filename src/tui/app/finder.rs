@@ -220,8 +220,7 @@ impl App {
         };
         let selected = self.finder.selected;
         let chosen = self.finder.matches().get(selected).copied();
-        let Some(entry) =
-            chosen.and_then(|i| self.finder.index.as_ref()?.entries.get(i).cloned())
+        let Some(entry) = chosen.and_then(|i| self.finder.index.as_ref()?.entries.get(i).cloned())
         else {
             return;
         };
@@ -286,10 +285,7 @@ impl App {
             let matches = self.finder.matches().to_vec();
             let f = &self.finder;
             match &f.index {
-                Some(index) => matches
-                    .iter()
-                    .map(|&i| index.entries[i].shown())
-                    .collect(),
+                Some(index) => matches.iter().map(|&i| index.entries[i].shown()).collect(),
                 None => Vec::new(),
             }
         };
@@ -351,11 +347,7 @@ impl App {
     /// asks first; the rest wait for the answer).
     pub(super) fn flush_outbox(&mut self) {
         while self.popups.confirm.is_none() {
-            let ready = self
-                .finder
-                .outbox
-                .front()
-                .is_some_and(|o| o.text.is_some());
+            let ready = self.finder.outbox.front().is_some_and(|o| o.text.is_some());
             if !ready {
                 return;
             }

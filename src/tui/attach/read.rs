@@ -70,7 +70,8 @@ pub fn expand(workspace: &Path, typed: &str) -> Expanded {
 /// [`resolve`], also without trailing sentence punctuation (`see @src/x.rs.`).
 fn resolve_loose(root: &Path, mention: &str) -> Result<Target, Refusal> {
     let first = resolve(root, mention);
-    let trimmed = mention.trim_end_matches([',', '.', ';', ':', '!', '?', ')', ']', '}', '"', '\'']);
+    let trimmed =
+        mention.trim_end_matches([',', '.', ';', ':', '!', '?', ')', ']', '}', '"', '\'']);
     if first.is_ok() || trimmed == mention || trimmed.is_empty() {
         return first;
     }
@@ -95,7 +96,8 @@ pub fn resolve(root: &Path, mention: &str) -> Result<Target, Refusal> {
     let Ok(rel) = real.strip_prefix(root) else {
         return Err(Refusal::Outside(shown));
     };
-    let meta = std::fs::metadata(&real).map_err(|e| Refusal::Unreadable(shown.clone(), e.to_string()))?;
+    let meta =
+        std::fs::metadata(&real).map_err(|e| Refusal::Unreadable(shown.clone(), e.to_string()))?;
     if meta.is_dir() {
         return Ok(Target::Dir);
     }
@@ -199,7 +201,10 @@ mod tests {
             ("src/x.rs", Ok("src/x.rs")),
             ("./src/../src/x.rs", Ok("src/x.rs")),
             ("inside.rs", Ok("src/x.rs")),
-            ("../secret.txt", Err(Refusal::Outside("../secret.txt".into()))),
+            (
+                "../secret.txt",
+                Err(Refusal::Outside("../secret.txt".into())),
+            ),
             ("../outside", Err(Refusal::Outside("../outside".into()))),
             ("link.txt", Err(Refusal::Outside("link.txt".into()))),
             (outside.as_str(), Err(Refusal::Outside(outside.clone()))),
