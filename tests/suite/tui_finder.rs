@@ -127,6 +127,29 @@ fn inline_mode_makes_room_for_the_finder() {
 }
 
 #[test]
+fn the_list_is_read_again_when_the_finder_opens_after_a_while() {
+    let dir = workspace();
+    let ws = dir.path().join("ws");
+    let mut h = harness_in(&ws, 80, 24);
+    typed(&mut h, "@");
+    h.keys("<Esc>");
+    std::fs::write(ws.join("fresh.txt"), "new\n").unwrap();
+    h.app.set_draft("");
+    typed(&mut h, "@");
+    h.keys("fresh");
+    assert!(
+        h.screen_contains("no matching file"),
+        "within the refresh time the list is the cached one"
+    );
+    h.keys("<Esc>");
+    h.wait(31_000);
+    h.app.set_draft("");
+    typed(&mut h, "@");
+    h.keys("fresh");
+    assert!(h.screen_contains("│ fresh.txt"), "listed again on reopening");
+}
+
+#[test]
 fn no_match_says_so_and_typing_goes_on_into_the_draft() {
     let dir = workspace();
     let mut h = harness_in(&dir.path().join("ws"), 80, 24);

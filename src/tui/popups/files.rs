@@ -110,6 +110,45 @@ fn format_thousands(n: usize) -> String {
 mod tests {
     use super::*;
 
+    fn drawn(list: &FileList<'_>) -> Vec<String> {
+        let area = Rect::new(0, 0, 70, list.height());
+        let mut buf = Buffer::empty(area);
+        list.render(area, &mut buf, &Theme::default());
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_capped_list_says_so_and_a_loading_one_too() {
+        let paths = ["src/".to_string(), "src/main.rs".to_string()];
+        let capped = FileList {
+            query: "",
+            paths: &paths,
+            selected: 1,
+            loading: false,
+            capped_at: Some(50_000),
+        };
+        let lines = drawn(&capped);
+        assert!(lines[0].contains("first 50,000 paths only"), "{lines:?}");
+        assert_eq!(lines[2].trim_end_matches('│').trim_end(), "│ src/main.rs");
+        let loading = FileList {
+            paths: &[],
+            loading: true,
+            capped_at: None,
+            ..capped
+        };
+        let lines = drawn(&loading);
+        assert!(!lines[0].contains("only"), "{lines:?}");
+        assert!(lines[1].contains("listing the workspace…"), "{lines:?}");
+    }
+
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(format_thousands(50_000), "50,000");
