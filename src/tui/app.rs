@@ -261,6 +261,7 @@ impl App {
 
     pub fn set_draft(&mut self, text: &str) {
         self.draft.composer.set_text(text);
+        self.finder_after_paste();
         self.dirty = true;
     }
 
@@ -365,6 +366,16 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return;
         }
+        let before = self.draft.composer.shown_text();
+        self.key_in_context(key);
+        // Whatever the key did to the draft (typed, cleared, recalled), the finder follows;
+        // an `@` typed into the draft at a word start opens it.
+        let typed_at = key.code == crossterm::event::KeyCode::Char('@')
+            && self.draft.composer.shown_text() != before;
+        self.finder_after_key(typed_at);
+    }
+
+    fn key_in_context(&mut self, key: KeyEvent) {
         self.dirty = true;
         let now = self.clock.now();
         let last_key = self.approvals.last_key.replace(now);
@@ -417,7 +428,6 @@ impl App {
             self.draft.inline_error = None;
             self.popups.slash.selected = 0;
         }
-        self.finder_after_key(&key);
     }
 
     /// A main-screen action; false when it does not apply (the key goes on).

@@ -146,7 +146,10 @@ fn the_list_is_read_again_when_the_finder_opens_after_a_while() {
     h.app.set_draft("");
     typed(&mut h, "@");
     h.keys("fresh");
-    assert!(h.screen_contains("│ fresh.txt"), "listed again on reopening");
+    assert!(
+        h.screen_contains("│ fresh.txt"),
+        "listed again on reopening"
+    );
 }
 
 #[test]
@@ -177,6 +180,13 @@ fn keys_in_the_finder() {
     assert_eq!(h.app.draft(), "@src/ma");
     assert!(!h.screen_contains("files · Tab/Enter inserts"));
     h.keys("in");
+    assert!(!h.screen_contains("files · Tab/Enter inserts"));
+    // Ctrl+C clears the draft, and the finder with it.
+    h.app.set_draft("");
+    typed(&mut h, "@");
+    assert!(h.screen_contains("files · Tab/Enter inserts"));
+    h.keys("<C-c>");
+    assert_eq!(h.app.draft(), "");
     assert!(!h.screen_contains("files · Tab/Enter inserts"));
     // An @ inside a word (an email) does not open it.
     h.app.set_draft("");

@@ -15,7 +15,7 @@ use crate::tui::history_cell::HistoryCell;
 use crate::tui::keymap::{Action, KeyContext, KeyState};
 use crate::tui::popups::confirm_send::SendConfirm;
 use crate::tui::popups::files::{FileList, MAX_ROWS};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::collections::VecDeque;
@@ -233,14 +233,13 @@ impl App {
         self.finder_follow_cursor(false);
     }
 
-    /// After a key reached the composer: open the finder on a freshly typed `@` at a word
-    /// start, follow the query, or close it when the cursor left the mention.
-    pub(super) fn finder_after_key(&mut self, key: &KeyEvent) {
-        let typed_at = key.code == KeyCode::Char('@');
+    /// After a key: open the finder on a freshly typed `@` at a word start, follow the
+    /// query, or close it when the cursor left the mention (or the draft was cleared).
+    pub(super) fn finder_after_key(&mut self, typed_at: bool) {
         self.finder_follow_cursor(typed_at);
     }
 
-    /// After a paste: the finder follows (or closes); a pasted `@` does not open it.
+    /// After a paste or a new draft: the finder follows (or closes); it does not open.
     pub(super) fn finder_after_paste(&mut self) {
         self.finder_follow_cursor(false);
     }
