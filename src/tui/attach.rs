@@ -20,12 +20,29 @@ const SEPARATOR: &str = "\n\n";
 
 /// The paths mentioned in `text`, in order, each once: `@path` at the start of a word (an
 /// `@` inside a word, as in an email address, is not a mention), or `@"a path"` with spaces.
+/// Code (between backticks, or in a ``` fence) mentions nothing: `@decorator` stays code.
 /// Trailing sentence punctuation is kept here; [`read`] tries the path without it too.
 pub fn mentions(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
+    // The backtick run that opened the code span the scan is in (0: not in code).
+    let mut code = 0;
     let mut i = 0;
     while i < chars.len() {
+        if chars[i] == '`' {
+            let run = chars[i..].iter().take_while(|c| **c == '`').count();
+            code = match code {
+                0 => run,
+                open if run == open || (open >= 3 && run >= 3) => 0,
+                open => open,
+            };
+            i += run;
+            continue;
+        }
+        if code > 0 {
+            i += 1;
+            continue;
+        }
         let at_word_start = i == 0 || chars[i - 1].is_whitespace();
         if chars[i] != '@' || !at_word_start {
             i += 1;
@@ -251,7 +268,7 @@ mod tests {
 
     #[test]
     fn mentions_start_a_word_and_are_listed_once() {
-        let cases: [(&str, &[&str]); 8] = [
+        let cases: [(&str, &[&str]); 10] = [
             ("see @src/x.rs please", &["src/x.rs"]),
             ("@a.txt and @b.txt, then @a.txt", &["a.txt", "b.txt,"]),
             ("mail me at me@example.com", &[]),
@@ -260,6 +277,11 @@ mod tests {
             ("@\"unclosed quote", &["\"unclosed"]),
             ("line one\n@docs/ here", &["docs/"]),
             ("(@x.rs)", &[]),
+            ("see `@inline` and @after", &["after"]),
+            (
+                "```py\n@dataclass\nclass A: ...\n```\nthen @file.py",
+                &["file.py"],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(mentions(text), want, "{text:?}");
