@@ -87,7 +87,8 @@ impl Finder {
     }
 
     /// Run `job` on its own thread; its result comes back through the channel.
-    fn spawn(&mut self, job: impl FnOnce() -> Done + Send + 'static) {
+    /// False when no thread could be started (the job did not run).
+    fn spawn(&mut self, job: impl FnOnce() -> Done + Send + 'static) -> bool {
         let tx = self.tx.clone();
         let notify = Arc::clone(&self.notify);
         let started = std::thread::Builder::new()
@@ -99,6 +100,7 @@ impl Finder {
         if started.is_ok() {
             self.pending += 1;
         }
+        started.is_ok()
     }
 
     /// The ranked entries for the current query.
@@ -181,8 +183,8 @@ impl App {
         if self.finder.walking || fresh {
             return;
         }
-        self.finder.walking = true;
-        self.finder
+        self.finder.walking = self
+            .finder
             .spawn(move || Done::Index(FileIndex::walk(&root, MAX_ENTRIES)));
     }
 
@@ -335,10 +337,23 @@ impl App {
         }
         self.finder.outbox.push_back(Outgoing { id, text: None });
         let typed = text.to_string();
-        self.finder.spawn(move || Done::Attached {
+        let started = self.finder.spawn(move || Done::Attached {
             id,
             expanded: attach::read::expand(&root, &typed),
         });
+        if !started {
+            // Never hold the message back: it goes as typed.
+            self.finished(Done::Attached {
+                id,
+                expanded: Expanded {
+                    text: text.to_string(),
+                    notices: vec![
+                        "the attached files could not be read (no thread could start); sent as text"
+                            .into(),
+                    ],
+                },
+            });
+        }
         true
     }
 
