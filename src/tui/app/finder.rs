@@ -159,13 +159,15 @@ impl App {
                 f.selected = 0;
             }
             Done::Attached { id, expanded } => {
-                for notice in &expanded.notices {
-                    self.transcript.cells.push(HistoryCell::notice(notice));
-                }
                 if let Some(out) = self.finder.outbox.iter_mut().find(|o| o.id == id) {
                     out.text = Some(expanded.text);
                 }
                 self.flush_outbox();
+                // Under the message they are about (unless it waits behind a running turn).
+                for notice in &expanded.notices {
+                    self.transcript.cells.push(HistoryCell::notice(notice));
+                }
+                self.transcript.cells.scroll_to_bottom();
             }
         }
     }
