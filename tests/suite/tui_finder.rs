@@ -153,6 +153,26 @@ fn the_list_is_read_again_when_the_finder_opens_after_a_while() {
 }
 
 #[test]
+fn the_list_scrolls_with_the_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..12 {
+        std::fs::write(dir.path().join(format!("f{i:02}.txt")), "x\n").unwrap();
+    }
+    let mut h = harness_in(dir.path(), 80, 24);
+    typed(&mut h, "@");
+    assert!(h.screen_contains("│ f07.txt") && !h.screen_contains("f08.txt"));
+    h.keys("<Up>");
+    let screen = h.screen().join("\n");
+    assert!(
+        screen.contains("│ f11.txt") && screen.contains("│ f04.txt"),
+        "{screen}"
+    );
+    assert!(!screen.contains("f03.txt"), "{screen}");
+    h.keys("<Tab>");
+    assert_eq!(h.app.draft(), "@f11.txt ");
+}
+
+#[test]
 fn no_match_says_so_and_typing_goes_on_into_the_draft() {
     let dir = workspace();
     let mut h = harness_in(&dir.path().join("ws"), 80, 24);

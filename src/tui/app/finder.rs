@@ -284,20 +284,21 @@ impl App {
         if !self.finder.is_open() {
             return;
         }
-        let paths: Vec<String> = {
-            let matches = self.finder.matches().to_vec();
-            let f = &self.finder;
-            match &f.index {
-                Some(index) => matches.iter().map(|&i| index.entries[i].shown()).collect(),
-                None => Vec::new(),
-            }
+        // Only the rows that can show: the window ending at the selection.
+        let total = self.finder.matches().len();
+        let selected = self.finder.selected.min(total.saturating_sub(1));
+        self.finder.selected = selected;
+        let start = selected.saturating_sub(MAX_ROWS - 1);
+        let window = self.finder.matches()[start..total.min(start + MAX_ROWS)].to_vec();
+        let paths: Vec<String> = match &self.finder.index {
+            Some(index) => window.iter().map(|&i| index.entries[i].shown()).collect(),
+            None => Vec::new(),
         };
-        let f = &mut self.finder;
-        f.selected = f.selected.min(paths.len().saturating_sub(1));
+        let f = &self.finder;
         let list = FileList {
             query: &f.query,
             paths: &paths,
-            selected: f.selected,
+            selected: selected - start,
             loading: f.index.is_none(),
             capped_at: f
                 .index
