@@ -122,6 +122,7 @@ pub async fn run(
     crate::startup::mark("core built (store, providers, agents)");
     // Sandbox containers started ahead of the first tool call (`[sandbox] pool`).
     crate::sandbox::docker::pool::start_for(&deps.config.sandbox, &deps.workspace);
+    app_config.workspace = Some(deps.workspace.clone());
     app_config.jobs_lister = Some(jobs_lister(deps.store.clone(), events_tx.downgrade()));
     app_config.command_dirs = vec![
         (

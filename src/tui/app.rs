@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 mod approvals;
 mod core_events;
 mod draft;
+mod finder;
 mod first_run;
 mod inline_view;
 mod jobs;
@@ -93,6 +94,9 @@ pub struct AppConfig {
     pub notify: crate::config::NotifyMode,
     /// Where custom slash commands are read from, the project's directory first.
     pub command_dirs: Vec<(PathBuf, commands::custom::Scope)>,
+    /// The session's workspace: what the `@` finder lists and attachments are read from
+    /// (`None`: no finder, `@` is text).
+    pub workspace: Option<PathBuf>,
 }
 
 impl Default for AppConfig {
@@ -114,6 +118,7 @@ impl Default for AppConfig {
             inline: false,
             notify: crate::config::NotifyMode::Off,
             command_dirs: Vec::new(),
+            workspace: None,
         }
     }
 }
@@ -168,6 +173,8 @@ pub struct App {
     pub(super) models: models::ModelCatalog,
     /// The custom slash commands, read again when the completion popup opens.
     pub(super) custom: commands::custom::CustomCommands,
+    /// The `@` file finder, and messages waiting for their attached files to be read.
+    pub(super) finder: finder::Finder,
 }
 
 impl App {
@@ -195,6 +202,7 @@ impl App {
             focused: true,
             models: Default::default(),
             custom,
+            finder: Default::default(),
         };
         app.send(Op::LoadPromptHistory { limit: 1_000 });
         app.warn_about_custom_commands();
@@ -261,6 +269,7 @@ impl App {
 
     pub fn set_draft(&mut self, text: &str) {
         self.draft.composer.set_text(text);
+        self.finder_after_paste();
         self.dirty = true;
     }
 
@@ -298,7 +307,10 @@ impl App {
     }
 
     pub(super) fn candidates(&self) -> Vec<commands::Candidate> {
-        if self.draft.composer.is_searching() || self.popups.modal.is_some() {
+        if self.draft.composer.is_searching()
+            || self.popups.modal.is_some()
+            || self.finder.is_open()
+        {
             return Vec::new();
         }
         let text = self.draft.composer.text();
@@ -331,6 +343,7 @@ impl App {
             self.draft.composer.paste(text);
             self.draft.inline_error = None;
             self.refresh_custom_commands(&before);
+            self.finder_after_paste();
         }
     }
 
@@ -364,6 +377,16 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return;
         }
+        let before = self.draft.composer.shown_text();
+        self.key_in_context(key);
+        // Whatever the key did to the draft (typed, cleared, recalled), the finder follows;
+        // an `@` typed into the draft at a word start opens it.
+        let typed_at = key.code == crossterm::event::KeyCode::Char('@')
+            && self.draft.composer.shown_text() != before;
+        self.finder_after_key(typed_at);
+    }
+
+    fn key_in_context(&mut self, key: KeyEvent) {
         self.dirty = true;
         let now = self.clock.now();
         let last_key = self.approvals.last_key.replace(now);
@@ -391,6 +414,9 @@ impl App {
         }
         if self.popups.modal.is_some() {
             self.modal_key(key);
+            return;
+        }
+        if self.finder_key(key, state) {
             return;
         }
         // A prompt search takes every key (Esc closes it, restoring the draft).

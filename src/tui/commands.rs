@@ -322,6 +322,10 @@ pub fn help_text(custom: &custom::CustomCommands) -> String {
         ("Up / Down", "earlier prompts"),
         ("Ctrl+R", "search prompts (Esc: back to the draft)"),
         ("Ctrl+U", "clear the line"),
+        (
+            "@ (at a word start)",
+            "attach a file: finder, Tab/Enter inserts",
+        ),
         ("Ctrl+X", "edit in $EDITOR"),
         ("Esc", "interrupt"),
         ("Ctrl+C", "interrupt / clear / quit"),

@@ -1,13 +1,16 @@
 //! The prompt editor (tui-textarea). With the default keymap ([`super::keymap`], composer
 //! context): Enter sends, Shift+Enter / Alt+Enter / Ctrl+J insert a newline, pastes are inserted whole as text (a large one collapsed to a `[pasted N lines]`
 //! token, see [`pastes`]), Up/Down on the first/last line recall earlier prompts (the list is
-//! loaded from the core, so it persists across sessions), Ctrl+R searches them.
+//! loaded from the core, so it persists across sessions), Ctrl+R searches them. The `@` mention
+//! under the cursor (for the file finder) is found and replaced in [`mention`].
 //!
 //! Nothing that enters the editor can reach the terminal as a control: typed, pasted, recalled
 //! and edited-outside text all pass through [`crate::sanitize::show`], so ESC shows as `␛` and
 //! a bidi override as `<U+202E>`, and that visible text is what gets sent.
 
+mod mention;
 mod pastes;
+pub use mention::MentionAt;
 pub use pastes::{COLLAPSE_CHARS, COLLAPSE_LINES};
 
 use super::keymap::{Action, KeyContext, KeyState, Keymap};

@@ -110,6 +110,8 @@ pub async fn run_app<B: Backend>(
     let mut input_since_frame = true;
     let mut highlighter_pending = super::highlight::is_loading();
     let mut inline = app.inline().then(super::inline::InlineState::default);
+    // The `@` finder's file list and attached files are read on other threads.
+    let background = app.background_notify();
 
     loop {
         if app.should_quit() {
@@ -184,6 +186,7 @@ pub async fn run_app<B: Backend>(
                 highlighter_pending = false;
                 app.relayout();
             }
+            _ = background.notified() => app.background_ready(),
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }

@@ -26,9 +26,37 @@ pub fn rank<T>(query: &str, items: &[T], text: impl Fn(&T) -> String) -> Vec<usi
     scored.into_iter().map(|(_, i)| i).collect()
 }
 
+/// The character positions of `text` that `query` matches (for highlighting), ascending.
+pub fn matched_chars(query: &str, text: &str) -> Vec<usize> {
+    if query.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut matcher = Matcher::new(Config::DEFAULT.match_paths());
+    let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
+    let mut buf = Vec::new();
+    let mut indices = Vec::new();
+    if pattern
+        .indices(Utf32Str::new(text, &mut buf), &mut matcher, &mut indices)
+        .is_none()
+    {
+        return Vec::new();
+    }
+    let mut out: Vec<usize> = indices.into_iter().map(|i| i as usize).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::rank;
+    use super::{matched_chars, rank};
+
+    #[test]
+    fn matched_chars_are_the_ones_to_highlight() {
+        assert_eq!(matched_chars("smr", "src/main.rs"), [0, 4, 9]);
+        assert_eq!(matched_chars("", "src/main.rs"), Vec::<usize>::new());
+        assert_eq!(matched_chars("zz", "src/main.rs"), Vec::<usize>::new());
+    }
 
     #[test]
     fn ranks_fuzzy_matches_best_first() {

@@ -176,18 +176,31 @@ impl AssistantCell {
 
 #[derive(Debug, Clone)]
 pub enum HistoryCell {
-    User { text: String },
+    /// What the user typed, and a summary line per attached file (`src/x.rs (120 lines, 3.4
+    /// KB)`): the files' text is sent, not shown.
+    User {
+        text: String,
+        attachments: Vec<String>,
+    },
     Assistant(AssistantCell),
-    Reasoning { text: String },
+    Reasoning {
+        text: String,
+    },
     Tool(ToolCell),
-    Error { message: String },
-    Notice { text: String },
+    Error {
+        message: String,
+    },
+    Notice {
+        text: String,
+    },
 }
 
 impl HistoryCell {
     pub fn user(text: &str) -> Self {
+        let (typed, attached) = crate::tui::attach::split(text);
         HistoryCell::User {
-            text: show_cells(text),
+            text: show_cells(typed),
+            attachments: attached.iter().map(|a| strip_cells(&a.summary())).collect(),
         }
     }
 
@@ -247,13 +260,25 @@ impl HistoryCell {
         let s = &theme.styles;
         let width = width.max(4);
         let mut lines = match self {
-            HistoryCell::User { text } => wrap_text(
-                text,
-                s.user,
-                width,
-                &[Span::styled("› ", s.user_prefix)],
-                &[Span::raw("  ")],
-            ),
+            HistoryCell::User { text, attachments } => {
+                let mut lines = wrap_text(
+                    text,
+                    s.user,
+                    width,
+                    &[Span::styled("› ", s.user_prefix)],
+                    &[Span::raw("  ")],
+                );
+                for a in attachments.iter() {
+                    lines.extend(wrap_text(
+                        a,
+                        s.dim,
+                        width,
+                        &[Span::raw("  "), Span::styled("📎 ", s.dim)],
+                        &[Span::raw("     ")],
+                    ));
+                }
+                lines
+            }
             HistoryCell::Assistant(cell) => {
                 let mut lines = cell.body(width, theme, previous);
                 if lines.is_empty() {

@@ -16,11 +16,13 @@
 //! image) comes in as a closure ([`ImageBuilder`]).
 
 pub mod app;
+pub mod attach;
 pub mod clock;
 pub mod commands;
 pub mod composer;
 pub mod cost;
 pub mod event;
+pub mod files;
 pub mod fuzzy;
 pub mod highlight;
 pub mod history_cell;
@@ -119,8 +121,9 @@ pub fn app_config(config: &Config, paths: &HarnessPaths) -> Result<AppConfig, Tu
             .map_err(|e| TuiError::Keys(e.to_string()))?,
         inline: config.ui.mode == crate::config::UiMode::Inline,
         notify: config.ui.notify,
-        // The host knows the workspace: `cli::interactive` fills them in.
+        // The host knows the workspace: `cli::interactive` fills these in.
         command_dirs: Vec::new(),
+        workspace: None,
     })
 }
 

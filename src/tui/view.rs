@@ -134,7 +134,8 @@ impl App {
         }
     }
 
-    /// What is drawn over the screen, bottom to top: the completion popup, an open dialog,
+    /// What is drawn over the screen, bottom to top: the completion popup (or the `@` file
+    /// finder), an open dialog,
     /// the approval dialog, the "send it?" question.
     fn render_overlays(&mut self, area: Rect, transcript_area: Rect, buf: &mut Buffer) {
         let candidates = self.candidates();
@@ -151,6 +152,7 @@ impl App {
                 .slash
                 .render(&candidates, popup, buf, &self.theme);
         }
+        self.render_finder(transcript_area, buf);
 
         let modal_area = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
         match &self.popups.modal {

@@ -42,6 +42,7 @@ mod sandbox_image;
 mod tui_approval;
 mod tui_commands;
 mod tui_cost;
+mod tui_finder;
 mod tui_harness;
 mod tui_inline;
 mod tui_input;

@@ -232,7 +232,13 @@ impl App {
                     self.transcript.prepend_page(start, &messages);
                 }
             }
-            Event::PromptHistory { prompts } => self.draft.composer.set_history(prompts),
+            Event::PromptHistory { prompts } => self.draft.composer.set_history(
+                // Recalled as typed: attached files are read again when it is sent again.
+                prompts
+                    .iter()
+                    .map(|p| crate::tui::attach::split(p).0.to_string())
+                    .collect(),
+            ),
             Event::ModelList { models, errors } => self.models_listed(models, errors),
             Event::ModelPinned { model, pinned_by } => {
                 self.session.model = model;

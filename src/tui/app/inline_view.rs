@@ -89,6 +89,9 @@ impl App {
         if candidates > 0 {
             want = want.max(SlashPopup::height(candidates) + fixed);
         }
+        if let Some(rows) = self.finder_height() {
+            want = want.max(rows + fixed);
+        }
         let dialog = self.popups.modal.is_some()
             || self.popups.confirm.is_some()
             || !self.approvals.dialogs.is_empty();

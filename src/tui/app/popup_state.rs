@@ -75,11 +75,24 @@ impl App {
         };
         match confirm.handle_key_in(&self.config.keymap, key) {
             ConfirmOutcome::Pending => {}
-            ConfirmOutcome::Keep => self.popups.confirm = None,
+            ConfirmOutcome::Keep => {
+                if let Some(typed) = self.popups.confirm.take().and_then(|c| c.typed) {
+                    // The draft was taken when it was sent: it comes back to edit.
+                    if self.draft.composer.is_empty() {
+                        self.draft.composer.set_text(&typed);
+                    }
+                }
+                self.flush_outbox();
+            }
             ConfirmOutcome::Send => {
                 if let Some(c) = self.popups.confirm.take() {
-                    self.send_message(c.text);
+                    if c.typed.is_some() {
+                        self.send_taken(c.text);
+                    } else {
+                        self.send_message(c.text);
+                    }
                 }
+                self.flush_outbox();
             }
         }
     }

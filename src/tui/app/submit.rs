@@ -31,6 +31,9 @@ impl App {
             }
             return;
         }
+        if self.send_with_attachments(&text) {
+            return;
+        }
         let stats = &self.session.stats;
         if let Some(confirm) = SendConfirm::check(&text, stats.context_tokens, stats.context_window)
         {
@@ -98,6 +101,18 @@ impl App {
         }
     }
 
+    /// Send (or queue) a message whose draft was already taken (its files were read, or "send
+    /// it?" was answered); on failure the typed text comes back to an empty draft.
+    pub(super) fn send_taken(&mut self, text: String) {
+        if let Err(e) = self.dispatch(Outgoing::message(text.clone())) {
+            if self.draft.composer.is_empty() {
+                let typed = crate::tui::attach::split(&text).0.to_string();
+                self.draft.composer.set_text(&typed);
+            }
+            self.draft.keep(e);
+        }
+    }
+
     /// A user turn now, or after the running one.
     fn dispatch(&mut self, turn: Outgoing) -> Result<(), String> {
         if self.refuse_without_provider() {
@@ -116,7 +131,8 @@ impl App {
         self.session.stored = true;
         self.transcript.cells.push(HistoryCell::user(&turn.text));
         self.transcript.cells.scroll_to_bottom();
-        let typed = turn.text.clone();
+        // What comes back to the draft if the core refuses it: the typed text, not the files.
+        let typed = crate::tui::attach::split(&turn.text).0.to_string();
         if self.send(turn.op()) {
             self.transcript.turn = Some(Turn::new());
             self.draft.awaiting = Some(typed);

@@ -32,6 +32,9 @@ pub struct SendConfirm {
     tokens: u64,
     /// (tokens already in the context, the model's window) when the message would not fit.
     overflow: Option<(u64, u64)>,
+    /// Set when the draft was already sent (its attached files were read first): the typed
+    /// text, which "keep editing" puts back in the composer.
+    pub typed: Option<String>,
 }
 
 impl SendConfirm {
@@ -46,7 +49,16 @@ impl SendConfirm {
             text: text.to_string(),
             tokens,
             overflow,
+            typed: None,
         })
+    }
+
+    /// The question about a message whose draft (`typed`) was already taken from the composer.
+    pub fn already_sent_from_draft(self, typed: String) -> Self {
+        Self {
+            typed: Some(typed),
+            ..self
+        }
     }
 
     /// Handle a key with the default keymap.

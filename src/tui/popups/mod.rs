@@ -1,10 +1,12 @@
-//! Overlays drawn above the transcript: the slash-command completion list, list pickers
+//! Overlays drawn above the transcript: the slash-command completion list, the `@` file
+//! finder's list, list pickers
 //! (/model, /agent, /theme), the /history browser, the approval dialog, the large-message
 //! confirmation and /status. Each owns its state and key handling and answers with an outcome
 //! the App acts on; lists and key hints are drawn by the shared [`list`] module.
 
 pub mod approval;
 pub mod confirm_send;
+pub mod files;
 pub mod history;
 pub mod list;
 pub mod picker;
