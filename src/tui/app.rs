@@ -431,6 +431,7 @@ impl App {
             Action::OpenEditor => self
                 .actions
                 .push(HostAction::OpenEditor(self.draft.composer.text())),
+            Action::ShowToolOutput => self.show_tool_output(),
             Action::ScrollPageUp => {
                 let page = self.transcript.cells.page();
                 self.scroll_up(page);
@@ -537,7 +538,10 @@ impl App {
         self.transcript.cells.push(HistoryCell::user(&text));
         self.transcript.cells.scroll_to_bottom();
         if self.send(Op::UserTurn { text }) {
-            self.transcript.turn = Some(Turn::new());
+            let mut turn = Turn::new();
+            // Timed by the App's clock (tests move it by hand).
+            turn.started = self.clock.now();
+            self.transcript.turn = Some(turn);
         } else {
             self.transcript.cells.push(HistoryCell::error(
                 "the session is not answering, so the message was not sent: quit and resume the conversation",

@@ -3,11 +3,16 @@
 //! token, see [`pastes`]), Up/Down on the first/last line recall earlier prompts (the list is
 //! loaded from the core, so it persists across sessions), Ctrl+R searches them.
 //!
+//! A line longer than the composer wraps onto the next rows (by word, inside a word that is
+//! too long; see [`wrapping`]); Up/Down/Home/End move over those rows as they would over
+//! lines, and the composer grows to [`MAX_VISIBLE_LINES`] rows, then scrolls.
+//!
 //! Nothing that enters the editor can reach the terminal as a control: typed, pasted, recalled
 //! and edited-outside text all pass through [`crate::sanitize::show`], so ESC shows as `␛` and
 //! a bidi override as `<U+202E>`, and that visible text is what gets sent.
 
 mod pastes;
+mod wrapping;
 pub use pastes::{COLLAPSE_CHARS, COLLAPSE_LINES};
 
 use super::keymap::{Action, KeyContext, KeyState, Keymap};
@@ -17,6 +22,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pastes::Pastes;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 use tui_textarea::{CursorMove, TextArea};
@@ -50,6 +56,12 @@ pub struct Composer {
     search: Option<PromptSearch>,
     /// Collapsed large pastes of the current draft.
     pastes: Pastes,
+    /// Columns of text at the last frame (0 before the first): what the draft wraps at.
+    width: u16,
+    /// The first screen row shown (the draft scrolls past `MAX_VISIBLE_LINES` rows).
+    top: usize,
+    /// The column Up/Down keep to while moving over rows of different lengths.
+    goal: Option<usize>,
 }
 
 impl Default for Composer {
@@ -67,6 +79,9 @@ impl Composer {
             saved_draft: String::new(),
             search: None,
             pastes: Pastes::default(),
+            width: 0,
+            top: 0,
+            goal: None,
         }
     }
 
@@ -150,6 +165,9 @@ impl Composer {
         if self.search.is_some() {
             return self.handle_search_key(key);
         }
+        if !matches!(key.code, KeyCode::Up | KeyCode::Down) {
+            self.goal = None;
+        }
         let state = KeyState {
             draft_empty: self.is_empty(),
         };
@@ -163,6 +181,7 @@ impl Composer {
                 self.textarea.insert_str(sanitize::placeholder(c));
             }
             _ if erase(&key).is_some_and(|(back, word)| self.delete_token(back, word)) => {}
+            _ if self.move_on_rows(&key) => {}
             KeyCode::Left | KeyCode::Right if !self.pastes.is_empty() => {
                 self.textarea.input(key);
                 self.snap_out_of_token(key.code == KeyCode::Right);
@@ -186,13 +205,10 @@ impl Composer {
                     return Some(ComposerOutcome::Submit(text));
                 }
             }
-            Action::HistoryUp if self.textarea.cursor().0 == 0 && !self.history.is_empty() => {
+            Action::HistoryUp if self.cursor_row().0 == 0 && !self.history.is_empty() => {
                 self.recall_older();
             }
-            Action::HistoryDown
-                if self.recall.is_some()
-                    && self.textarea.cursor().0 + 1 >= self.textarea.lines().len() =>
-            {
+            Action::HistoryDown if self.recall.is_some() && self.cursor_row().1 => {
                 self.recall_newer();
             }
             Action::ClearLine => {
@@ -209,6 +225,47 @@ impl Composer {
             _ => return None,
         }
         Some(ComposerOutcome::Handled)
+    }
+
+    /// The screen row the cursor is on, and whether it is the draft's last (by lines before
+    /// the first frame, when the width is not known yet).
+    fn cursor_row(&self) -> (usize, bool) {
+        let lines = self.textarea.lines();
+        if self.width == 0 {
+            let row = self.textarea.cursor().0;
+            return (row, row + 1 >= lines.len());
+        }
+        let rows = wrapping::layout(lines, usize::from(self.width));
+        let (row, _) = wrapping::cursor_cell(&rows, lines, self.textarea.cursor());
+        (row, row + 1 >= rows.len())
+    }
+
+    /// Up/Down/Home/End (no modifier) over the rows the draft wraps into, as the editor does
+    /// over lines. False for other keys, at the first/last row, or before the first frame.
+    fn move_on_rows(&mut self, key: &KeyEvent) -> bool {
+        if self.width == 0 || key.modifiers != KeyModifiers::NONE {
+            return false;
+        }
+        let lines = self.textarea.lines();
+        let rows = wrapping::layout(lines, usize::from(self.width));
+        let (index, x) = wrapping::cursor_cell(&rows, lines, self.textarea.cursor());
+        let row = rows[index.min(rows.len() - 1)];
+        let (line, col) = match key.code {
+            KeyCode::Up if index > 0 => {
+                let goal = *self.goal.get_or_insert(x);
+                wrapping::position_at(&rows, lines, index - 1, goal)
+            }
+            KeyCode::Down if index + 1 < rows.len() => {
+                let goal = *self.goal.get_or_insert(x);
+                wrapping::position_at(&rows, lines, index + 1, goal)
+            }
+            KeyCode::Home => (row.line, row.start),
+            KeyCode::End => wrapping::position_at(&rows, lines, index, usize::MAX),
+            _ => return false,
+        };
+        self.textarea.move_cursor(jump(line, col));
+        self.snap_out_of_token(key.code != KeyCode::Home && key.code != KeyCode::Up);
+        true
     }
 
     /// Erasing into a collapsed paste removes it whole: backward from just after it, forward
@@ -340,10 +397,18 @@ impl Composer {
         ComposerOutcome::Handled
     }
 
-    /// Rows the composer wants (text lines plus its top border).
-    pub fn height(&self) -> u16 {
-        let lines = self.textarea.lines().len().max(1) as u16;
-        lines.min(MAX_VISIBLE_LINES) + 1
+    /// Rows the composer wants at `width` columns (the rows its text wraps into, up to
+    /// [`MAX_VISIBLE_LINES`], plus its top border).
+    pub fn height(&self, width: u16) -> u16 {
+        let lines = self.textarea.lines();
+        let rows = match width {
+            0 => lines.len(),
+            w => wrapping::layout(lines, usize::from(w)).len(),
+        };
+        u16::try_from(rows.max(1))
+            .unwrap_or(u16::MAX)
+            .min(MAX_VISIBLE_LINES)
+            + 1
     }
 
     pub fn render(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme, busy: bool) {
@@ -368,15 +433,62 @@ impl Composer {
             ]),
             None => Line::default(),
         };
-        self.textarea.set_block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(border)
-                .title(title),
-        );
-        self.textarea.set_style(s.text);
-        self.textarea.set_placeholder_style(s.placeholder);
-        (&self.textarea).render(area, buf);
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(border)
+            .title(title);
+        let inner = block.inner(area);
+        self.width = inner.width;
+        if self.textarea.is_empty() {
+            // The placeholder, drawn by the editor.
+            self.top = 0;
+            self.textarea.set_block(block);
+            self.textarea.set_style(s.text);
+            self.textarea.set_placeholder_style(s.placeholder);
+            (&self.textarea).render(area, buf);
+            return;
+        }
+        (&block).render(area, buf);
+        self.render_rows(inner, buf, s.text);
+    }
+
+    /// The draft's screen rows that fit in `area`, scrolled so the cursor shows.
+    fn render_rows(&mut self, area: Rect, buf: &mut Buffer, style: Style) {
+        buf.set_style(area, style);
+        let selection_style = self.textarea.selection_style();
+        let lines = self.textarea.lines();
+        let rows = wrapping::layout(lines, usize::from(area.width));
+        let cursor = self.textarea.cursor();
+        let (cursor_row, cursor_x) = wrapping::cursor_cell(&rows, lines, cursor);
+        let height = usize::from(area.height);
+        self.top = wrapping::scroll_top(self.top, cursor_row, height)
+            .min(rows.len().saturating_sub(height));
+        let selection = self.textarea.selection_range();
+        for (i, row) in rows.iter().enumerate().skip(self.top).take(height) {
+            let y = area.y + (i - self.top) as u16;
+            let mut x = area.x;
+            let chars = lines[row.line].chars().enumerate();
+            for (k, c) in chars.skip(row.start).take(row.end - row.start) {
+                let w = wrapping::char_width(c);
+                if x + w as u16 > area.right() {
+                    break;
+                }
+                let selected = selection.is_some_and(|(a, b)| a <= (row.line, k) && (row.line, k) < b);
+                let style = if selected {
+                    style.patch(selection_style)
+                } else {
+                    style
+                };
+                let symbol = if c.is_control() { ' ' } else { c };
+                buf.set_stringn(x, y, symbol.to_string(), w, style);
+                x += w as u16;
+            }
+        }
+        let (x, y) = (cursor_x as u16, cursor_row.saturating_sub(self.top) as u16);
+        if cursor_row >= self.top && x < area.width && y < area.height {
+            let cell = &mut buf[(area.x + x, area.y + y)];
+            cell.set_style(cell.style().patch(self.textarea.cursor_style()));
+        }
     }
 }
 
