@@ -13,7 +13,8 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_reply_is_stored_with_an_estimated_token_count() {
-    let server = FakeProvider::start(Flavor::OpenAi).await;
+    // Ollama's stream: its first frame is the first text (the usage comes with the last).
+    let server = FakeProvider::start(Flavor::Ollama).await;
     let home = tempfile::tempdir().unwrap();
     let workspace = home.path().join("ws");
     std::fs::create_dir_all(&workspace).unwrap();

@@ -98,7 +98,8 @@ impl ToolPager {
             }
             None => (" tool output ".to_string(), "", s.dim),
         };
-        let inner_w = usize::from(rect.width.saturating_sub(2)).max(1);
+        // Inside the border, a column of margin each side.
+        let inner_w = usize::from(rect.width.saturating_sub(4)).max(1);
         let mut rows = Vec::new();
         if body.is_empty() {
             rows.push(ratatui::text::Line::from(Span::styled("(no output)", s.dim)));
@@ -150,7 +151,12 @@ impl ToolPager {
         let inner = block.inner(rect);
         block.render(rect, buf);
         for (i, line) in rows.iter().skip(scroll).take(height).enumerate() {
-            buf.set_line(inner.x, inner.y + i as u16, line, inner.width);
+            buf.set_line(
+                inner.x + 1,
+                inner.y + i as u16,
+                line,
+                inner.width.saturating_sub(2),
+            );
         }
     }
 }
