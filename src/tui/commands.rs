@@ -299,7 +299,10 @@ pub fn help_text() -> String {
         ("Ctrl+R", "search prompts (Esc: back to the draft)"),
         ("Ctrl+U", "clear the line"),
         ("Ctrl+X", "edit in $EDITOR"),
-        ("Ctrl+O", "a tool call's whole output (Left/Right: other calls)"),
+        (
+            "Ctrl+O",
+            "a tool call's whole output (Left/Right: other calls)",
+        ),
         ("Esc", "interrupt"),
         ("Ctrl+C", "interrupt / clear / quit"),
         ("Ctrl+D", "quit on an empty draft"),

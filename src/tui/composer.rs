@@ -473,7 +473,8 @@ impl Composer {
                 if x + w as u16 > area.right() {
                     break;
                 }
-                let selected = selection.is_some_and(|(a, b)| a <= (row.line, k) && (row.line, k) < b);
+                let selected =
+                    selection.is_some_and(|(a, b)| a <= (row.line, k) && (row.line, k) < b);
                 let style = if selected {
                     style.patch(selection_style)
                 } else {

@@ -52,9 +52,7 @@ fn soft_line_breaks_in_a_reply_are_kept() {
     h.keys("Write me a short poem<Enter>");
     h.event(route());
     let reply = "Roses are red,\nviolets are blue,\nthis line is long enough that it has to wrap at sixty columns.\n\n- an item\n  that continues\n\n> a quote\n> on two lines\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode\n  stays\n```";
-    h.event(Event::TextDelta {
-        text: reply.into(),
-    });
+    h.event(Event::TextDelta { text: reply.into() });
     h.event(done(
         MessageStatus::Complete,
         Usage {
@@ -175,7 +173,11 @@ fn ctrl_o_pages_the_whole_tool_output() {
 fn ctrl_o_without_a_tool_call_says_so() {
     let mut h = Harness::new(60, 20);
     h.keys("<C-o>");
-    assert!(h.screen_contains("no tool call to show yet"), "{:?}", h.screen());
+    assert!(
+        h.screen_contains("no tool call to show yet"),
+        "{:?}",
+        h.screen()
+    );
 }
 
 /// After a resume the cells carry the stored results: Ctrl+O shows them whole.
@@ -231,7 +233,10 @@ fn ctrl_o_works_in_inline_mode() {
     h.event(route());
     tool_call(&mut h, "c1", "seq 40", &numbers(40));
     h.event(done(MessageStatus::Complete, Usage::default()));
-    assert!(!h.app.take_scrollback(60).is_empty(), "the cells were written out");
+    assert!(
+        !h.app.take_scrollback(60).is_empty(),
+        "the cells were written out"
+    );
     h.keys("<C-o>");
     assert!(h.screen_contains("line 1"), "{:?}", h.screen());
     assert!(h.screen_contains("call 1/1"));

@@ -102,7 +102,10 @@ impl App {
     pub(in crate::tui) fn bottom_rows(&self, width: u16, height: u16) -> u16 {
         let draft = &self.draft;
         let extra = u16::from(draft.inline_error.is_some() || !draft.queued.is_empty());
-        let composer = draft.composer.height(width).min(height.saturating_sub(2).max(1));
+        let composer = draft
+            .composer
+            .height(width)
+            .min(height.saturating_sub(2).max(1));
         extra + composer + 1
     }
 

@@ -102,7 +102,10 @@ impl ToolPager {
         let inner_w = usize::from(rect.width.saturating_sub(4)).max(1);
         let mut rows = Vec::new();
         if body.is_empty() {
-            rows.push(ratatui::text::Line::from(Span::styled("(no output)", s.dim)));
+            rows.push(ratatui::text::Line::from(Span::styled(
+                "(no output)",
+                s.dim,
+            )));
         }
         for line in body.split('\n').filter(|_| !body.is_empty()) {
             rows.extend(wrap_line(

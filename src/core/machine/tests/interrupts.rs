@@ -47,7 +47,10 @@ fn interrupted(inputs: Vec<Input>) -> (Usage, Usage) {
             }
         }
     }
-    (reply.expect("a stored reply"), turn.expect("the turn's end"))
+    (
+        reply.expect("a stored reply"),
+        turn.expect("the turn's end"),
+    )
 }
 
 #[test]
