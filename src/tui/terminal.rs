@@ -143,6 +143,10 @@ impl TerminalGuard {
         // What the frame wrote so far goes out before the question.
         super::tty_backend::release(true)?;
         self.input = Box::pin(futures::stream::pending());
+        // The reader's thread, if it was about to poll, takes its own wake and stops; had the
+        // wake been taken here first, it would poll holding crossterm's reader lock until the
+        // next key (and the question would wait for that key). A moment makes that rare.
+        std::thread::sleep(std::time::Duration::from_millis(10));
         let mut waiting = Vec::new();
         while waiting.len() < 4096 && crossterm::event::poll(std::time::Duration::ZERO)? {
             waiting.push(crossterm::event::read()?);
@@ -364,7 +368,11 @@ impl Host<TtyBackend> for TerminalGuard {
         out.flush()?;
         let below = usize::from(area.y) + lines.len();
         let top = below.min(usize::from(screen.height.saturating_sub(1)));
-        self.place_live_area(terminal, u16::try_from(top).unwrap_or(0), area.height)
+        // One row under the lines; the frame then gives the live area the rows it wants now.
+        // (With its old height, a live area that had grown to the whole screen for a long
+        // reply scrolled the screen that far again and ended at its top, with the reply gone
+        // from view.)
+        self.place_live_area(terminal, u16::try_from(top).unwrap_or(0), 1)
     }
 
     /// The frame is held in memory ([`super::tty_backend::hold`]) and written at once at
