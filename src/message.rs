@@ -170,6 +170,10 @@ pub struct Usage {
     /// The cost in USD the provider itself reported (OpenRouter's `usage.cost`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+    /// Some counts are our estimate, not the provider's (a reply interrupted before its usage
+    /// arrived: output from the text streamed so far, input from the request's estimate).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -192,6 +196,7 @@ impl Usage {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
+        self.estimated |= other.estimated;
     }
 }
 

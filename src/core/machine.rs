@@ -159,6 +159,9 @@ pub struct TurnMachine {
     reasoning: String,
     calls: Vec<ToolCall>,
     request_usage: Usage,
+    /// The session's estimate of the current request's input tokens (an interrupted reply's
+    /// input count when the provider's usage never arrived).
+    request_estimate: u64,
     // the tool phase
     queue: VecDeque<ToolCall>,
     current: Option<ToolCall>,
@@ -184,6 +187,7 @@ impl TurnMachine {
             reasoning: String::new(),
             calls: Vec::new(),
             request_usage: Usage::default(),
+            request_estimate: 0,
             queue: VecDeque::new(),
             current: None,
             batch: Vec::new(),
@@ -207,6 +211,32 @@ impl TurnMachine {
     /// The text streamed so far in the current request (for periodic saves).
     pub fn partial(&self) -> (&str, &str) {
         (&self.text, &self.reasoning)
+    }
+
+    /// The estimated input tokens of the request just started (the session builds it).
+    pub fn set_request_estimate(&mut self, tokens: u64) {
+        self.request_estimate = tokens;
+    }
+
+    /// The usage of the request being interrupted: the provider's when it arrived, else an
+    /// estimate (input: the request's estimate; output: what streamed so far), marked so.
+    fn interrupted_usage(&self) -> Usage {
+        if self.request_usage != Usage::default() {
+            return self.request_usage;
+        }
+        let streamed = crate::core::context::estimate_text(&self.text)
+            + crate::core::context::estimate_text(&self.reasoning)
+            + self
+                .calls
+                .iter()
+                .map(|c| crate::core::context::estimate_text(&c.arguments.to_string()))
+                .sum::<u64>();
+        Usage {
+            input_tokens: self.request_estimate,
+            output_tokens: streamed,
+            estimated: true,
+            ..Usage::default()
+        }
     }
 
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
@@ -249,6 +279,9 @@ impl TurnMachine {
             (Phase::Streaming, Input::Interrupt) => {
                 fx.push(Effect::CancelStream);
                 if self.began || !self.text.is_empty() {
+                    // The reply and the turn count what was really spent (or our estimate).
+                    self.request_usage = self.interrupted_usage();
+                    self.turn_usage.add(&self.request_usage);
                     self.finish_reply(&mut fx, MessageStatus::Cancelled, false);
                 }
                 self.finish(&mut fx, MessageStatus::Cancelled);

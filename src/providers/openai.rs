@@ -442,6 +442,7 @@ impl OpenAiDecoder {
                     .and_then(|d| d.reasoning_tokens)
                     .unwrap_or(0),
                 cost_usd: u.cost.filter(|c| c.is_finite() && *c >= 0.0),
+                estimated: false,
             }));
         }
         Ok(())

@@ -469,6 +469,7 @@ impl App {
             Action::OpenEditor => self
                 .actions
                 .push(HostAction::OpenEditor(self.draft.composer.text())),
+            Action::ShowToolOutput => self.show_tool_output(),
             Action::ScrollPageUp => {
                 let page = self.transcript.cells.page();
                 self.scroll_up(page);

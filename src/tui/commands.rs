@@ -327,6 +327,10 @@ pub fn help_text(custom: &custom::CustomCommands) -> String {
             "attach a file: finder, Tab/Enter inserts",
         ),
         ("Ctrl+X", "edit in $EDITOR"),
+        (
+            "Ctrl+O",
+            "a tool call's whole output (Left/Right: other calls)",
+        ),
         ("Esc", "interrupt"),
         ("Ctrl+C", "interrupt / clear / quit"),
         ("Ctrl+D", "quit on an empty draft"),

@@ -4,12 +4,18 @@
 //! loaded from the core, so it persists across sessions), Ctrl+R searches them. The `@` mention
 //! under the cursor (for the file finder) is found and replaced in [`mention`].
 //!
+//! A line longer than the composer wraps onto the next rows (by word, inside a word that is
+//! too long; see [`wrapping`]); Up/Down/Home/End move over those rows as they would over
+//! lines, and the composer grows to [`MAX_VISIBLE_LINES`] rows, then scrolls.
+//!
 //! Nothing that enters the editor can reach the terminal as a control: typed, pasted, recalled
 //! and edited-outside text all pass through [`crate::sanitize::show`], so ESC shows as `␛` and
 //! a bidi override as `<U+202E>`, and that visible text is what gets sent.
 
 mod mention;
 mod pastes;
+mod rows;
+mod wrapping;
 pub use mention::MentionAt;
 pub use pastes::{COLLAPSE_CHARS, COLLAPSE_LINES};
 
@@ -53,6 +59,12 @@ pub struct Composer {
     search: Option<PromptSearch>,
     /// Collapsed large pastes of the current draft.
     pastes: Pastes,
+    /// Columns of text at the last frame (0 before the first): what the draft wraps at.
+    width: u16,
+    /// The first screen row shown (the draft scrolls past `MAX_VISIBLE_LINES` rows).
+    top: usize,
+    /// The column Up/Down keep to while moving over rows of different lengths.
+    goal: Option<usize>,
 }
 
 impl Default for Composer {
@@ -70,6 +82,9 @@ impl Composer {
             saved_draft: String::new(),
             search: None,
             pastes: Pastes::default(),
+            width: 0,
+            top: 0,
+            goal: None,
         }
     }
 
@@ -159,6 +174,9 @@ impl Composer {
         if self.search.is_some() {
             return self.handle_search_key(key);
         }
+        if !matches!(key.code, KeyCode::Up | KeyCode::Down) {
+            self.goal = None;
+        }
         let state = KeyState {
             draft_empty: self.is_empty(),
         };
@@ -172,6 +190,7 @@ impl Composer {
                 self.textarea.insert_str(sanitize::placeholder(c));
             }
             _ if erase(&key).is_some_and(|(back, word)| self.delete_token(back, word)) => {}
+            _ if self.move_on_rows(&key) => {}
             KeyCode::Left | KeyCode::Right if !self.pastes.is_empty() => {
                 self.textarea.input(key);
                 self.snap_out_of_token(key.code == KeyCode::Right);
@@ -195,13 +214,10 @@ impl Composer {
                     return Some(ComposerOutcome::Submit(text));
                 }
             }
-            Action::HistoryUp if self.textarea.cursor().0 == 0 && !self.history.is_empty() => {
+            Action::HistoryUp if self.cursor_row().0 == 0 && !self.history.is_empty() => {
                 self.recall_older();
             }
-            Action::HistoryDown
-                if self.recall.is_some()
-                    && self.textarea.cursor().0 + 1 >= self.textarea.lines().len() =>
-            {
+            Action::HistoryDown if self.recall.is_some() && self.cursor_row().1 => {
                 self.recall_newer();
             }
             Action::ClearLine => {
@@ -349,10 +365,18 @@ impl Composer {
         ComposerOutcome::Handled
     }
 
-    /// Rows the composer wants (text lines plus its top border).
-    pub fn height(&self) -> u16 {
-        let lines = self.textarea.lines().len().max(1) as u16;
-        lines.min(MAX_VISIBLE_LINES) + 1
+    /// Rows the composer wants at `width` columns (the rows its text wraps into, up to
+    /// [`MAX_VISIBLE_LINES`], plus its top border).
+    pub fn height(&self, width: u16) -> u16 {
+        let lines = self.textarea.lines();
+        let rows = match width {
+            0 => lines.len(),
+            w => wrapping::layout(lines, usize::from(w)).len(),
+        };
+        u16::try_from(rows.max(1))
+            .unwrap_or(u16::MAX)
+            .min(MAX_VISIBLE_LINES)
+            + 1
     }
 
     pub fn render(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme, busy: bool) {
@@ -377,15 +401,23 @@ impl Composer {
             ]),
             None => Line::default(),
         };
-        self.textarea.set_block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(border)
-                .title(title),
-        );
-        self.textarea.set_style(s.text);
-        self.textarea.set_placeholder_style(s.placeholder);
-        (&self.textarea).render(area, buf);
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(border)
+            .title(title);
+        let inner = block.inner(area);
+        self.width = inner.width;
+        if self.textarea.is_empty() {
+            // The placeholder, drawn by the editor.
+            self.top = 0;
+            self.textarea.set_block(block);
+            self.textarea.set_style(s.text);
+            self.textarea.set_placeholder_style(s.placeholder);
+            (&self.textarea).render(area, buf);
+            return;
+        }
+        (&block).render(area, buf);
+        self.render_rows(inner, buf, s.text);
     }
 }
 

@@ -53,6 +53,11 @@ pub fn cost_text(
     .join("\n")
 }
 
+/// A cost as the badge shows it (`$0.0011`): what the provider reported for one reply.
+pub fn usd(cost: f64) -> String {
+    format!("${cost:.4}")
+}
+
 /// `today $1.20/$5.00` for the status line, when a budget is set.
 pub fn today_label(today: Option<f64>, daily_budget: Option<f64>) -> Option<String> {
     let today = today?;

@@ -40,10 +40,15 @@ impl Badge {
             parts.push(self.reason.clone());
         }
         if let Some(u) = self.usage {
+            // `~`: our estimate (an interrupted reply whose usage never arrived).
             parts.push(format!(
-                "{} tok",
+                "{}{} tok",
+                if u.estimated { "~" } else { "" },
                 format_count(u.input_tokens + u.output_tokens)
             ));
+            if let Some(cost) = u.cost_usd {
+                parts.push(super::cost::usd(cost));
+            }
         }
         if let Some(e) = self.elapsed {
             parts.push(format!("{:.1}s", e.as_secs_f64()));
@@ -472,6 +477,35 @@ mod tests {
         assert_eq!(
             badge.text(),
             "anthropic/claude · coding-simple · 1.2k tok · 2.3s"
+        );
+        // An estimate is marked; a cost the provider reported is shown.
+        let estimated = Badge {
+            usage: Some(Usage {
+                input_tokens: 1200,
+                output_tokens: 34,
+                estimated: true,
+                ..Usage::default()
+            }),
+            elapsed: None,
+            ..badge.clone()
+        };
+        assert_eq!(
+            estimated.text(),
+            "anthropic/claude · coding-simple · ~1.2k tok"
+        );
+        let priced = Badge {
+            usage: Some(Usage {
+                input_tokens: 16,
+                output_tokens: 18,
+                cost_usd: Some(0.000106),
+                ..Usage::default()
+            }),
+            elapsed: None,
+            ..badge.clone()
+        };
+        assert_eq!(
+            priced.text(),
+            "anthropic/claude · coding-simple · 34 tok · $0.0001"
         );
         assert_eq!(format_count(999), "999");
         assert_eq!(format_count(2_500_000), "2.5M");

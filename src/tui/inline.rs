@@ -7,15 +7,17 @@
 //! screen after quitting.
 //!
 //! The terminal host writes the lines itself (`scrollback.rs`: text and a newline per line, so
-//! a narrower window later wraps only what is really longer); hosts without a real terminal
-//! use `insert_before`.
+//! a narrower window later wraps only what is really longer) and draws the live area in a
+//! fixed viewport it places itself (`terminal.rs`: ratatui's inline viewport would move itself
+//! when a resize lands mid-frame); hosts without a real terminal use `insert_before`.
 //!
 //! The live area's height follows its content: the host rebuilds the viewport at the same top
 //! row with the new height ([`Host::place_live_area`]); growing past the bottom scrolls the
 //! screen up into the scrollback, shrinking clears the rows given back. After a resize the
 //! host finds the live area again ([`Host::relocate_live_area`]: the cursor is parked on its
 //! top-left corner after every frame, and terminals move the cursor with the rows). Each frame
-//! is one synchronized update, so the steps never show apart (no flicker).
+//! is one synchronized update, written to the terminal in one go (`tty_backend.rs`), so the
+//! steps never show apart (no flicker) and a resize never lands between them.
 
 use super::app::App;
 use super::event::Host;
@@ -61,7 +63,13 @@ impl InlineState {
         app.set_screen(size);
         if self.screen.is_some_and(|s| s != size) {
             let want = app.live_height(size.width, size.height);
+            let before = terminal.get_frame().area();
             host.relocate_live_area(terminal, want)?;
+            tracing::debug!(
+                "inline: resized {:?} -> {size:?}: live area {before:?} -> {:?}",
+                self.screen,
+                terminal.get_frame().area()
+            );
         }
         self.screen = Some(size);
         let lines = app.take_scrollback(size.width);

@@ -44,6 +44,8 @@ pub enum Action {
     Quit,
     /// Edit the draft in $VISUAL/$EDITOR.
     OpenEditor,
+    /// Show the whole output of the latest tool call in a pager (Left/Right: other calls).
+    ShowToolOutput,
     ScrollPageUp,
     ScrollPageDown,
     ScrollLineUp,
@@ -82,12 +84,13 @@ pub enum Action {
 }
 
 /// Every action, for listing and name lookup.
-const ACTIONS: [Action; 27] = [
+const ACTIONS: [Action; 28] = [
     Action::Cancel,
     Action::Suspend,
     Action::Interrupt,
     Action::Quit,
     Action::OpenEditor,
+    Action::ShowToolOutput,
     Action::ScrollPageUp,
     Action::ScrollPageDown,
     Action::ScrollLineUp,
@@ -366,6 +369,7 @@ fn default_bindings() -> Vec<Binding> {
         (C::Main, p(K::Esc), A::Interrupt, When::Always),
         (C::Main, ctrl(K::Char('d')), A::Quit, When::DraftEmpty),
         (C::Main, ctrl(K::Char('x')), A::OpenEditor, When::Always),
+        (C::Main, ctrl(K::Char('o')), A::ShowToolOutput, When::Always),
         (C::Main, p(K::PageUp), A::ScrollPageUp, When::Always),
         (C::Main, p(K::PageDown), A::ScrollPageDown, When::Always),
         (C::Main, ctrl(K::Home), A::ScrollTop, When::Always),

@@ -1,5 +1,7 @@
 //! Markdown (pulldown-cmark) to wrapped, styled terminal lines. Code blocks are highlighted by
-//! [`super::highlight`] and hard-wrapped, never re-flowed. [`StreamSplit`] finds the prefix of a
+//! [`super::highlight`] and hard-wrapped, never re-flowed. A single newline inside a paragraph
+//! (a CommonMark soft break) stays a line break: models break lines on purpose (verse,
+//! addresses, short steps), and joining them reads wrong. [`StreamSplit`] finds the prefix of a
 //! streaming reply that can no longer change its rendering (up to the last blank line outside a
 //! code fence), so a streaming reply re-renders only its tail.
 
@@ -206,7 +208,10 @@ impl<'t> Renderer<'t> {
                     self.text(piece);
                 }
             }
-            Event::SoftBreak => self.text(" "),
+            // The model's own line break inside a paragraph is kept (not joined into one
+            // line as CommonMark would); a table cell has no room for one.
+            Event::SoftBreak if self.table.is_some() => self.text(" "),
+            Event::SoftBreak => self.flush(),
             Event::HardBreak => self.flush(),
             Event::Rule => self.rule(),
             Event::TaskListMarker(done) => self.text(if done { "[x] " } else { "[ ] " }),

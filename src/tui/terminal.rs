@@ -131,10 +131,29 @@ impl TerminalGuard {
 
     /// Where the cursor is, asked of the terminal with crossterm's reader stopped (it would
     /// hold the answer back until a key came).
+    ///
+    /// Stopping the reader wakes crossterm's shared poll waker; a wake nobody has taken yet
+    /// would end the wait for the answer at once ("could not be read within a normal
+    /// duration": poll takes a wake for a timeout), and the live area would go to the bottom
+    /// of the screen instead of where it is (the resize gap of issue 13, seen under load when
+    /// the reader's thread was not polling). So the input already waiting is read first, until
+    /// a poll comes back empty, which takes the wake; that input is handed to the new reader
+    /// ahead of anything typed later, so no key is lost.
     fn ask_cursor_row(&mut self) -> io::Result<u16> {
+        // What the frame wrote so far goes out before the question.
+        super::tty_backend::release(true)?;
         self.input = Box::pin(futures::stream::pending());
+        // The reader's thread, if it was about to poll, takes its own wake and stops; had the
+        // wake been taken here first, it would poll holding crossterm's reader lock until the
+        // next key (and the question would wait for that key). A moment makes that rare.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let mut waiting = Vec::new();
+        while waiting.len() < 4096 && crossterm::event::poll(std::time::Duration::ZERO)? {
+            waiting.push(crossterm::event::read()?);
+        }
         let row = cursor::position().map(|(_, row)| row);
-        self.input = Box::pin(EventStream::new());
+        let replay = futures::stream::iter(waiting.into_iter().map(Ok));
+        self.input = Box::pin(futures::StreamExt::chain(replay, EventStream::new()));
         row
     }
 
@@ -177,14 +196,29 @@ fn cursor_row_or_bottom(asked: io::Result<u16>, height: u16) -> u16 {
 
 /// An inline terminal whose live area is `height` rows from row `top` (or higher, when the
 /// screen has too few rows below: the screen scrolls up), the rows from `top` down cleared.
+///
+/// The viewport is a fixed rectangle, not ratatui's inline one: an inline viewport resizes
+/// itself when a draw finds the screen changed (a resize landing mid-frame), placing the live
+/// area from a cursor position that is no longer true and printing newlines there, which
+/// pushed a copy of the live area into the scrollback (issue 13). The host alone places it.
 fn inline_terminal(top: u16, height: u16) -> io::Result<Tty> {
     let mut backend = TtyBackend::new(Position::new(0, top));
+    let screen = backend.size()?;
+    let height = height.clamp(1, screen.height.max(1));
+    let mut top = top.min(screen.height.saturating_sub(1));
+    let missing = (top + height).saturating_sub(screen.height);
+    if missing > 0 {
+        // Newlines on the last row scroll the screen up (its top rows go to the scrollback).
+        backend.set_cursor_position(Position::new(0, screen.height.saturating_sub(1)))?;
+        backend.append_lines(missing)?;
+        top -= missing;
+    }
     backend.set_cursor_position(Position::new(0, top))?;
     backend.clear_region(ClearType::AfterCursor)?;
     Terminal::with_options(
         backend,
         TerminalOptions {
-            viewport: Viewport::Inline(height.max(1)),
+            viewport: Viewport::Fixed(ratatui::layout::Rect::new(0, top, screen.width, height)),
         },
     )
 }
@@ -307,7 +341,9 @@ impl Host<TtyBackend> for TerminalGuard {
     }
 
     fn relocate_live_area(&mut self, terminal: &mut Tty, height: u16) -> io::Result<()> {
-        let top = cursor_row_or_bottom(self.ask_cursor_row(), height);
+        let asked = self.ask_cursor_row();
+        tracing::debug!("inline: the cursor is on row {asked:?}");
+        let top = cursor_row_or_bottom(asked, height);
         self.place_live_area(terminal, top, height)
     }
 
@@ -327,20 +363,28 @@ impl Host<TtyBackend> for TerminalGuard {
         backend.set_cursor_position(Position::new(0, area.y))?;
         backend.clear_region(ClearType::AfterCursor)?;
         Backend::flush(backend)?;
-        let mut out = io::stdout();
+        let mut out = super::tty_backend::TtyOut;
         super::scrollback::write_lines(&mut out, lines)?;
         out.flush()?;
         let below = usize::from(area.y) + lines.len();
         let top = below.min(usize::from(screen.height.saturating_sub(1)));
-        self.place_live_area(terminal, u16::try_from(top).unwrap_or(0), area.height)
+        // One row under the lines; the frame then gives the live area the rows it wants now.
+        // (With its old height, a live area that had grown to the whole screen for a long
+        // reply scrolled the screen that far again and ended at its top, with the reply gone
+        // from view.)
+        self.place_live_area(terminal, u16::try_from(top).unwrap_or(0), 1)
     }
 
+    /// The frame is held in memory ([`super::tty_backend::hold`]) and written at once at
+    /// its end, inside the terminal's synchronized update.
     fn synchronize(&mut self, hold: bool) -> io::Result<()> {
-        let mut out = io::stdout();
+        let mut out = super::tty_backend::TtyOut;
         if hold {
+            super::tty_backend::hold();
             execute!(out, crossterm::terminal::BeginSynchronizedUpdate)
         } else {
-            execute!(out, crossterm::terminal::EndSynchronizedUpdate)
+            execute!(out, crossterm::terminal::EndSynchronizedUpdate)?;
+            super::tty_backend::release(false)
         }
     }
 }

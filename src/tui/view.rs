@@ -39,7 +39,7 @@ impl App {
         let reserved = if self.inline() { 1 + extra } else { 2 };
         let composer_h = draft
             .composer
-            .height()
+            .height(area.width)
             .min(area.height.saturating_sub(reserved).max(1));
         let children_h = self.subagents.height();
         let [
@@ -164,6 +164,18 @@ impl App {
                     .status_rows(&self.config.providers, &self.theme.name);
                 popups::status::render(&rows, modal_area, buf, &self.theme);
             }
+            Some(Modal::ToolOutput(pager)) => {
+                let ids = self.transcript.tool_ids();
+                let index = ids.iter().position(|id| *id == pager.call_id);
+                let tool = self.transcript.find_tool(&pager.call_id).and_then(|i| {
+                    match self.transcript.cells.cells().nth(i) {
+                        Some(crate::tui::history_cell::HistoryCell::Tool(t)) => Some(t),
+                        _ => None,
+                    }
+                });
+                let position = (index.map_or(0, |i| i + 1), ids.len());
+                pager.render(tool, position, modal_area, buf, &self.theme);
+            }
             None => {}
         }
         let now = self.clock.now();
@@ -234,7 +246,11 @@ impl App {
             spans.push(Span::styled(
                 format!(
                     "working {:.0}s · ",
-                    turn.started.elapsed().as_secs_f64().floor()
+                    self.clock
+                        .now()
+                        .saturating_duration_since(turn.started)
+                        .as_secs_f64()
+                        .floor()
                 ),
                 s.status_bar,
             ));

@@ -29,6 +29,7 @@ impl Session {
             }
             Effect::CancelStream => {
                 self.turn.stream = None;
+                self.ledger_on_cancel().await;
             }
             Effect::Compact { model } => self.start_compaction(model),
             Effect::CancelCompaction => self.cancel_compaction(),
@@ -277,6 +278,11 @@ impl Session {
             temperature: None,
             context_window: u32::try_from(window).ok(),
         };
+        // An interrupted reply whose usage never arrives reports this as its input.
+        let estimate = self.estimate(request.system.as_deref().unwrap_or(""), &request.tools);
+        if let Some(machine) = self.turn.machine.as_mut() {
+            machine.set_request_estimate(estimate);
+        }
         self.turn.stream = Some(SyncWrapper::new(provider.stream(request)));
         self.last_model = Some(model.clone());
         self.turn.stream_model = Some(model);
@@ -352,7 +358,12 @@ impl Session {
         let Some(conversation) = self.conversation else {
             return;
         };
-        let cost = self.deps.cost(&reply.model, &reply.usage);
+        // An estimate (an interrupted reply) is not priced: the ledger has no row for it.
+        let cost = if reply.usage.estimated {
+            None
+        } else {
+            self.deps.cost(&reply.model, &reply.usage)
+        };
         self.cost_total += cost.unwrap_or(0.0);
         let stored_id = match self.turn.assistant.take() {
             Some(id) => {

@@ -69,6 +69,15 @@ impl Session {
         }
     }
 
+    /// The running stream was interrupted: usage it already reported was billed, so its row is
+    /// written now (a reply's), not taken for a retried request by the next stream.
+    pub(super) async fn ledger_on_cancel(&mut self) {
+        if let Some((model, usage)) = self.ledger.stream_usage.take() {
+            self.record_usage(UsageKind::Reply, &model, Some(usage))
+                .await;
+        }
+    }
+
     /// Write one ledger row. `usage: None` (a provider that reported none) is a request with
     /// unknown tokens and cost.
     pub(super) async fn record_usage(

@@ -319,7 +319,8 @@ impl App {
         self.session.conversation = Some(id);
         self.session.stored = true;
         let turn = self.transcript.turn.as_ref();
-        let elapsed = turn.map(|t| t.started.elapsed());
+        let now = self.clock.now();
+        let elapsed = turn.map(|t| now.saturating_duration_since(t.started));
         let route = turn.and_then(|t| t.route.clone());
         self.transcript.end_assistant(status);
         if let Some(i) = self

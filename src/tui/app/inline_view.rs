@@ -62,7 +62,7 @@ impl App {
 
     /// Inline mode: rows the live area needs on a screen `width` x `height`.
     pub fn live_height(&mut self, width: u16, height: u16) -> u16 {
-        let fixed = self.bottom_rows(height);
+        let fixed = self.bottom_rows(width, height);
         let cells = &mut self.transcript.cells;
         let live = if cells.is_empty() && cells.committed() == 0 {
             match &self.config.setup_guidance {
@@ -102,10 +102,13 @@ impl App {
     }
 
     /// Rows under the transcript: the draft line, the composer, the status line.
-    pub(in crate::tui) fn bottom_rows(&self, height: u16) -> u16 {
+    pub(in crate::tui) fn bottom_rows(&self, width: u16, height: u16) -> u16 {
         let draft = &self.draft;
         let extra = u16::from(draft.inline_error.is_some() || !draft.queued.is_empty());
-        let composer = draft.composer.height().min(height.saturating_sub(2).max(1));
+        let composer = draft
+            .composer
+            .height(width)
+            .min(height.saturating_sub(2).max(1));
         extra + composer + 1
     }
 

@@ -9,6 +9,7 @@ use crate::tui::popups::confirm_send::{ConfirmOutcome, SendConfirm};
 use crate::tui::popups::history::{HistoryBrowser, HistoryOutcome};
 use crate::tui::popups::picker::{Picker, PickerKind, PickerOutcome};
 use crate::tui::popups::slash::SlashPopup;
+use crate::tui::popups::tool_output::{PagerOutcome, ToolPager};
 use crossterm::event::{KeyCode, KeyEvent};
 
 /// A dialog over the whole screen that takes every key while open.
@@ -16,6 +17,8 @@ pub(in crate::tui) enum Modal {
     Picker(Picker),
     History(HistoryBrowser),
     Status,
+    /// A tool call's whole output.
+    ToolOutput(ToolPager),
 }
 
 #[derive(Default)]
@@ -123,6 +126,23 @@ impl App {
                     }
                 }
             }
+            Modal::ToolOutput(pager) => {
+                let step = match pager.handle_key(key) {
+                    PagerOutcome::Pending => return,
+                    PagerOutcome::Close => {
+                        self.popups.modal = None;
+                        return;
+                    }
+                    PagerOutcome::Prev => -1,
+                    PagerOutcome::Next => 1,
+                };
+                let ids = self.transcript.tool_ids();
+                let at = ids.iter().position(|id| *id == pager.call_id);
+                let next = at.and_then(|i| i.checked_add_signed(step));
+                if let Some(id) = next.and_then(|i| ids.get(i)) {
+                    pager.show(id.clone());
+                }
+            }
             Modal::History(browser) => match browser.handle_key(key) {
                 HistoryOutcome::Pending => {}
                 HistoryOutcome::Close => self.popups.modal = None,
@@ -134,6 +154,16 @@ impl App {
                     });
                 }
             },
+        }
+    }
+
+    /// Open the tool-output pager on the latest tool call shown (Ctrl+O).
+    pub(super) fn show_tool_output(&mut self) {
+        match self.transcript.tool_ids().pop() {
+            Some(id) => self.popups.modal = Some(Modal::ToolOutput(ToolPager::new(id))),
+            None => {
+                self.draft.inline_error = Some("no tool call to show yet".to_string());
+            }
         }
     }
 

@@ -134,7 +134,10 @@ impl App {
         // What comes back to the draft if the core refuses it: the typed text, not the files.
         let typed = crate::tui::attach::split(&turn.text).0.to_string();
         if self.send(turn.op()) {
-            self.transcript.turn = Some(Turn::new());
+            let mut started = Turn::new();
+            // Timed by the App's clock (tests move it by hand).
+            started.started = self.clock.now();
+            self.transcript.turn = Some(started);
             self.draft.awaiting = Some(typed);
         } else {
             self.transcript.cells.push(HistoryCell::error(

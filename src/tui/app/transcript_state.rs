@@ -109,6 +109,17 @@ impl TranscriptState {
             .rposition(|c| matches!(c, HistoryCell::Tool(t) if t.id == id))
     }
 
+    /// The ids of the tool calls shown, oldest first.
+    pub fn tool_ids(&self) -> Vec<String> {
+        self.cells
+            .cells()
+            .filter_map(|c| match c {
+                HistoryCell::Tool(t) => Some(t.id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The tool cell of call `id`, if it is shown.
     pub fn tool_mut(&mut self, id: &str) -> Option<&mut ToolCell> {
         let i = self.find_tool(id)?;

@@ -1,7 +1,7 @@
 //! Overlays drawn above the transcript: the slash-command completion list, the `@` file
 //! finder's list, list pickers
 //! (/model, /agent, /theme), the /history browser, the approval dialog, the large-message
-//! confirmation and /status. Each owns its state and key handling and answers with an outcome
+//! confirmation, /status and the tool-output pager. Each owns its state and key handling and answers with an outcome
 //! the App acts on; lists and key hints are drawn by the shared [`list`] module.
 
 pub mod approval;
@@ -12,6 +12,7 @@ pub mod list;
 pub mod picker;
 pub mod slash;
 pub mod status;
+pub mod tool_output;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -111,6 +111,8 @@ pub struct Reply {
     pub(crate) frame_delay: Option<Duration>,
     pub(crate) stall_after: Option<usize>,
     pub(crate) model: String,
+    /// OpenRouter: the `usage.cost` reported (default 0.000106, as in the recorded traffic).
+    pub(crate) cost: f64,
 }
 
 impl Reply {
@@ -127,6 +129,7 @@ impl Reply {
             frame_delay: None,
             stall_after: None,
             model: "fake-model".to_string(),
+            cost: 0.000106,
         }
     }
 
@@ -234,6 +237,12 @@ impl Reply {
     /// Usage numbers reported at the end (default 11 in, 7 out).
     pub fn usage(mut self, input_tokens: u64, output_tokens: u64) -> Self {
         self.usage = (input_tokens, output_tokens);
+        self
+    }
+
+    /// OpenRouter: the cost (USD) reported in `usage.cost`.
+    pub fn cost(mut self, usd: f64) -> Self {
+        self.cost = usd;
         self
     }
 
@@ -470,7 +479,7 @@ fn openai_frames(flavor: Flavor, reply: &Reply, parts: &[Part]) -> Vec<Vec<u8>> 
             out.push(sse(None, &u));
         }
         Flavor::OpenRouter => {
-            usage["cost"] = json!(0.000106);
+            usage["cost"] = json!(reply.cost);
             usage["is_byok"] = json!(false);
             out.push(chunk(json!({"content": ""}), json!(finish), None));
             out.push(chunk(json!({"content": ""}), json!(finish), Some(usage)));

@@ -24,9 +24,61 @@ fn interrupt_mid_stream_keeps_the_partial_as_cancelled() {
             "delta partial",
             "cancel-stream",
             "finish cancelled \"partial\" calls=0",
-            "done cancelled 0",
+            // "partial" is 7 bytes: ~2 tokens streamed.
+            "done cancelled 2",
         ]
     );
+}
+
+/// The usage an interrupted reply is stored and reported with.
+fn interrupted(inputs: Vec<Input>) -> (Usage, Usage) {
+    let perms = Permissions::new(ApprovalMode::Auto, ["bash"].map(String::from), false);
+    let mut m = TurnMachine::new(perms, 10);
+    m.handle(start(&["a/m"]));
+    m.set_request_estimate(1_000);
+    let mut reply = None;
+    let mut turn = None;
+    for input in inputs.into_iter().chain([Input::Interrupt]) {
+        for e in m.handle(input) {
+            match e {
+                Effect::FinishAssistant(r) => reply = Some(r.usage),
+                Effect::TurnDone { usage, .. } => turn = Some(usage),
+                _ => {}
+            }
+        }
+    }
+    (
+        reply.expect("a stored reply"),
+        turn.expect("the turn's end"),
+    )
+}
+
+#[test]
+fn an_interrupted_reply_counts_its_tokens() {
+    // No usage from the provider yet: input is the request's estimate, output what streamed
+    // (40 bytes of text and 8 of reasoning: 10 + 2 tokens), marked as an estimate.
+    let (reply, turn) = interrupted(vec![
+        Input::Provider(ProviderEvent::ReasoningDelta("thinking".into())),
+        text(&"x".repeat(40)),
+    ]);
+    let want = Usage {
+        input_tokens: 1_000,
+        output_tokens: 12,
+        estimated: true,
+        ..Usage::default()
+    };
+    assert_eq!((reply, turn), (want, want));
+    // The provider's usage arrived before the interrupt: that is the count, not an estimate.
+    let real = Usage {
+        input_tokens: 900,
+        output_tokens: 30,
+        ..Usage::default()
+    };
+    let (reply, turn) = interrupted(vec![
+        text("partial"),
+        Input::Provider(ProviderEvent::Usage(real)),
+    ]);
+    assert_eq!((reply, turn), (real, real));
 }
 
 #[test]
