@@ -76,7 +76,10 @@ pub struct HistoryBuilder {
 impl HistoryBuilder {
     /// `summary`: the conversation's newest summary row.
     pub fn new(summary: Option<StoredMessage>) -> Self {
-        let covered = summary.as_ref().and_then(|s| s.summary_through).unwrap_or(0);
+        let covered = summary
+            .as_ref()
+            .and_then(|s| s.summary_through)
+            .unwrap_or(0);
         let mut out = Vec::new();
         if let Some(s) = summary {
             out.push(ChatMessage::user(format!(

@@ -559,4 +559,3 @@ fn permissions_for(
     let policy = ApprovalPolicy::with_rules(mode, deps.permissions.clone(), deps.locations.clone());
     Permissions::with_policy(policy, needs, headless)
 }
-

@@ -325,6 +325,24 @@ pub fn for_each(
     Ok(count)
 }
 
+/// The conversation's newest summary row, if it has one. The scan reads only the `role` of
+/// each row (newest first) until it finds one.
+pub fn newest_summary(
+    conn: &Connection,
+    id: ConversationId,
+) -> Result<Option<StoredMessage>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE seq = (
+           SELECT seq FROM messages WHERE conversation_id = ?1 AND role = 'summary'
+             AND superseded_by IS NULL AND {IN_PROFILE}
+           ORDER BY ordinal DESC LIMIT 1)"
+    ))?;
+    Ok(stmt
+        .query_map([id.to_string()], stored)?
+        .next()
+        .transpose()?)
+}
+
 /// Up to `limit` messages with ordinal below `before` (all when `None`), nearest first in the
 /// query, returned in conversation order.
 pub fn page(

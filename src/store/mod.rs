@@ -400,8 +400,7 @@ impl Store {
 
     /// Fold the conversation's messages in order without holding them all: `start` builds the
     /// accumulator from the newest summary row (if any), then `f` takes each row by value.
-    /// Returns the accumulator and the number of rows. The rows are read once when the
-    /// conversation has no summary, twice when it has (the summary is known only at its row).
+    /// Returns the accumulator and the number of rows.
     pub async fn fold_messages<T, S, F>(
         &self,
         id: ConversationId,
@@ -410,23 +409,11 @@ impl Store {
     ) -> Result<(T, usize), StoreError>
     where
         T: Send + 'static,
-        S: Fn(Option<StoredMessage>) -> T + Send + 'static,
+        S: FnOnce(Option<StoredMessage>) -> T + Send + 'static,
         F: FnMut(&mut T, StoredMessage) + Send + 'static,
     {
         self.call(move |c| {
-            let mut acc = start(None);
-            let mut summary = None;
-            let count = messages::for_each(c, id, |m| {
-                if m.role == crate::message::Role::Summary {
-                    summary = Some(m.clone());
-                }
-                f(&mut acc, m);
-            })?;
-            if summary.is_none() {
-                return Ok((acc, count));
-            }
-            drop(acc);
-            let mut acc = start(summary);
+            let mut acc = start(messages::newest_summary(c, id)?);
             let count = messages::for_each(c, id, |m| f(&mut acc, m))?;
             Ok((acc, count))
         })

@@ -1,6 +1,6 @@
 //! Syntax highlighting of code blocks with syntect. The syntax and theme sets are loaded on
-//! first use (a conversation without code never pays for them: they are ~2 MiB of heap and
-//! ~10 ms of CPU); in the interactive TUI that first use starts a thread and draws the block
+//! first use (a conversation without code never pays for their memory or the CPU to load
+//! them); in the interactive TUI that first use starts a thread and draws the block
 //! plain until it is done, so no frame waits for them. Lines longer than
 //! [`MAX_HIGHLIGHT_LINE`] bytes stop highlighting for the rest of the block: regex highlighting
 //! of minified or generated lines is slow, and plain text is just as readable there.

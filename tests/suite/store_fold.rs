@@ -28,7 +28,10 @@ async fn assistant_calling(store: &Store, c: ConversationId, call: &str, cost: f
     store.append_message(m).await.unwrap();
 }
 
-async fn folded(store: &Store, c: ConversationId) -> (Vec<harness::providers::ChatMessage>, f64, usize) {
+async fn folded(
+    store: &Store,
+    c: ConversationId,
+) -> (Vec<harness::providers::ChatMessage>, f64, usize) {
     let ((history, cost), count) = store
         .fold_messages(
             c,
@@ -67,7 +70,11 @@ async fn folding_the_rows_builds_the_same_history_as_reading_them_all() {
     assert_eq!(count, rows.len());
     assert_eq!(cost, 0.75);
     assert!(
-        history.last().unwrap().content.contains("No result was recorded"),
+        history
+            .last()
+            .unwrap()
+            .content
+            .contains("No result was recorded"),
         "the unanswered call is closed"
     );
 
