@@ -137,7 +137,7 @@ impl HistoryBuilder {
                 let Some(id) = m.tool_call_id else {
                     return;
                 };
-                if pending.iter().any(|p| *p == id) && !answered.contains(&id) {
+                if pending.contains(&id) && !answered.contains(&id) {
                     out.push(ChatMessage::tool_result(id.clone(), m.content, m.is_error));
                     answered.insert(id);
                 }
