@@ -4,6 +4,9 @@
 use std::path::Path;
 use tracing_appender::non_blocking::WorkerGuard;
 
+/// Lines the log can queue for its writer thread (32 bytes each, allocated at start).
+const LOG_QUEUE_LINES: usize = 8_192;
+
 /// Install the global subscriber. Returns the guard that flushes the log on drop, or `None`
 /// when the log directory cannot be used (logging is then off; the harness still runs).
 pub fn init(logs_dir: &Path, _tui: bool) -> Option<WorkerGuard> {
@@ -18,7 +21,12 @@ pub fn init(logs_dir: &Path, _tui: bool) -> Option<WorkerGuard> {
         .mode(0o600)
         .open(logs_dir.join("harness.log"))
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // The queue to the writer thread is allocated in full up front: the default (128,000
+    // lines) costs 4 MiB of every process's memory; a few thousand lines absorb any burst a
+    // file write cannot keep up with (lines beyond it are dropped, never waited for).
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(file);
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(writer)

@@ -55,56 +55,102 @@ pub fn estimate_message(m: &ChatMessage) -> u64 {
 ///   error result, and results without a call are dropped, so the request is always valid.
 pub fn request_history(rows: &[StoredMessage]) -> Vec<ChatMessage> {
     let summary = rows.iter().rev().find(|m| m.role == Role::Summary);
-    let covered = summary.and_then(|s| s.summary_through).unwrap_or(0);
-    let mut out = Vec::with_capacity(rows.len() + 1);
-    if let Some(s) = summary {
-        out.push(ChatMessage::user(format!(
-            "{SUMMARY_PREFIX}\n\n{}",
-            s.content
-        )));
+    let mut history = HistoryBuilder::new(summary.cloned());
+    for m in rows {
+        history.push(m.clone());
     }
-    let mut pending: Vec<String> = Vec::new(); // calls of the last assistant message without results
-    let mut answered: HashSet<String> = HashSet::new();
-    for m in rows.iter().filter(|m| m.ordinal > covered) {
+    history.finish()
+}
+
+/// [`request_history`] fed one row at a time, in ordinal order, taking each row by value: a
+/// long conversation is rebuilt without holding its rows and the history at once. It must know
+/// the conversation's newest summary (if any) before the first row.
+pub struct HistoryBuilder {
+    covered: i64,
+    out: Vec<ChatMessage>,
+    /// Calls of the last assistant message without results.
+    pending: Vec<String>,
+    answered: HashSet<String>,
+}
+
+impl HistoryBuilder {
+    /// `summary`: the conversation's newest summary row.
+    pub fn new(summary: Option<StoredMessage>) -> Self {
+        let covered = summary
+            .as_ref()
+            .and_then(|s| s.summary_through)
+            .unwrap_or(0);
+        let mut out = Vec::new();
+        if let Some(s) = summary {
+            out.push(ChatMessage::user(format!(
+                "{SUMMARY_PREFIX}\n\n{}",
+                s.content
+            )));
+        }
+        Self {
+            covered,
+            out,
+            pending: Vec::new(),
+            answered: HashSet::new(),
+        }
+    }
+
+    /// The next stored row (ordinal order).
+    pub fn push(&mut self, m: StoredMessage) {
+        if m.ordinal <= self.covered {
+            return;
+        }
+        let Self {
+            out,
+            pending,
+            answered,
+            ..
+        } = self;
         match m.role {
             Role::System | Role::Summary => {}
             Role::User => {
-                close_pending(&mut out, &mut pending, &answered);
-                out.push(ChatMessage::user(m.content.clone()));
+                close_pending(out, pending, answered);
+                out.push(ChatMessage::user(m.content));
             }
             Role::Assistant => {
-                close_pending(&mut out, &mut pending, &answered);
+                close_pending(out, pending, answered);
                 let empty = m.content.is_empty() && m.tool_calls.is_empty();
                 if empty || (m.status == MessageStatus::Error && m.content.is_empty()) {
-                    continue;
+                    return;
                 }
                 // Calls of a reply that did not complete were never run.
                 let calls = if m.status == MessageStatus::Complete {
-                    m.tool_calls.clone()
+                    m.tool_calls
                 } else {
                     Vec::new()
                 };
                 if m.content.is_empty() && calls.is_empty() {
-                    continue;
+                    return;
                 }
-                pending = calls.iter().map(|c| c.id.clone()).collect();
+                *pending = calls.iter().map(|c| c.id.clone()).collect();
                 answered.clear();
-                let mut msg = ChatMessage::assistant(m.content.clone(), calls);
-                msg.reasoning = m.reasoning.clone().filter(|r| !r.is_empty());
+                let mut msg = ChatMessage::assistant(m.content, calls);
+                msg.reasoning = m.reasoning.filter(|r| !r.is_empty());
                 out.push(msg);
             }
             Role::Tool => {
-                let Some(id) = m.tool_call_id.as_deref() else {
-                    continue;
+                let Some(id) = m.tool_call_id else {
+                    return;
                 };
-                if pending.iter().any(|p| p == id) && answered.insert(id.to_string()) {
-                    out.push(ChatMessage::tool_result(id, m.content.clone(), m.is_error));
+                if pending.contains(&id) && !answered.contains(&id) {
+                    out.push(ChatMessage::tool_result(id.clone(), m.content, m.is_error));
+                    answered.insert(id);
                 }
             }
         }
     }
-    close_pending(&mut out, &mut pending, &answered);
-    out
+
+    /// The request history of every row pushed.
+    pub fn finish(mut self) -> Vec<ChatMessage> {
+        close_pending(&mut self.out, &mut self.pending, &self.answered);
+        self.out.shrink_to_fit();
+        self.out
+    }
 }
 
 fn close_pending(

@@ -32,6 +32,7 @@ mod compact;
 mod diff;
 mod effects;
 mod extensions;
+mod history;
 mod ledger;
 mod memory;
 mod queries;
@@ -262,26 +263,6 @@ impl Session {
         }
         self.conversation = Some(id);
         Ok(())
-    }
-
-    /// Read the whole conversation into the request history, if not done since it was opened.
-    async fn ensure_history(&mut self) {
-        let Some(id) = self.conversation.filter(|_| self.history_stale) else {
-            return;
-        };
-        match self.deps.store.messages(id).await {
-            Ok(rows) => {
-                self.history = request_history(&rows);
-                self.stored_count = rows.len();
-                self.cost_total = queries::total_cost(&rows);
-                self.last_model = rows
-                    .iter()
-                    .rev()
-                    .find_map(|m| m.model.as_deref().and_then(ModelRef::parse));
-                self.history_stale = false;
-            }
-            Err(e) => self.error(format!("could not load the conversation: {e}")),
-        }
     }
 
     fn set_agent(&mut self, agent: Agent) {

@@ -305,6 +305,44 @@ pub fn all(conn: &Connection, id: ConversationId) -> Result<Vec<StoredMessage>, 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// [`all`] handed to `f` one row at a time, so a long conversation is never held in memory
+/// twice (its rows and what is built from them); returns how many rows there were.
+pub fn for_each(
+    conn: &Connection,
+    id: ConversationId,
+    mut f: impl FnMut(StoredMessage),
+) -> Result<usize, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND superseded_by IS NULL
+           AND {IN_PROFILE}
+         ORDER BY ordinal"
+    ))?;
+    let mut count = 0;
+    for row in stmt.query_map([id.to_string()], stored)? {
+        f(row?);
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The conversation's newest summary row, if it has one. The scan reads only the `role` of
+/// each row (newest first) until it finds one.
+pub fn newest_summary(
+    conn: &Connection,
+    id: ConversationId,
+) -> Result<Option<StoredMessage>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE seq = (
+           SELECT seq FROM messages WHERE conversation_id = ?1 AND role = 'summary'
+             AND superseded_by IS NULL AND {IN_PROFILE}
+           ORDER BY ordinal DESC LIMIT 1)"
+    ))?;
+    Ok(stmt
+        .query_map([id.to_string()], stored)?
+        .next()
+        .transpose()?)
+}
+
 /// Up to `limit` messages with ordinal below `before` (all when `None`), nearest first in the
 /// query, returned in conversation order.
 pub fn page(

@@ -398,6 +398,28 @@ impl Store {
         self.call(move |c| messages::all(c, id)).await
     }
 
+    /// Fold the conversation's messages in order without holding them all: `start` builds the
+    /// accumulator from the newest summary row (if any), then `f` takes each row by value.
+    /// Returns the accumulator and the number of rows.
+    pub async fn fold_messages<T, S, F>(
+        &self,
+        id: ConversationId,
+        start: S,
+        mut f: F,
+    ) -> Result<(T, usize), StoreError>
+    where
+        T: Send + 'static,
+        S: FnOnce(Option<StoredMessage>) -> T + Send + 'static,
+        F: FnMut(&mut T, StoredMessage) + Send + 'static,
+    {
+        self.call(move |c| {
+            let mut acc = start(messages::newest_summary(c, id)?);
+            let count = messages::for_each(c, id, |m| f(&mut acc, m))?;
+            Ok((acc, count))
+        })
+        .await
+    }
+
     /// The last `limit` messages before ordinal `before` (or the very last ones), in order.
     pub async fn messages_page(
         &self,

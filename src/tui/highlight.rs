@@ -1,6 +1,7 @@
 //! Syntax highlighting of code blocks with syntect. The syntax and theme sets are loaded on
-//! first use (a reply without code never pays for them), or on a thread at start-up in the
-//! interactive TUI so no frame waits for them. Lines longer than
+//! first use (a conversation without code never pays for their memory or the CPU to load
+//! them); in the interactive TUI that first use starts a thread and draws the block
+//! plain until it is done, so no frame waits for them. Lines longer than
 //! [`MAX_HIGHLIGHT_LINE`] bytes stop highlighting for the rest of the block: regex highlighting
 //! of minified or generated lines is slow, and plain text is just as readable there.
 
@@ -26,7 +27,10 @@ struct Sets {
 }
 
 static SETS: OnceLock<Sets> = OnceLock::new();
+/// Loads happen on a thread (see [`load_in_background`]).
 static BACKGROUND: AtomicBool = AtomicBool::new(false);
+/// The background load has been started.
+static STARTED: AtomicBool = AtomicBool::new(false);
 
 fn load() -> Sets {
     Sets {
@@ -41,17 +45,26 @@ pub fn ready() -> &'static Notify {
     READY.get_or_init(Notify::new)
 }
 
-/// Load the highlighter on a thread instead of on first use, so the first frame never waits
+/// Load the highlighter on a thread when the first code block asks for it, so no frame waits
 /// for it: until it is ready, code blocks are drawn plain; then [`ready`] fires and the caller
 /// re-lays out. Without this call, the first code block loads it synchronously (tests, benches).
 pub fn load_in_background() {
-    if BACKGROUND.swap(true, Ordering::SeqCst) {
+    BACKGROUND.store(true, Ordering::SeqCst);
+}
+
+fn start_background_load() {
+    if STARTED.swap(true, Ordering::SeqCst) {
         return;
     }
-    std::thread::spawn(|| {
-        SETS.get_or_init(load);
-        ready().notify_one();
-    });
+    let spawned = std::thread::Builder::new()
+        .name("harness-highlight".to_string())
+        .spawn(|| {
+            SETS.get_or_init(load);
+            ready().notify_one();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the highlighter thread: {e}; code is shown plain");
+    }
 }
 
 /// Whether code is being drawn plain while a background load runs.
@@ -62,7 +75,10 @@ pub fn is_loading() -> bool {
 fn sets() -> Option<&'static Sets> {
     match SETS.get() {
         Some(sets) => Some(sets),
-        None if BACKGROUND.load(Ordering::SeqCst) => None,
+        None if BACKGROUND.load(Ordering::SeqCst) => {
+            start_background_load();
+            None
+        }
         None => Some(SETS.get_or_init(load)),
     }
 }

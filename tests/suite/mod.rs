@@ -17,6 +17,7 @@ mod serve_load;
 mod serve_turns;
 mod startup_trace;
 mod store;
+mod store_fold;
 mod subagents;
 mod tools;
 

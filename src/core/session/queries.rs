@@ -193,8 +193,3 @@ fn history_message(m: StoredMessage) -> HistoryMessage {
         }),
     }
 }
-
-/// Total cost of stored messages that have one.
-pub(super) fn total_cost(rows: &[StoredMessage]) -> f64 {
-    rows.iter().filter_map(|m| m.cost_usd).sum()
-}
