@@ -45,6 +45,8 @@ default_model = "fake/fake-model"
 kind = "openai"
 base_url = "$base"
 api_key = "$key"
+# Large enough that the 2,000 messages never trigger auto-compaction: every run sends them all.
+context_window = 1000000
 [sandbox]
 backend = "host"
 EOF
@@ -94,6 +96,11 @@ measure() {
 for _ in 1 2 3; do run_curl; run_harness; done
 measure c "$runs" run_curl
 measure h "$runs" run_harness
+# Like for like: no run may have compacted the history (a summary row would shorten the request).
+if "$harness" history show "$id" --json 2>/dev/null | grep -q '"role": *"summary"'; then
+    echo "bench-history: the conversation was compacted during the runs; the figures are not comparable" >&2
+    exit 1
+fi
 
 awk -v n="$runs" -v c="$c" -v h="$h" 'BEGIN {
     split(c, cc, " "); split(h, hh, " ");
