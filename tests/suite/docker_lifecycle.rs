@@ -83,7 +83,9 @@ async fn project_dockerfile_is_built_once_and_used() {
     std::fs::write(dir.join("marker"), &marker).unwrap();
     std::fs::write(
         dir.join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY marker /etc/marker\n\
+        // The unique marker goes first: a layer cached from another test's build (the same
+        // busybox copied onto scratch) could be removed with that test's image mid-build.
+        "FROM scratch\nCOPY marker /etc/marker\nCOPY busybox /bin/busybox\n\
          RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
     )
     .unwrap();
@@ -418,10 +420,16 @@ async fn an_image_without_sleep_or_sh_is_a_clear_error() {
     let dir = ws.path().join(".harness");
     std::fs::create_dir(&dir).unwrap();
     std::fs::copy(crate::support::docker_image::BUSYBOX, dir.join("busybox")).unwrap();
-    // No applet links: neither /bin/sh nor sleep exists.
+    // No applet links: neither /bin/sh nor sleep exists. A unique first layer, so removing
+    // this image at the end cannot take away a layer another test's build has just reused.
+    std::fs::write(
+        dir.join("marker"),
+        format!("no-shell-{}", uuid::Uuid::now_v7()),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\n",
+        "FROM scratch\nCOPY marker /etc/marker\nCOPY busybox /bin/busybox\n",
     )
     .unwrap();
     let tag = harness::sandbox::docker::image::project_image(ws.path())
