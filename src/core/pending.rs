@@ -89,7 +89,11 @@ async fn perform(
     write: PendingWrite,
 ) -> Result<Option<Box<StoredMessage>>, StoreError> {
     match write {
-        PendingWrite::Append(m) => store.append_message(m).await.map(|m| Some(Box::new(m))),
+        // A turn's rows wait for its synced finish (or its end) to reach the disk.
+        PendingWrite::Append(m) => store
+            .append_message_deferred(m)
+            .await
+            .map(|m| Some(Box::new(m))),
         PendingWrite::Finish(id, finish) => store.finish_message(id, finish).await.map(|()| None),
     }
 }

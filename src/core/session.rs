@@ -326,6 +326,9 @@ impl Session {
                 );
             }
         }
+        if let Err(e) = self.deps.store.sync_deferred().await {
+            tracing::error!("{e}");
+        }
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;
         }

@@ -161,3 +161,77 @@ fn commits_sync_the_wal() {
         .unwrap();
     assert_eq!(level, 2, "synchronous=FULL");
 }
+
+async fn synchronous_level(store: &Store) -> i64 {
+    store
+        .call(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_turn_s_rows_wait_for_its_synced_finish_and_never_lower_the_level_for_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("harness.db");
+    let store = Store::open(&path).unwrap();
+    let conversation = store
+        .create_conversation("general", None, None)
+        .await
+        .unwrap();
+    assert!(!store.has_unsynced(), "creating a conversation is synced");
+
+    let user = NewMessage::new(conversation.id, crate::message::Role::User, "hello");
+    store.append_message_deferred(user).await.unwrap();
+    store.add_prompt("hello").await.unwrap();
+    let stub = NewMessage::new(conversation.id, crate::message::Role::Assistant, "");
+    let stub = store.append_message_deferred(stub).await.unwrap();
+    assert!(store.has_unsynced(), "deferred rows wait for a sync");
+    assert_eq!(
+        synchronous_level(&store).await,
+        2,
+        "back to FULL after a deferred write"
+    );
+
+    // Visible at once, to this process and to another connection (a crash loses nothing).
+    let other = Connection::open(&path).unwrap();
+    let seen: i64 = other
+        .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(seen, 2);
+
+    let finish = messages::Finish {
+        content: "hi".into(),
+        ..Default::default()
+    };
+    store.finish_message(stub.id, finish).await.unwrap();
+    assert!(
+        !store.has_unsynced(),
+        "the finish synced the turn's rows with it"
+    );
+    store.sync_deferred().await.unwrap();
+
+    // A turn that ends without a finish is synced by `sync_deferred`.
+    let user = NewMessage::new(conversation.id, crate::message::Role::User, "again");
+    store.append_message_deferred(user).await.unwrap();
+    assert!(store.has_unsynced());
+    store.sync_deferred().await.unwrap();
+    assert!(!store.has_unsynced());
+    drop(store);
+    assert_eq!(count(&path, "messages"), 3);
+}
+
+#[tokio::test]
+async fn a_failed_deferred_write_leaves_nothing_to_sync_and_an_in_memory_store_syncs_quietly() {
+    let store = Store::open_in_memory().unwrap();
+    let missing = NewMessage::new(ConversationId::new(), crate::message::Role::User, "x");
+    assert!(store.append_message_deferred(missing).await.is_err());
+    assert!(!store.has_unsynced());
+    let conversation = store
+        .create_conversation("general", None, None)
+        .await
+        .unwrap();
+    let user = NewMessage::new(conversation.id, crate::message::Role::User, "hello");
+    store.append_message_deferred(user).await.unwrap();
+    store.sync_deferred().await.unwrap();
+    assert!(!store.has_unsynced());
+}

@@ -11,6 +11,7 @@
 
 pub mod branches;
 pub mod conversations;
+mod durability;
 pub mod export;
 pub mod jobs;
 pub mod lease;
@@ -89,6 +90,13 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the store thread has stopped")]
     Closed,
+    #[error(
+        "could not write {path} to the disk: {source} (check the disk: free space, `dmesg`); the conversation is kept and saved again with the next message"
+    )]
+    Sync {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -110,6 +118,7 @@ struct StoreThread {
     thread: Option<std::thread::JoinHandle<()>>,
     checkpointer: Option<Checkpointer>,
     path: PathBuf,
+    unsynced: durability::Unsynced,
 }
 
 impl Drop for StoreThread {
@@ -181,6 +190,7 @@ impl Store {
                 thread,
                 checkpointer,
                 path,
+                unsynced: Default::default(),
             }),
             profile: Arc::from(crate::profile::current()),
         }
@@ -339,7 +349,18 @@ impl Store {
     // --- messages ------------------------------------------------------------------------
 
     pub async fn append_message(&self, message: NewMessage) -> Result<StoredMessage, StoreError> {
-        self.call(move |c| messages::append(c, &message)).await
+        self.call_synced(move |c| messages::append(c, &message))
+            .await
+    }
+
+    /// [`Store::append_message`] as a deferred commit: durable with the next synced one (see
+    /// `durability`). For a turn's rows before its reply is finished.
+    pub async fn append_message_deferred(
+        &self,
+        message: NewMessage,
+    ) -> Result<StoredMessage, StoreError> {
+        self.call_deferred(move |c| messages::append(c, &message))
+            .await
     }
 
     /// Take conversation `id`'s turn lease for this process: `Ok(Some(owner))` when another
@@ -385,12 +406,15 @@ impl Store {
         .await
     }
 
+    /// Finish a message: a synced commit, so the turn's deferred rows before it are durable
+    /// with it.
     pub async fn finish_message(
         &self,
         id: MessageId,
         finish: messages::Finish,
     ) -> Result<(), StoreError> {
-        self.call(move |c| messages::finish(c, id, &finish)).await
+        self.call_synced(move |c| messages::finish(c, id, &finish))
+            .await
     }
 
     /// Every message of a conversation, in order (one indexed query).
@@ -438,9 +462,11 @@ impl Store {
         self.call(move |c| search::search(c, &text, limit)).await
     }
 
+    /// Remember a prompt for recall (a deferred commit: it is written with the turn's message).
     pub async fn add_prompt(&self, text: &str) -> Result<(), StoreError> {
         let text = text.to_string();
-        self.call(move |c| messages::add_prompt(c, &text)).await
+        self.call_deferred(move |c| messages::add_prompt(c, &text))
+            .await
     }
 
     pub async fn recent_prompts(&self, limit: u32) -> Result<Vec<String>, StoreError> {

@@ -104,8 +104,10 @@ pub fn spent_since(conn: &Connection, profile: &str, since_ms: i64) -> Result<f6
 }
 
 impl Store {
+    /// Write one ledger row, as a deferred commit (durable with the reply it prices, or the
+    /// end of the turn: see `store::durability`).
     pub async fn record_usage(&self, record: UsageRecord) -> Result<(), StoreError> {
-        self.call(move |c| insert(c, &record)).await
+        self.call_deferred(move |c| insert(c, &record)).await
     }
 
     pub async fn usage_since(

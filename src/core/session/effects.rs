@@ -181,6 +181,12 @@ impl Session {
                 tracing::warn!("turn lease: {e}");
             }
         }
+        // Usually the reply's finish already synced the turn's rows; an interrupted turn's
+        // are synced here.
+        if let Err(e) = self.deps.store.sync_deferred().await {
+            tracing::error!("{e}");
+            self.error(e.to_string());
+        }
         if let Some(machine) = self.turn.machine.take() {
             self.permissions = machine.into_permissions();
         }
