@@ -128,7 +128,10 @@ impl TerminalGuard {
             let terminal = if inline {
                 // The reader is not started yet: it reads the answer itself.
                 let asked = reader.cursor_row(ANSWER_TIMEOUT);
-                inline_terminal(cursor_row_or_bottom(asked, FIRST_LIVE_ROWS), FIRST_LIVE_ROWS)?
+                inline_terminal(
+                    cursor_row_or_bottom(asked, FIRST_LIVE_ROWS),
+                    FIRST_LIVE_ROWS,
+                )?
             } else {
                 Terminal::new(TtyBackend::new(Position::ORIGIN))?
             };

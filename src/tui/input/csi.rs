@@ -40,7 +40,9 @@ pub fn dispatch(params: &[u8], final_byte: u8) -> Sequence {
     };
     match found {
         Some(input) => Sequence::Input(input),
-        None if final_byte == b'~' && fields(params).and_then(|f| number(&f, 0, 0)) == Some(200) => {
+        None if final_byte == b'~'
+            && fields(params).and_then(|f| number(&f, 0, 0)) == Some(200) =>
+        {
             Sequence::PasteStart
         }
         None => Sequence::Ignored,
@@ -147,7 +149,13 @@ fn tilde(f: &Fields) -> Option<Input> {
     if first == 27 {
         // xterm modifyOtherKeys: CSI 27 ; modifiers ; code point ~
         let (modifiers, _, state) = modifier_field(f, 1);
-        return code_point(number(f, 2, 0)?, None, modifiers, KeyEventKind::Press, state);
+        return code_point(
+            number(f, 2, 0)?,
+            None,
+            modifiers,
+            KeyEventKind::Press,
+            state,
+        );
     }
     let code = keys::tilde_key(first)?;
     let (modifiers, kind, state) = modifier_field(f, 1);

@@ -63,7 +63,10 @@ enum State {
     /// ESC [ M and the raw bytes of an X10 mouse report so far.
     X10Mouse(Vec<u8>),
     /// The bytes of a UTF-8 character so far (`alt`: ESC came before it).
-    Utf8 { bytes: Vec<u8>, alt: bool },
+    Utf8 {
+        bytes: Vec<u8>,
+        alt: bool,
+    },
     Paste(Paste),
 }
 

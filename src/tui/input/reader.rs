@@ -197,7 +197,10 @@ impl Drop for InputReader {
 }
 
 fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "the terminal did not answer in time")
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the terminal did not answer in time",
+    )
 }
 
 /// The reader runs: its thread hands the answers over.

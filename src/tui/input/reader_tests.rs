@@ -77,7 +77,10 @@ async fn a_lone_escape_becomes_the_esc_key_after_the_timeout() {
     assert_eq!(esc, Some(Event::Key(KeyCode::Esc.into())));
     assert!(sent.elapsed() >= ESCAPE_TIMEOUT);
     terminal.write_all(b"\x1b[A").expect("write");
-    assert_eq!(next(&mut stream).await, Some(Event::Key(KeyCode::Up.into())));
+    assert_eq!(
+        next(&mut stream).await,
+        Some(Event::Key(KeyCode::Up.into()))
+    );
 }
 
 #[tokio::test]
@@ -104,10 +107,7 @@ async fn an_unanswered_question_times_out_and_a_late_answer_is_no_key() {
     let (mut reader, mut stream, mut terminal) = reader_with_answer(b"");
     reader.start().expect("start");
     let asked = reader.cursor_row(Duration::from_millis(50));
-    assert_eq!(
-        asked.map_err(|e| e.kind()),
-        Err(io::ErrorKind::TimedOut)
-    );
+    assert_eq!(asked.map_err(|e| e.kind()), Err(io::ErrorKind::TimedOut));
     terminal.write_all(b"\x1b[5;5Rz").expect("write");
     assert_eq!(next(&mut stream).await, Some(key('z')));
 }
@@ -115,9 +115,17 @@ async fn an_unanswered_question_times_out_and_a_late_answer_is_no_key() {
 #[tokio::test]
 async fn kitty_support_is_the_flags_answer_before_the_attributes_one() {
     let (mut kitty, _stream, _terminal) = reader_with_answer(b"\x1b[?1u\x1b[?62c");
-    assert!(kitty.supports_keyboard_enhancement(Duration::from_secs(5)).expect("answered"));
+    assert!(
+        kitty
+            .supports_keyboard_enhancement(Duration::from_secs(5))
+            .expect("answered")
+    );
     let (mut plain, _stream, _terminal) = reader_with_answer(b"\x1b[?62;22c");
-    assert!(!plain.supports_keyboard_enhancement(Duration::from_secs(5)).expect("answered"));
+    assert!(
+        !plain
+            .supports_keyboard_enhancement(Duration::from_secs(5))
+            .expect("answered")
+    );
 }
 
 #[tokio::test]
@@ -129,7 +137,10 @@ async fn a_stopped_reader_leaves_the_bytes_for_the_next_reader() {
     reader.stop();
     terminal.write_all(b"b").expect("write");
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(ready_now(&mut stream).is_empty(), "nothing is read while stopped");
+    assert!(
+        ready_now(&mut stream).is_empty(),
+        "nothing is read while stopped"
+    );
     reader.start().expect("restart");
     assert_eq!(next(&mut stream).await, Some(key('b')));
 }
