@@ -243,7 +243,7 @@ fn read_answer(
         match terminal.tty.read(&mut buffer) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => deliver(terminal, &buffer[..n], deliveries, replies),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if retry(&e) => {}
             Err(e) => return Err(e),
         }
         if answered() {
@@ -368,15 +368,30 @@ fn read_until_stopped(
                     return terminal;
                 }
                 Ok(n) => terminal.parser.feed(&buffer[..n], &mut inputs),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if retry(&e) => {}
                 Err(e) => {
-                    let _ = deliveries.send(Delivery::Failed(e));
+                    // A hung-up terminal reads EIO: that is its end, not a failure (the run
+                    // loop then ends as it does on SIGHUP).
+                    let gone = e.raw_os_error() == Some(libc::EIO);
+                    let _ = deliveries.send(if gone {
+                        Delivery::Ended
+                    } else {
+                        Delivery::Failed(e)
+                    });
                     return terminal;
                 }
             }
         }
         send(inputs, events, deliveries, replies);
     }
+}
+
+/// A read that found nothing this time (interrupted, or the bytes were taken first).
+fn retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+    )
 }
 
 /// Empty the resize pipe (many resizes in a row are one event).
