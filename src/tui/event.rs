@@ -28,7 +28,7 @@ const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 /// Most terminal events read in one go (the rest wait for the next turn of the loop).
 const INPUT_BATCH: usize = 256;
 
-/// Terminal input as a stream (crossterm's `EventStream`, or a script in tests).
+/// Terminal input as a stream (`tui/input`'s reader, or a script in tests).
 pub type InputStream = Pin<Box<dyn Stream<Item = io::Result<TermEvent>> + Send>>;
 
 /// What the run loop needs from the terminal it runs in.
@@ -222,9 +222,11 @@ fn drain(events: &mut tokio::sync::mpsc::Receiver<Event>, app: &mut App) {
 /// `first` and every event already waiting behind it (without waiting for more), and how the
 /// input ended if it did: `Some(Ok)` closed, `Some(Err)` failed.
 ///
-/// Polled with this task's own waker: crossterm's `EventStream` remembers only the first
-/// waker it is given while it waits, so a throw-away waker (`now_or_never`) would leave the
-/// loop deaf to the next key.
+/// Polled with this task's own waker: a stream may remember only the waker it is given while
+/// it waits (crossterm's `EventStream` did; the reader's channel wakes the last one), so a
+/// throw-away waker (`now_or_never`) could leave the loop deaf to the next key. The reader
+/// delivers everything one read of the terminal completed at once, so keys typed ahead are
+/// in this batch with the key before them.
 async fn read_ready(
     input: &mut InputStream,
     first: TermEvent,

@@ -8,7 +8,8 @@
 //!
 //! Inside: [`app`] holds the state (grouped by concept, one file each) and its handlers,
 //! `view` draws it, [`event`] is the run loop that decides when to draw, [`keymap`] says what
-//! each key does, [`commands`] is the one list of slash commands, [`popups`] the overlays.
+//! each key does, [`commands`] is the one list of slash commands, [`popups`] the overlays,
+//! [`input`] reads and parses the terminal's input, [`terminal`] sets the terminal up.
 //!
 //! `cli` builds the core and wires a session to it: an [`AppConfig`] from [`app_config`], then
 //! [`run_with_session`] with the session's `Sender<Op>` / `Receiver<Event>`; it returns the
@@ -27,6 +28,7 @@ pub mod fuzzy;
 pub mod highlight;
 pub mod history_cell;
 pub mod inline;
+pub mod input;
 pub mod keymap;
 pub mod markdown;
 pub mod popups;

@@ -1,21 +1,23 @@
 //! Terminal setup and restoration. Raw mode, the alternate screen (fullscreen mode only),
-//! bracketed paste, mouse capture and keyboard enhancement are undone on every way out: normal
-//! quit and errors (the guard's `Drop`), panics (a hook that restores before printing),
-//! SIGTERM/SIGHUP (the run loop ends and the guard drops). Ctrl+Z restores, stops the process,
-//! and sets up again on resume; the external editor gets a normal terminal the same way.
+//! bracketed paste, mouse capture and keyboard enhancement (kitty's flags pushed where the
+//! terminal speaks that protocol, xterm's modifyOtherKeys level 1 everywhere) are undone on
+//! every way out: normal quit and errors (the guard's `Drop`), panics (a hook that restores
+//! before printing), SIGTERM/SIGHUP (the run loop ends and the guard drops). Ctrl+Z restores,
+//! stops the process, and sets up again on resume; the external editor gets a normal terminal
+//! the same way (the input reader is stopped meanwhile, so the keys go to the editor).
 //!
 //! Inline mode (`tui/inline.rs`) draws in the normal screen in a viewport that this host
-//! places: it asks the terminal where the cursor is only while crossterm's input reader is
-//! stopped (see `tty_backend.rs`).
+//! places: it asks the terminal where the cursor is through the input reader
+//! (`tui/input/reader.rs`), which hands the answer over while it keeps reading keys.
 
 use super::app::{App, HostAction};
 use super::event::{Host, InputStream};
+use super::input::InputReader;
 use super::tty_backend::TtyBackend;
 use base64::Engine;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    EventStream, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
-    PushKeyboardEnhancementFlags,
+    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -31,14 +33,23 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 static KEYBOARD_ENHANCED: AtomicBool = AtomicBool::new(false);
 static MOUSE: AtomicBool = AtomicBool::new(false);
 static ALTERNATE: AtomicBool = AtomicBool::new(false);
+static MODIFY_OTHER_KEYS: AtomicBool = AtomicBool::new(false);
+
+/// xterm's modifyOtherKeys level 1: Shift+Enter and the like come as `ESC [ 27 ; mod ; code ~`
+/// (xterm, tmux with `extended-keys`, foot, Ghostty), the usual control keys as before.
+const MODIFY_OTHER_KEYS_ON: &str = "\x1b[>4;1m";
+const MODIFY_OTHER_KEYS_OFF: &str = "\x1b[>4;0m";
+/// How long the terminal has to answer a question (cursor position, kitty support).
+const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub type Tty = Terminal<TtyBackend>;
 
 /// Rows of the inline live area before the first frame sizes it.
 const FIRST_LIVE_ROWS: u16 = 4;
 
-/// Put the terminal into TUI mode (the alternate screen unless `inline`).
-fn setup(mouse: bool, inline: bool) -> io::Result<()> {
+/// Put the terminal into TUI mode (the alternate screen unless `inline`); `input` asks the
+/// terminal whether it speaks kitty's keyboard protocol.
+fn setup(mouse: bool, inline: bool, input: &mut InputReader) -> io::Result<()> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let mut out = io::stdout();
@@ -57,13 +68,19 @@ fn setup(mouse: bool, inline: bool) -> io::Result<()> {
         MOUSE.store(true, Ordering::SeqCst);
     }
     // Lets terminals that support it report Shift+Enter distinctly from Enter.
-    if crossterm::terminal::supports_keyboard_enhancement().unwrap_or(false) {
+    if input
+        .supports_keyboard_enhancement(ANSWER_TIMEOUT)
+        .unwrap_or(false)
+    {
         execute!(
             out,
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
         )?;
         KEYBOARD_ENHANCED.store(true, Ordering::SeqCst);
     }
+    out.write_all(MODIFY_OTHER_KEYS_ON.as_bytes())?;
+    out.flush()?;
+    MODIFY_OTHER_KEYS.store(true, Ordering::SeqCst);
     Ok(())
 }
 
@@ -75,6 +92,9 @@ pub fn restore() {
     let mut out = io::stdout();
     if KEYBOARD_ENHANCED.swap(false, Ordering::SeqCst) {
         let _ = execute!(out, PopKeyboardEnhancementFlags);
+    }
+    if MODIFY_OTHER_KEYS.swap(false, Ordering::SeqCst) {
+        let _ = out.write_all(MODIFY_OTHER_KEYS_OFF.as_bytes());
     }
     if MOUSE.swap(false, Ordering::SeqCst) {
         let _ = execute!(out, DisableMouseCapture);
@@ -96,65 +116,51 @@ pub struct TerminalGuard {
     mouse: bool,
     inline: bool,
     input: InputStream,
+    reader: InputReader,
 }
 
 impl TerminalGuard {
     /// Enter TUI mode (inline: a live area at the cursor) and install the panic hook.
     pub fn enter(mouse: bool, inline: bool) -> io::Result<(Self, Tty)> {
         install_panic_hook();
-        setup(mouse, inline)?;
-        let terminal = if inline {
-            // No input reader runs yet: the terminal can be asked where the cursor is.
-            inline_terminal(
-                cursor_row_or_bottom(cursor::position().map(|(_, row)| row), FIRST_LIVE_ROWS),
-                FIRST_LIVE_ROWS,
-            )
-        } else {
-            Terminal::new(TtyBackend::new(Position::ORIGIN))
-        };
-        let terminal = match terminal {
-            Ok(t) => t,
+        let (mut reader, input) = InputReader::open()?;
+        let entered = setup(mouse, inline, &mut reader).and_then(|()| {
+            let terminal = if inline {
+                // The reader is not started yet: it reads the answer itself.
+                let asked = reader.cursor_row(ANSWER_TIMEOUT);
+                inline_terminal(
+                    cursor_row_or_bottom(asked, FIRST_LIVE_ROWS),
+                    FIRST_LIVE_ROWS,
+                )?
+            } else {
+                Terminal::new(TtyBackend::new(Position::ORIGIN))?
+            };
+            reader.start()?;
+            Ok(terminal)
+        });
+        match entered {
+            Ok(terminal) => Ok((
+                Self {
+                    mouse,
+                    inline,
+                    input,
+                    reader,
+                },
+                terminal,
+            )),
             Err(e) => {
                 restore();
-                return Err(e);
+                Err(e)
             }
-        };
-        Ok((
-            Self {
-                mouse,
-                inline,
-                input: Box::pin(EventStream::new()),
-            },
-            terminal,
-        ))
+        }
     }
 
-    /// Where the cursor is, asked of the terminal with crossterm's reader stopped (it would
-    /// hold the answer back until a key came).
-    ///
-    /// Stopping the reader wakes crossterm's shared poll waker; a wake nobody has taken yet
-    /// would end the wait for the answer at once ("could not be read within a normal
-    /// duration": poll takes a wake for a timeout), and the live area would go to the bottom
-    /// of the screen instead of where it is (the resize gap of issue 13, seen under load when
-    /// the reader's thread was not polling). So the input already waiting is read first, until
-    /// a poll comes back empty, which takes the wake; that input is handed to the new reader
-    /// ahead of anything typed later, so no key is lost.
+    /// Where the cursor is, asked of the terminal; the input reader keeps reading keys and
+    /// hands the answer over.
     fn ask_cursor_row(&mut self) -> io::Result<u16> {
         // What the frame wrote so far goes out before the question.
         super::tty_backend::release(true)?;
-        self.input = Box::pin(futures::stream::pending());
-        // The reader's thread, if it was about to poll, takes its own wake and stops; had the
-        // wake been taken here first, it would poll holding crossterm's reader lock until the
-        // next key (and the question would wait for that key). A moment makes that rare.
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        let mut waiting = Vec::new();
-        while waiting.len() < 4096 && crossterm::event::poll(std::time::Duration::ZERO)? {
-            waiting.push(crossterm::event::read()?);
-        }
-        let row = cursor::position().map(|(_, row)| row);
-        let replay = futures::stream::iter(waiting.into_iter().map(Ok));
-        self.input = Box::pin(futures::StreamExt::chain(replay, EventStream::new()));
-        row
+        self.reader.cursor_row(ANSWER_TIMEOUT)
     }
 
     /// Give the terminal back, run `f`, take it again.
@@ -163,20 +169,23 @@ impl TerminalGuard {
         terminal: &mut Tty,
         f: impl FnOnce() -> T,
     ) -> io::Result<T> {
-        // Dropping the event stream stops crossterm's reader so it cannot eat the
-        // editor's (or the shell's) input.
-        self.input = Box::pin(futures::stream::pending());
+        // The reader stops so it cannot eat the editor's (or the shell's) input.
+        self.reader.stop();
         restore();
         let out = f();
-        setup(self.mouse, self.inline)?;
-        if self.inline {
-            // The shell or the editor may have written below: the live area starts afresh
-            // where the cursor is now.
-            let height = terminal.get_frame().area().height;
-            let row = cursor_row_or_bottom(cursor::position().map(|(_, row)| row), height);
-            replace_terminal(terminal, inline_terminal(row, height)?);
-        }
-        self.input = Box::pin(EventStream::new());
+        let taken = setup(self.mouse, self.inline, &mut self.reader).and_then(|()| {
+            if self.inline {
+                // The shell or the editor may have written below: the live area starts afresh
+                // where the cursor is now.
+                let height = terminal.get_frame().area().height;
+                let row = cursor_row_or_bottom(self.reader.cursor_row(ANSWER_TIMEOUT), height);
+                replace_terminal(terminal, inline_terminal(row, height)?);
+            }
+            Ok(())
+        });
+        // Reading again even when setting up failed: the run loop still takes keys.
+        self.reader.start()?;
+        taken?;
         terminal.clear()?;
         Ok(out)
     }
@@ -236,6 +245,7 @@ fn replace_terminal(terminal: &mut Tty, new: Tty) {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        self.reader.stop();
         restore();
     }
 }

@@ -1,9 +1,9 @@
 //! The terminal backend: crossterm's, except that it never asks the terminal where the cursor
-//! is. Ratatui asks when it places an inline viewport, and crossterm's question would wait for
-//! the answer behind the input reader (`EventStream` holds it until a key comes): the UI would
-//! freeze. The position answered is the last one set, which inline mode keeps on the live
-//! area's top-left corner; where only the terminal knows (after a resize), the host stops the
-//! reader and asks crossterm itself (`terminal.rs`).
+//! is. Ratatui asks when it places an inline viewport, and crossterm's question reads the
+//! terminal itself, racing harness's input reader for the answer (and for the keys around
+//! it). The position answered is the last one set, which inline mode keeps on the live
+//! area's top-left corner; where only the terminal knows (after a resize), the host asks
+//! through the input reader, which hands the answer over (`terminal.rs`, `input/reader.rs`).
 //!
 //! While a frame is held ([`hold`] .. [`release`], the inline frame's synchronized update),
 //! everything written to the terminal collects in memory and goes out in one `write`: the

@@ -39,8 +39,9 @@ async fn replies_go_to_the_scrollback_once_and_stay_after_quit() {
 }
 
 /// Resizes both ways between replies. (Issue 13: under load the cursor-position question
-/// after a resize could end at once on a stale reader wake, and the live area went to the
-/// bottom of the screen, leaving a copy of it behind; see `TerminalGuard::ask_cursor_row`.)
+/// after a resize could end at once on a stale wake of crossterm's reader, and the live area
+/// went to the bottom of the screen, leaving a copy of it behind; the question now goes
+/// through harness's own reader, see `TerminalGuard::ask_cursor_row`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_go_to_the_scrollback_once_through_resizes_and_stay_after_quit() {
     scrollback_once(true).await;

@@ -1,7 +1,7 @@
 //! The built binary under tmux, for what only a real terminal shows: Shift+Enter as the bytes
 //! terminals send for it (CSI u `ESC[13;2u`; xterm's modifyOtherKeys `ESC[27;2;13~`, which
-//! tmux before 3.5 sends with `extended-keys`, is the ignored test below: crossterm drops it)
-//! inserts a newline and never sends; and a custom command
+//! tmux before 3.5 sends with `extended-keys`, and xterm, foot and Ghostty send) inserts a
+//! newline and never sends; and a custom command
 //! from the workspace's `.harness/commands/` with a `model` in its front matter reaches the
 //! provider with that model, the next message with the conversation's own.
 
@@ -61,12 +61,9 @@ async fn shift_enter_as_csi_u_inserts_a_newline() {
     shift_enter_inserts_a_newline(&["1b", "5b", "31", "33", "3b", "32", "75"]).await;
 }
 
-/// The known gap: crossterm (0.28.1, and its main branch) has no case for `CSI 27 ; mod ;
-/// code ~` in its private parser; the parse error clears its buffer, so the key is dropped
-/// before any of harness's input code sees an event (the draft reads `first linesecond line`).
-/// Fixing it needs a patched crossterm or harness's own tty reader.
+/// crossterm's parser has no case for `CSI 27 ; mod ; code ~` and dropped the key (the draft
+/// read `first linesecond line`); harness's own reader (`tui/input`) reads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "crossterm drops xterm modifyOtherKeys sequences (ESC[27;2;13~) inside its parser"]
 async fn shift_enter_as_modify_other_keys_inserts_a_newline() {
     // ESC [ 2 7 ; 2 ; 1 3 ~
     shift_enter_inserts_a_newline(&["1b", "5b", "32", "37", "3b", "32", "3b", "31", "33", "7e"])
