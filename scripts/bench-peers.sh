@@ -51,6 +51,8 @@ default_model = "fake/fake-model"
 kind = "openai"
 base_url = "$base"
 api_key = "$key"
+# Large enough that the 2,000 messages never trigger auto-compaction: every run sends them all.
+context_window = 1000000
 [sandbox]
 backend = "host"
 EOF
@@ -157,4 +159,9 @@ for name, _ in shots:
     w = med([s[0] for s in results[name]])
     r = med([s[1] for s in results[name]])
     print(f"  {name:<12} {w:7.1f} ms  {w / cw:5.2f}x curl  {w / hw:5.2f}x harness  peak RSS {r:5.1f} MiB")
+# Like for like: no run may have compacted the history (a summary row shortens the request).
+shown = subprocess.run([harness, "history", "show", conv, "--json"], env=env,
+                       capture_output=True, text=True).stdout
+if '"role": "summary"' in shown.replace('":"', '": "'):
+    sys.exit("bench-peers: the conversation was compacted during the runs; not comparable")
 PY
