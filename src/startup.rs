@@ -17,9 +17,24 @@ fn since_start() -> Duration {
     start.get_or_insert_with(Instant::now).elapsed()
 }
 
-/// The process began now (call first thing in `main`).
+/// The process began now (call first thing in `main`, before any thread starts).
 pub fn begin() {
     let _ = since_start();
+    tune_allocator();
+}
+
+/// glibc's malloc grows a thread's arena 128 KiB at a time, each step an `mprotect` (and gives
+/// it back as soon as 128 KiB at the top are free): building one request from a 2,000-message
+/// history made ~80 such calls, about a tenth of `run --conversation`'s CPU time (perf, issue
+/// 19). Growing by 4 MiB makes them rare; the reserve is address space, not memory (a page
+/// counts in RSS only once touched). Measured: 22.5 to 19.5 ms of CPU, RSS unchanged.
+#[allow(unsafe_code)]
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets malloc parameters; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 4 << 20);
+    }
 }
 
 /// A phase of start-up has finished.

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+mod openai_body;
 pub mod retry;
 pub mod sse;
 pub mod stream;

@@ -8,17 +8,16 @@ use super::http::{base_headers, in_band_error, parse_arguments};
 use super::sse::{SseDecoder, SseEvent, SseWire, feed_sse, finish_sse};
 use super::stream::{HttpCore, PreparedRequest, WireDecoder, drive};
 use super::{
-    ChatMessage, ChatRequest, ModelInfo, Provider, ProviderError, ProviderEvent, ProviderStream,
-    StopReason,
+    ChatRequest, ModelInfo, Provider, ProviderError, ProviderEvent, ProviderStream, StopReason,
 };
 use crate::config::ProviderConfig;
-use crate::message::{Role, ToolCall, Usage};
+use crate::message::{ToolCall, Usage};
 use crate::secret::Secret;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -85,22 +84,24 @@ impl Provider for OpenAiClient {
     }
 
     fn stream(&self, request: ChatRequest) -> ProviderStream {
-        let body = request_body(self.flavor, &request);
+        let body = super::openai_body::request_body(self.flavor, &request);
         let mut headers = self.headers.clone();
         headers.insert(
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static("text/event-stream"),
         );
-        let prepared = PreparedRequest {
-            url: format!("{}/chat/completions", self.base_url),
-            headers,
-            body: body.to_string().into(),
-        };
+        let prepared = body
+            .map(|body| PreparedRequest {
+                url: format!("{}/chat/completions", self.base_url),
+                headers,
+                body: body.into(),
+            })
+            .map_err(|e| self.core.invalid(format!("cannot encode the request: {e}")));
         let name = self.core.name.clone();
         let key = self.core.api_key.clone();
         drive(
             Arc::clone(&self.core),
-            futures::future::ready(Ok(prepared)).boxed(),
+            futures::future::ready(prepared).boxed(),
             Box::new(move || Box::new(OpenAiDecoder::new(&name, key.clone()))),
         )
     }
@@ -123,84 +124,6 @@ impl Provider for OpenAiClient {
             .await
         }
         .boxed()
-    }
-}
-
-/// The JSON body of a streamed chat request.
-pub fn request_body(flavor: OpenAiFlavor, request: &ChatRequest) -> Value {
-    let mut messages = Vec::with_capacity(request.messages.len() + 1);
-    if let Some(system) = request.system.as_deref().filter(|s| !s.is_empty()) {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    for m in &request.messages {
-        messages.push(message_json(flavor, m));
-    }
-    let mut body = json!({
-        "model": request.model,
-        "messages": messages,
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
-    if !request.tools.is_empty() {
-        body["tools"] = request
-            .tools
-            .iter()
-            .map(|t| {
-                json!({"type": "function", "function": {
-                    "name": t.name, "description": t.description, "parameters": t.parameters}})
-            })
-            .collect();
-    }
-    if let Some(max) = request.max_tokens {
-        let key = match flavor {
-            OpenAiFlavor::OpenAi => "max_completion_tokens",
-            OpenAiFlavor::OpenRouter | OpenAiFlavor::Zai => "max_tokens",
-        };
-        body[key] = json!(max);
-    }
-    if let Some(t) = request.temperature {
-        body["temperature"] = json!(t);
-    }
-    body
-}
-
-fn message_json(flavor: OpenAiFlavor, m: &ChatMessage) -> Value {
-    match m.role {
-        Role::System => json!({"role": "system", "content": m.content}),
-        Role::User | Role::Summary => json!({"role": "user", "content": m.content}),
-        Role::Tool => json!({
-            "role": "tool",
-            "tool_call_id": m.tool_call_id.as_deref().unwrap_or_default(),
-            "content": m.content,
-        }),
-        Role::Assistant => {
-            let mut v = json!({"role": "assistant"});
-            v["content"] = if m.content.is_empty() && !m.tool_calls.is_empty() {
-                Value::Null
-            } else {
-                json!(m.content)
-            };
-            if !m.tool_calls.is_empty() {
-                v["tool_calls"] = m
-                    .tool_calls
-                    .iter()
-                    .map(|c| {
-                        let args = match &c.arguments {
-                            Value::String(raw) => raw.clone(),
-                            other => other.to_string(),
-                        };
-                        json!({"id": c.id, "type": "function",
-                               "function": {"name": c.name, "arguments": args}})
-                    })
-                    .collect();
-            }
-            if flavor == OpenAiFlavor::Zai {
-                if let Some(r) = m.reasoning.as_deref().filter(|r| !r.is_empty()) {
-                    v["reasoning_content"] = json!(r);
-                }
-            }
-            v
-        }
     }
 }
 
