@@ -30,6 +30,7 @@ done
 for tool in tmux curl python3; do
     command -v "$tool" >/dev/null || { echo "bench-peers: $tool is required" >&2; exit 2; }
 done
+[[ -x /usr/bin/time ]] || { echo "bench-peers: GNU time is required (apt-get install time)" >&2; exit 2; }
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     (cd "$root" && cargo build --release --quiet --bin harness --example fake_provider)
 fi
@@ -89,14 +90,18 @@ subprocess.run([harness, "history", "import", f"{work}/export.json"], env=env, c
                stdout=subprocess.DEVNULL)
 
 def wall_and_rss(command):
-    """Wall ms and peak RSS (MiB) of `sh -c command`, its children included."""
+    """Wall ms and peak RSS (MiB) of `sh -c command`, its children included. The RSS comes from
+    GNU time: a child spawned straight from Python shares Python's pages until it execs, and
+    its ru_maxrss never reads below Python's own RSS (~18 MiB)."""
+    rss_file = f"{work}/rss"
     start = time.perf_counter()
-    pid = os.posix_spawn("/bin/sh", ["sh", "-c", command + " >/dev/null 2>&1"], env)
-    _, status, usage = os.wait4(pid, 0)
+    pid = os.posix_spawn("/usr/bin/time", ["time", "-o", rss_file, "-f", "%M", "sh", "-c",
+                                           command + " >/dev/null 2>&1"], env)
+    _, status, _ = os.wait4(pid, 0)
     wall = (time.perf_counter() - start) * 1000
     if status != 0:
         sys.exit(f"bench-peers: `{command}` failed (status {status})")
-    return wall, usage.ru_maxrss / 1024
+    return wall, int(open(rss_file).read().split()[-1]) / 1024
 
 def first_frame(command, needle=None):
     """ms from launching `command` in tmux until the screen shows something (or `needle`)."""
