@@ -27,7 +27,8 @@ pub fn begin() {
 /// it back as soon as 128 KiB at the top are free): building one request from a 2,000-message
 /// history made ~80 such calls, about a tenth of `run --conversation`'s CPU time (perf, issue
 /// 19). Growing by 4 MiB makes them rare; the reserve is address space, not memory (a page
-/// counts in RSS only once touched). Measured: 22.5 to 19.5 ms of CPU, RSS unchanged.
+/// counts in RSS only once touched). Measured with the earlier `Value`-tree request body: 22.5
+/// to 19.5 ms of CPU, RSS unchanged; with today's body the difference is within the noise.
 #[allow(unsafe_code)]
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
