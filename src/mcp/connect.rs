@@ -60,12 +60,26 @@ impl ClientHandler for Handler {
 #[derive(Clone, Default)]
 pub(super) struct StderrTail {
     lines: Arc<Mutex<VecDeque<String>>>,
+    /// Whether the server's stderr is followed, and then whether it reached its end (the
+    /// process is gone).
+    reading: Arc<tokio::sync::watch::Sender<Reading>>,
 }
 
 impl StderrTail {
+    /// Wait until the server's stderr has been read to its end, at most `limit`: a server that
+    /// failed has exited, and what it wrote last is the reason to show (without the wait, the
+    /// failure could be reported before the reader had those lines).
+    pub async fn settled(&self, limit: std::time::Duration) {
+        let mut reading = self.reading.subscribe();
+        let _ = tokio::time::timeout(limit, reading.wait_for(|r| *r != Reading::Open)).await;
+    }
+
     fn follow(&self, stderr: tokio::process::ChildStderr, server: String) {
         let lines = self.lines.clone();
+        self.reading.send_replace(Reading::Open);
+        let reading = self.reading.clone();
         tokio::spawn(async move {
+            let _closed_on_exit = ClosedOnDrop(reading);
             let mut reader = tokio::io::BufReader::new(stderr).lines();
             while let Ok(Some(line)) = reader.next_line().await {
                 tracing::debug!("MCP server {server} stderr: {line}");
@@ -91,6 +105,26 @@ impl StderrTail {
         let skip = kept.len().saturating_sub(n);
         let lines: Vec<&str> = kept.iter().skip(skip).map(String::as_str).collect();
         (!lines.is_empty()).then(|| lines.join(" | "))
+    }
+}
+
+/// Where reading a server's stderr is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Reading {
+    /// Nothing to read (an HTTP server, or not started).
+    #[default]
+    None,
+    Open,
+    /// Read to its end.
+    Closed,
+}
+
+/// Marks the stderr as read to its end however the reader's task ends.
+struct ClosedOnDrop(Arc<tokio::sync::watch::Sender<Reading>>);
+
+impl Drop for ClosedOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(Reading::Closed);
     }
 }
 
@@ -205,5 +239,31 @@ mod tests {
             }
         }
         assert_eq!(tail.last_lines(2).as_deref(), Some("line 28 | line 29"));
+    }
+
+    #[tokio::test]
+    async fn a_settled_tail_holds_what_an_exited_server_wrote_last() {
+        // No reader: nothing to wait for.
+        let idle = StderrTail::default();
+        let started = std::time::Instant::now();
+        idle.settled(std::time::Duration::from_secs(5)).await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+
+        let tail = StderrTail::default();
+        let mut child = tokio::process::Command::new("sh")
+            .args([
+                "-c",
+                "sleep 0.2; echo 'cannot open its database' >&2; exit 3",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        tail.follow(child.stderr.take().unwrap(), "t".into());
+        child.wait().await.unwrap();
+        tail.settled(std::time::Duration::from_secs(5)).await;
+        assert_eq!(
+            tail.last_lines(3).as_deref(),
+            Some("cannot open its database")
+        );
     }
 }

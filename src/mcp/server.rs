@@ -14,6 +14,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// Longest wait for a failed stdio server's stderr to be read to its end.
+const STDERR_SETTLE: Duration = Duration::from_secs(1);
+
 /// How long closing a connection may take before the server is left to be killed.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
@@ -48,7 +51,10 @@ impl ServerLife {
             _ = self.stop.cancelled() => return,
             result = tokio::time::timeout(startup, connecting) => match result {
                 Ok(Ok(service)) => service,
-                Ok(Err(e)) => return self.fail(with_stderr(e, &tail)),
+                Ok(Err(e)) => {
+                    tail.settled(STDERR_SETTLE).await;
+                    return self.fail(with_stderr(e, &tail));
+                }
                 Err(_) => return self.fail(format!(
                     "did not answer within {}s: check that it starts by hand, or raise mcp.servers.{}.startup_timeout_secs",
                     startup.as_secs(), self.name
@@ -62,7 +68,10 @@ impl ServerLife {
         };
         match listed {
             Ok(Ok(tools)) => self.ready(peer.clone(), tools),
-            Ok(Err(e)) => return self.fail(with_stderr(e, &tail)),
+            Ok(Err(e)) => {
+                tail.settled(STDERR_SETTLE).await;
+                return self.fail(with_stderr(e, &tail));
+            }
             Err(_) => {
                 return self.fail(format!(
                     "did not list its tools within {}s",
@@ -80,8 +89,7 @@ impl ServerLife {
                     return;
                 }
                 _ = &mut waiting => {
-                    // Give the stderr reader a moment to catch the last lines.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tail.settled(STDERR_SETTLE).await;
                     return self.fail(with_stderr(
                         "the server exited; its tools are gone until the harness restarts".to_string(),
                         &tail,
