@@ -5,12 +5,12 @@
 //! outside file is sent as text with a one-line notice. The last test drives the built binary
 //! under tmux against the fake provider and checks the file's text reaches the request.
 
-use super::tui_harness::{Harness, test_config};
+use super::tui_harness::{Harness, history_message, test_config};
 use super::tui_tmux::{Tmux, tmux_available};
 use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
 use crate::support::home::TempHome;
 use harness::message::{ConversationId, MessageStatus, Role};
-use harness::protocol::{Event, HistoryMessage, Op};
+use harness::protocol::{Event, Op};
 use harness::tui::AppConfig;
 use std::path::Path;
 
@@ -270,18 +270,7 @@ fn a_sent_message_carries_the_file_and_shows_it_as_an_attachment() {
         conversation_id: id,
         start: 0,
         total: 1,
-        messages: vec![HistoryMessage {
-            role: Role::User,
-            text: sent[0].clone(),
-            reasoning: None,
-            tool_calls: vec![],
-            tool_call_id: None,
-            is_error: false,
-            model: None,
-            status: MessageStatus::Complete,
-            route_reason: None,
-            usage: None,
-        }],
+        messages: vec![history_message(Role::User, sent[0].clone())],
     });
     let screen = resumed.screen().join("\n");
     // (The clip is two cells wide: the screen's text has a space cell after it.)

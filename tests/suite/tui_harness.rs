@@ -22,6 +22,25 @@ pub struct Harness {
     pub clock: ManualClock,
 }
 
+/// A complete stored message as a history page carries it: `role`, `text`, nothing else.
+pub fn history_message(
+    role: harness::message::Role,
+    text: impl Into<String>,
+) -> harness::protocol::HistoryMessage {
+    harness::protocol::HistoryMessage {
+        role,
+        text: text.into(),
+        reasoning: None,
+        tool_calls: vec![],
+        tool_call_id: None,
+        is_error: false,
+        model: None,
+        status: harness::message::MessageStatus::Complete,
+        route_reason: None,
+        usage: None,
+    }
+}
+
 pub fn test_config() -> AppConfig {
     AppConfig {
         models: vec![

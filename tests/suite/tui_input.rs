@@ -3,9 +3,9 @@
 //! huge message asks before it is sent. Also: escape sequences split across streamed deltas
 //! are still removed whole.
 
-use super::tui_harness::Harness;
+use super::tui_harness::{Harness, history_message};
 use harness::message::{ConversationId, MessageStatus, Role};
-use harness::protocol::{Event, HistoryMessage, Op};
+use harness::protocol::{Event, Op};
 
 /// Every cell on screen is free of control characters and bidi overrides.
 fn assert_screen_is_inert(h: &mut Harness) {
@@ -75,18 +75,10 @@ fn recalled_and_stored_prompts_show_their_controls() {
         conversation_id: id,
         start: 0,
         total: 1,
-        messages: vec![HistoryMessage {
-            role: Role::User,
-            text: "stored \u{1b}[2J\u{2066}prompt".into(),
-            reasoning: None,
-            tool_calls: vec![],
-            tool_call_id: None,
-            is_error: false,
-            model: None,
-            status: MessageStatus::Complete,
-            route_reason: None,
-            usage: None,
-        }],
+        messages: vec![history_message(
+            Role::User,
+            "stored \u{1b}[2J\u{2066}prompt",
+        )],
     });
     assert!(h.screen_contains("› stored ␛[2J<U+2066>prompt"));
     assert_screen_is_inert(&mut h);

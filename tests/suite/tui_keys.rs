@@ -1,6 +1,6 @@
 //! Key-script tests: keys in, Ops out, Events in, frames checked.
 
-use super::tui_harness::{Harness, test_config};
+use super::tui_harness::{Harness, history_message, test_config};
 use harness::message::{ConversationId, MessageStatus, Usage};
 use harness::protocol::{ApprovalDecision, Event, Op};
 use harness::tui::HostAction;
@@ -357,18 +357,7 @@ fn scrolling_pages_in_older_history_on_demand() {
         start,
         total: 150,
         messages: (start..end)
-            .map(|i| harness::protocol::HistoryMessage {
-                role: harness::message::Role::User,
-                text: format!("message {i}"),
-                reasoning: None,
-                tool_calls: vec![],
-                tool_call_id: None,
-                is_error: false,
-                model: None,
-                status: MessageStatus::Complete,
-                route_reason: None,
-                usage: None,
-            })
+            .map(|i| history_message(harness::message::Role::User, format!("message {i}")))
             .collect(),
     };
     h.event(page(50, 150));

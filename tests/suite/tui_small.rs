@@ -5,7 +5,7 @@
 //! turn ending while the terminal is unfocused is announced (`[ui] notify`); a resumed reply
 //! keeps its badge.
 
-use super::tui_harness::Harness;
+use super::tui_harness::{Harness, history_message};
 use harness::message::{ConversationId, MessageStatus, Usage};
 use harness::protocol::{Event, ModelEntry, Op};
 
@@ -156,20 +156,14 @@ fn resumed_replies_keep_their_badge() {
         message_count: 2,
     });
     let message = |role, text: &str| HistoryMessage {
-        role,
-        text: text.into(),
-        reasoning: None,
-        tool_calls: vec![],
-        tool_call_id: None,
-        is_error: false,
         model: (role == Role::Assistant).then(|| "fake/m".to_string()),
-        status: MessageStatus::Complete,
         route_reason: (role == Role::Assistant).then(|| "rule coding".to_string()),
         usage: (role == Role::Assistant).then(|| Usage {
             input_tokens: 1200,
             output_tokens: 34,
             ..Usage::default()
         }),
+        ..history_message(role, text)
     };
     h.event(Event::HistoryPage {
         conversation_id: id,

@@ -1,7 +1,7 @@
 //! Snapshots of the TUI's screens (ratatui TestBackend) at 80x24 and 120x40.
 
-use super::tui_harness::Harness;
-use harness::message::{ConversationId, ConversationSummary, MessageStatus, Role, ToolCall, Usage};
+use super::tui_harness::{Harness, history_message};
+use harness::message::{ConversationId, ConversationSummary, Role, ToolCall, Usage};
 use harness::protocol::{Event, HistoryMessage, Op};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -58,29 +58,11 @@ fn markdown_page() -> Vec<Event> {
             start: 0,
             total: 2,
             messages: vec![
+                history_message(Role::User, "Plan the JSON tool"),
                 HistoryMessage {
-                    role: Role::User,
-                    text: "Plan the JSON tool".into(),
-                    reasoning: None,
-                    tool_calls: vec![],
-                    tool_call_id: None,
-                    is_error: false,
-                    model: None,
-                    status: MessageStatus::Complete,
-                    route_reason: None,
-                    usage: None,
-                },
-                HistoryMessage {
-                    role: Role::Assistant,
-                    text: text.into(),
                     reasoning: Some("The user wants a plan.".into()),
-                    tool_calls: vec![],
-                    tool_call_id: None,
-                    is_error: false,
                     model: Some("anthropic/claude-opus-4-6".into()),
-                    status: MessageStatus::Complete,
-                    route_reason: None,
-                    usage: None,
+                    ..history_message(Role::Assistant, text)
                 },
             ],
         },

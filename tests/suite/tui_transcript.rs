@@ -2,9 +2,9 @@
 //! composer wrapping long lines, the tool-output pager, the badge of an interrupted reply and
 //! of a reply whose provider reported its cost.
 
-use super::tui_harness::{Harness, test_config};
+use super::tui_harness::{Harness, history_message, test_config};
 use harness::message::{ConversationId, MessageStatus, Role, ToolCall, Usage};
-use harness::protocol::{Event, HistoryMessage};
+use harness::protocol::Event;
 use ratatui::style::Modifier;
 
 fn conversation_id() -> ConversationId {
@@ -190,18 +190,7 @@ fn ctrl_o_shows_stored_output_after_a_resume() {
         model: None,
         message_count: 2,
     });
-    let message = |role, text: &str| HistoryMessage {
-        role,
-        text: text.into(),
-        reasoning: None,
-        tool_calls: vec![],
-        tool_call_id: None,
-        is_error: false,
-        model: None,
-        status: MessageStatus::Complete,
-        route_reason: None,
-        usage: None,
-    };
+    let message = |role, text: &str| history_message(role, text);
     let mut call = message(Role::Assistant, "");
     call.model = Some("openai/gpt-5".into());
     call.tool_calls = vec![ToolCall {
