@@ -1,7 +1,7 @@
 //! The core session driven in process (no binary, no terminal) against the fake provider: the
 //! shape every front end relies on.
 
-use crate::support::core::{build, errors, send, session, until_done};
+use crate::support::core::{build, errors, send, session, until_done, until_first_text};
 use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
 use harness::message::MessageStatus;
 use harness::protocol::{Event, Op};
@@ -95,15 +95,7 @@ async fn interrupt_mid_stream_keeps_the_partial_as_cancelled() {
     let mut s = session(&deps).await;
     server.push(Reply::text_chunks(["so far ", "and more"]).stall_after(1));
     send(&s, "go");
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(10), s.events.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        if matches!(ev, Event::TextDelta { .. }) {
-            break;
-        }
-    }
+    until_first_text(&mut s).await;
     s.ops.send(Op::Interrupt).unwrap();
     let (done, _) = until_done(&mut s).await;
     let Event::TurnComplete {

@@ -3,13 +3,12 @@
 //! when the provider's usage never arrived), and OpenRouter's reported `usage.cost` is the
 //! reply's stored cost and what `harness usage` sums.
 
-use crate::support::core::{build, send, session, until_done};
+use crate::support::core::{build, send, session, until_done, until_first_text};
 use crate::support::fake_provider::{FakeProvider, Flavor, Reply};
 use crate::support::home::{TempHome, stderr, stdout};
 use harness::message::MessageStatus;
 use harness::protocol::{Event, Op};
 use harness::store::Store;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_reply_is_stored_with_an_estimated_token_count() {
@@ -27,15 +26,7 @@ async fn an_interrupted_reply_is_stored_with_an_estimated_token_count() {
     // 40 bytes streamed, then the stream stalls (its usage never comes).
     server.push(Reply::text_chunks(["x".repeat(40), "never sent".into()]).stall_after(1));
     send(&s, "go");
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(20), s.events.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        if matches!(ev, Event::TextDelta { .. }) {
-            break;
-        }
-    }
+    until_first_text(&mut s).await;
     s.ops.send(Op::Interrupt).unwrap();
     let (done, _) = until_done(&mut s).await;
     let Event::TurnComplete {

@@ -57,6 +57,19 @@ pub async fn until_done(session: &mut SessionHandle) -> (Event, Vec<Event>) {
     }
 }
 
+/// Wait for the reply's first streamed text (the events before it are dropped).
+pub async fn until_first_text(session: &mut SessionHandle) {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(20), session.events.recv())
+            .await
+            .expect("an event within 20 s")
+            .expect("the session is alive");
+        if matches!(ev, Event::TextDelta { .. }) {
+            return;
+        }
+    }
+}
+
 /// The messages of every `error` event.
 pub fn errors(events: &[Event]) -> Vec<String> {
     events
